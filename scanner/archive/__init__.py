@@ -1,0 +1,73 @@
+"""The electronic archive: finished dossiers filed as folders, described by the catalog.
+
+Layout: ``<archive root>/<agency code>/<year>/<dossier code>/``, holding one
+signed PDF/A per document (``<document code>.pdf``) and ``dossier.json``.
+A dossier folder is assembled elsewhere and renamed into place in one step,
+so the archive never shows a half-written dossier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+from scanner.archive.catalog import Catalog, DocumentRecord, DossierRecord, SearchHit, fold
+from scanner.jsonio import fsync_dir
+
+__all__ = [
+    "Catalog",
+    "DocumentRecord",
+    "DossierRecord",
+    "SearchHit",
+    "dossier_folder",
+    "file_folder",
+    "fold",
+    "sha256_file",
+    "staging_folder",
+]
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def dossier_folder(root: Path, agency_code: str, year: int, dossier_code: str) -> Path:
+    return root / agency_code / f"{year:04d}" / dossier_code
+
+
+def staging_folder(root: Path, work: Path, job_id: str) -> Path:
+    """Where a dossier is assembled: the work area when it shares the archive's file system.
+
+    A rename is atomic only within one file system; otherwise the dossier is
+    assembled in the archive's hidden ``.staging`` folder, which is never
+    part of the archive.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    work.mkdir(parents=True, exist_ok=True)
+    base = work / "staging" if os.stat(work).st_dev == os.stat(root).st_dev else root / ".staging"
+    return base / job_id
+
+
+def file_folder(staging: Path, final: Path) -> None:
+    """Move the finished STAGING folder to FINAL in one rename, durably.
+
+    Every file is flushed before the rename and both parents after it, so
+    after a crash the dossier is either wholly in place or not at all.
+    """
+    for p in staging.iterdir():
+        with p.open("rb") as f:
+            os.fsync(f.fileno())
+    fsync_dir(staging)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if final.exists():
+        shutil.rmtree(staging)
+        return
+    os.rename(staging, final)
+    fsync_dir(final.parent)
+    fsync_dir(staging.parent)

@@ -1,0 +1,1 @@
+"""Capture: taking files from the counters' inboxes and splitting them into pages."""

@@ -1,0 +1,211 @@
+"""Splitting a taken file into page images.
+
+The file's type is decided by its first bytes, never by its name: scanners
+and clerks rename files freely. Every page comes out as a file in the job's
+work folder: a JPEG page is kept byte for byte (its DCT data goes into the PDF
+unchanged), anything else becomes a lossless PNG. Broken input raises
+:class:`InputError` naming the file and the reason, so the caller can
+quarantine it and go on.
+"""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+from PIL import Image, ImageSequence, UnidentifiedImageError
+from pikepdf import PdfImage
+
+from scanner.errors import InputError
+from scanner.model import PageImage, SourceFile
+from scanner.tools import poppler
+
+DEFAULT_DPI = 200.0  # what a counter scanner writes when the file carries no resolution
+PDF_RENDER_DPI = 300
+
+
+@dataclass(frozen=True)
+class LoadLimits:
+    """Bounds that keep one bad file from taking the workstation down."""
+
+    max_megapixels: float = 200.0
+    max_pages: int = 500
+
+
+def sniff(head: bytes) -> str | None:
+    """The file kind from its first bytes: jpeg, png, tiff, bmp, pdf, or None."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tiff"
+    if head.startswith(b"BM"):
+        return "bmp"
+    if b"%PDF-" in head[:1024]:
+        return "pdf"
+    return None
+
+
+def load_pages(src: SourceFile, out_dir: Path, limits: LoadLimits = LoadLimits()) -> list[PageImage]:
+    """Write SRC's pages into OUT_DIR as image files and describe them."""
+    name = src.original_name
+    if src.size == 0:
+        raise InputError(name, "tệp rỗng (0 byte)", "empty file", code="empty")
+    with src.path.open("rb") as f:
+        kind = sniff(f.read(1024))
+    if kind is None:
+        raise InputError(
+            name,
+            "không phải ảnh quét (JPEG, PNG, TIFF, BMP) hay PDF",
+            "not a scanned image (JPEG, PNG, TIFF, BMP) or PDF",
+            code="unsupported-type",
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{src.sha256[:12]}"
+    if kind == "pdf":
+        return _pdf_pages(src, out_dir, stem, limits)
+    return _image_pages(src, kind, out_dir, stem, limits)
+
+
+def _dpi_of(img: Image.Image) -> float:
+    dpi = img.info.get("dpi")
+    try:
+        value = float(dpi[0]) if dpi else 0.0
+    except (TypeError, ValueError, IndexError):
+        value = 0.0
+    # Some scanners write 1 or 72 dpi into files that are really 200-300 dpi scans.
+    return value if value >= 100 else DEFAULT_DPI
+
+
+def _check_size(name: str, width: int, height: int, limits: LoadLimits) -> None:
+    if width * height > limits.max_megapixels * 1_000_000:
+        raise InputError(
+            name,
+            f"ảnh quá lớn ({width}×{height} điểm ảnh, vượt {limits.max_megapixels:g} megapixel)",
+            f"image too large ({width}x{height}, over {limits.max_megapixels:g} MP)",
+            code="too-many-pixels",
+        )
+
+
+def _open_image(src: SourceFile) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return Image.open(src.path)
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise InputError(src.original_name, f"không đọc được ảnh: {exc}", f"unreadable image: {exc}", code="corrupt-image") from None
+
+
+def _normalize_mode(img: Image.Image) -> Image.Image:
+    """Modes the PDF builder takes: bitonal, grey or RGB, with no alpha (PDF/A-1 forbids transparency)."""
+    if img.mode in ("1", "L", "RGB"):
+        return img
+    if img.mode in ("RGBA", "LA", "P", "PA"):
+        rgba = img.convert("RGBA")
+        white = Image.new("RGB", rgba.size, (255, 255, 255))
+        white.paste(rgba, mask=rgba.getchannel("A"))
+        return white
+    if img.mode.startswith("I;16") or img.mode in ("I", "F"):
+        return img.convert("L")
+    return img.convert("RGB")
+
+
+def _image_pages(src: SourceFile, kind: str, out_dir: Path, stem: str, limits: LoadLimits) -> list[PageImage]:
+    name = src.original_name
+    img = _open_image(src)
+    pages: list[PageImage] = []
+    Image.MAX_IMAGE_PIXELS = None  # our own limit below names the file; Pillow's would only warn
+    try:
+        for index, frame in enumerate(ImageSequence.Iterator(img)):
+            if index >= limits.max_pages:
+                raise InputError(name, f"quá {limits.max_pages} trang", f"more than {limits.max_pages} pages", code="too-many-pages")
+            _check_size(name, frame.width, frame.height, limits)
+            dpi = _dpi_of(frame)
+            label = f"{name}#{index + 1}" if kind == "tiff" else name
+            try:
+                frame.load()
+            except (OSError, SyntaxError, ValueError) as exc:
+                raise InputError(name, f"ảnh bị hỏng hoặc không trọn vẹn ({exc})", f"corrupt or truncated image ({exc})", code="corrupt-image") from None
+            if kind == "jpeg" and frame.mode in ("L", "RGB"):
+                dest = out_dir / f"{stem}-{index + 1:03d}.jpg"
+                shutil.copyfile(src.path, dest)
+            else:
+                dest = out_dir / f"{stem}-{index + 1:03d}.png"
+                _normalize_mode(frame).save(dest, format="PNG", dpi=(dpi, dpi))
+            pages.append(PageImage(path=dest, width=frame.width, height=frame.height, dpi=dpi, source=label))
+    except EOFError:
+        pass
+    except OSError as exc:
+        raise InputError(name, f"ảnh bị hỏng ({exc})", f"corrupt image ({exc})", code="corrupt-image") from None
+    finally:
+        img.close()
+    if not pages:
+        raise InputError(name, "tệp không có trang nào", "file has no pages", code="no-pages")
+    return pages
+
+
+def _pdf_pages(src: SourceFile, out_dir: Path, stem: str, limits: LoadLimits) -> list[PageImage]:
+    name = src.original_name
+    try:
+        pdf = pikepdf.open(src.path)
+    except pikepdf.PasswordError:
+        raise InputError(name, "PDF được mã hóa bằng mật khẩu", "encrypted PDF", code="encrypted-pdf") from None
+    except pikepdf.PdfError as exc:
+        raise InputError(name, f"PDF bị hỏng ({exc})", f"corrupt PDF ({exc})", code="corrupt-pdf") from None
+    pages: list[PageImage] = []
+    with pdf:
+        if pdf.is_encrypted:
+            raise InputError(name, "PDF được mã hóa", "encrypted PDF", code="encrypted-pdf")
+        if len(pdf.pages) > limits.max_pages:
+            raise InputError(name, f"quá {limits.max_pages} trang", f"more than {limits.max_pages} pages", code="too-many-pages")
+        for index, page in enumerate(pdf.pages):
+            label = f"{name}#{index + 1}"
+            page_image = _single_page_image(page, out_dir / f"{stem}-{index + 1:03d}", label, limits)
+            if page_image is None:
+                png = out_dir / f"{stem}-{index + 1:03d}.png"
+                poppler.render_page(src.path, index + 1, PDF_RENDER_DPI, png)
+                with Image.open(png) as im:
+                    page_image = PageImage(path=png, width=im.width, height=im.height, dpi=PDF_RENDER_DPI, source=label)
+            pages.append(page_image)
+    if not pages:
+        raise InputError(name, "PDF không có trang nào", "PDF has no pages", code="no-pages")
+    return pages
+
+
+def _single_page_image(page: pikepdf.Page, stem: Path, label: str, limits: LoadLimits) -> PageImage | None:
+    """The page's scan, taken out of the PDF unchanged, when the page is one full-page image.
+
+    A scanner's PDF is one image per page (plus, sometimes, the scanner's own
+    OCR text, which we replace). Anything else — vector content, several
+    images — is rasterized instead.
+    """
+    images = list(page.images.values())
+    if len(images) != 1:
+        return None
+    try:
+        pdfimage = PdfImage(images[0])
+        width_in = float(page.mediabox[2] - page.mediabox[0]) / 72.0
+        if width_in <= 0:
+            return None
+        _check_size(label, pdfimage.width, pdfimage.height, limits)
+        dpi = pdfimage.width / width_in
+        if dpi < 100:
+            return None
+        if pdfimage.filters == ["/DCTDecode"] and pdfimage.colorspace in ("/DeviceRGB", "/DeviceGray"):
+            dest = stem.with_suffix(".jpg")
+            dest.write_bytes(images[0].read_raw_bytes())
+        else:
+            dest = stem.with_suffix(".png")
+            _normalize_mode(pdfimage.as_pil_image()).save(dest, format="PNG", dpi=(dpi, dpi))
+        with Image.open(dest) as im:
+            return PageImage(path=dest, width=im.width, height=im.height, dpi=round(dpi, 2), source=label)
+    except InputError:
+        raise
+    except Exception:  # an image pikepdf cannot decode is still rendered by poppler
+        return None
+
+

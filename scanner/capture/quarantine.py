@@ -1,0 +1,50 @@
+"""Quarantine: where input that cannot be digitized is kept, with the reason beside it.
+
+``<work>/quarantine/<date>/<name>`` plus ``<name>.reason.txt`` holding the
+Vietnamese message for the clerk and a machine-readable reason code. The file
+is moved, never deleted: a clerk can fix and re-scan it, and nothing a citizen
+handed in is lost.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+from scanner.errors import ScannerError
+from scanner.jsonio import fsync_dir, write_atomic
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
+def put(work: Path, path: Path, original_name: str, error: ScannerError, *, now: datetime) -> Path:
+    """Move PATH into today's quarantine folder under a safe, unique name; return where it went."""
+    folder = work / "quarantine" / now.strftime("%Y-%m-%d")
+    folder.mkdir(parents=True, exist_ok=True)
+    name = _UNSAFE.sub("_", original_name).lstrip(".") or "tep"
+    dest = folder / name
+    n = 1
+    while dest.exists() or dest.with_name(dest.name + ".reason.txt").exists():
+        n += 1
+        stem, dot, ext = name.rpartition(".")
+        dest = folder / (f"{stem}-{n}.{ext}" if dot else f"{name}-{n}")
+    note = (
+        f"Tệp: {original_name}\n"
+        f"Lý do: {error.message_vi}\n"
+        f"Mã lý do: {error.code}\n"
+        f"Thời điểm: {now.isoformat(timespec='seconds')}\n"
+        f"Reason (en): {error.message_en}\n"
+    )
+    write_atomic(dest.with_name(dest.name + ".reason.txt"), note.encode("utf-8"))
+    if path.is_symlink() or not path.exists():
+        return dest
+    try:
+        os.replace(path, dest)
+    except OSError:
+        shutil.copyfile(path, dest)
+        path.unlink()
+    fsync_dir(folder)
+    return dest

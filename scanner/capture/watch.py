@@ -1,0 +1,221 @@
+"""The service: watches every counter's inbox and feeds settled files to the pipeline.
+
+A file is taken only when it has settled: no filesystem event for the
+counter's ``settle_seconds`` *and* the same size and modification time at two
+looks in a row. Scanners write in chunks, and copies onto a share arrive half
+at a time; taking a file early is how peers lose pages. Network shares (SMB,
+NFS) deliver no inotify events, so a counter with ``poll_seconds`` uses a
+polling observer, and every inbox is also listed again periodically in case an
+event was missed. Files already in an inbox at start are taken too.
+
+Temporary and hidden names (``.x``, ``~x``, ``*.tmp``, ``*.part``...) are left
+alone: scanners that write a temporary name and rename it are taken after the
+rename.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
+from watchdog.observers.polling import PollingObserver
+
+from scanner.archive import Catalog
+from scanner.capture import quarantine
+from scanner.config import Config, CounterConfig
+from scanner.errors import EXIT_OK, InputError, ScannerError
+from scanner.pipeline import Pipeline, make_pool
+
+log = logging.getLogger(__name__)
+
+IGNORED = (".*", "~*", "*.tmp", "*.temp", "*.part", "*.partial", "*.crdownload", "*.swp", "*.lock", "Thumbs.db", "desktop.ini")
+RESCAN_SECONDS = 30.0
+
+
+def ignored(name: str, patterns: tuple[str, ...] = IGNORED) -> bool:
+    return any(fnmatch.fnmatch(name, p) for p in patterns)
+
+
+@dataclass
+class _Candidate:
+    last_event: float
+    last_look: tuple[int, int] | None = None
+
+
+@dataclass
+class Settler:
+    """Decides when a file in an inbox has finished arriving."""
+
+    settle_seconds: float
+    clock: object = time.monotonic
+    candidates: dict[Path, _Candidate] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def touch(self, path: Path) -> None:
+        if ignored(path.name):
+            return
+        with self.lock:
+            now = self.clock()  # type: ignore[operator]
+            c = self.candidates.get(path)
+            if c is None:
+                self.candidates[path] = _Candidate(last_event=now)
+            else:
+                c.last_event = now
+                c.last_look = None
+
+    def forget(self, path: Path) -> None:
+        with self.lock:
+            self.candidates.pop(path, None)
+
+    def ready(self) -> list[Path]:
+        """Files quiet for settle_seconds whose size and mtime did not change since the last look."""
+        out: list[Path] = []
+        now = self.clock()  # type: ignore[operator]
+        with self.lock:
+            for path, c in list(self.candidates.items()):
+                try:
+                    st = path.lstat()
+                except FileNotFoundError:
+                    del self.candidates[path]
+                    continue
+                look = (st.st_size, st.st_mtime_ns)
+                if now - c.last_event < self.settle_seconds:
+                    c.last_look = look
+                    continue
+                if c.last_look == look:
+                    del self.candidates[path]
+                    out.append(path)
+                else:
+                    c.last_look = look
+        return sorted(out, key=lambda p: p.name)
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, settler: Settler) -> None:
+        self.settler = settler
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.is_directory:
+            return
+        dest = getattr(event, "dest_path", "")
+        for p in (event.src_path, dest):
+            if p:
+                path = Path(p if isinstance(p, str) else p.decode())
+                if event.event_type == "deleted" or (event.event_type == "moved" and p == event.src_path):
+                    self.settler.forget(path)
+                else:
+                    self.settler.touch(path)
+
+
+@dataclass
+class Inbox:
+    counter: CounterConfig
+    settler: Settler
+    observer: BaseObserver
+
+    def scan(self) -> None:
+        """List the inbox: files present at start, or whose events were missed."""
+        for p in self.counter.inbox.iterdir():
+            if p.is_file() or p.is_symlink():
+                if p not in self.settler.candidates:
+                    self.settler.touch(p)
+
+
+def open_inboxes(config: Config) -> list[Inbox]:
+    inboxes = []
+    for counter in config.counters:
+        counter.inbox.mkdir(parents=True, exist_ok=True)
+        settler = Settler(counter.settle_seconds)
+        observer: BaseObserver = PollingObserver(timeout=counter.poll_seconds) if counter.poll_seconds > 0 else Observer()
+        observer.schedule(_Handler(settler), str(counter.inbox), recursive=False)
+        inboxes.append(Inbox(counter, settler, observer))
+    return inboxes
+
+
+def take(pipeline: Pipeline, inbox: Inbox, path: Path) -> str | None:
+    """Move one settled file into a new job; quarantine it if it cannot even be taken."""
+    name = path.name
+    try:
+        if path.is_symlink():
+            raise InputError(name, "là liên kết tượng trưng (symlink), không được theo", "is a symlink, not followed", code="symlink")
+        return pipeline.submit([path], inbox.counter, move=True)
+    except InputError as exc:
+        where = quarantine.put(pipeline.config.archive.work, path, name, exc, now=pipeline.now())
+        log.warning("%s — đã cách ly: %s", exc.message_vi, where)
+        if path.is_symlink():
+            path.unlink()
+        return None
+
+
+def serve(config: Config, *, stop: threading.Event | None = None, tick: float = 0.5) -> int:
+    """Run until SIGINT/SIGTERM (or STOP is set); work in progress is finished or resumed next start."""
+    stop = stop or threading.Event()
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        log.info("nhận tín hiệu %s: dừng sau công việc đang làm", signum)
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGINT, _on_signal)
+
+    inboxes = open_inboxes(config)
+    with Catalog(config.archive.catalog_path) as catalog, make_pool(config.processes) as pool:
+        pipeline = Pipeline(config, catalog, pool)
+        for job_id in pipeline.recover():
+            if stop.is_set():
+                break
+            log.info("tiếp tục công việc %s sau khi khởi động lại", job_id)
+            _report(pipeline.run(job_id))
+        for inbox in inboxes:
+            inbox.observer.start()
+            inbox.scan()
+        log.info("đang theo dõi %d quầy: %s", len(inboxes), ", ".join(str(i.counter.inbox) for i in inboxes))
+        last_scan = time.monotonic()
+        try:
+            while not stop.is_set():
+                busy = False
+                for inbox in inboxes:
+                    for path in inbox.settler.ready():
+                        if stop.is_set():
+                            break
+                        job = take(pipeline, inbox, path)
+                        if job is not None:
+                            _report(pipeline.run(job))
+                        busy = True
+                if time.monotonic() - last_scan > RESCAN_SECONDS:
+                    for inbox in inboxes:
+                        inbox.scan()
+                    last_scan = time.monotonic()
+                if not busy:
+                    stop.wait(tick)
+        except ScannerError as exc:
+            log.error("%s", exc)
+        finally:
+            for inbox in inboxes:
+                inbox.observer.stop()
+            for inbox in inboxes:
+                inbox.observer.join(timeout=5)
+    log.info("đã dừng dịch vụ")
+    return EXIT_OK
+
+
+def _report(outcome: object) -> None:
+    from scanner.pipeline import JobOutcome
+
+    assert isinstance(outcome, JobOutcome)
+    if outcome.state == "archived":
+        log.info("hồ sơ %s đã lưu trữ: %d văn bản", outcome.dossier_code, len(outcome.documents))
+    else:
+        log.error("công việc %s không hoàn thành: %s", outcome.job_id, outcome.error or outcome.state)
+    for w in outcome.warnings:
+        log.warning("%s", w)

@@ -1,0 +1,430 @@
+"""The ``scanner`` command.
+
+Exit status: 0 all good, 1 some inputs failed (or a check found a problem),
+2 usage or configuration error. Every exception of the project is mapped to
+its status here, in one place, and shown to the user in Vietnamese.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import secrets
+import sys
+import tempfile
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from scanner.errors import EXIT_INPUT_FAILED, EXIT_OK, EXIT_USAGE, ScannerError
+
+log = logging.getLogger("scanner")
+
+DEFAULT_AGENCY = "000.00.00.H32"
+DEFAULT_AGENCY_NAME = "Ủy ban nhân dân phường Thử Nghiệm"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"scanner: lỗi cú pháp lệnh: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="scanner", description="Số hóa hồ sơ tại Bộ phận Một cửa (one-stop counter digitization)")
+    p.add_argument("--config", type=Path, help="tệp cấu hình TOML (mặc định: biến SCANNER_CONFIG)")
+    p.add_argument("-v", "--verbose", action="store_true", help="ghi nhật ký chi tiết")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    s = sub.add_parser("init", help="khởi tạo một máy trạm: cấu hình, thư mục, danh mục, khóa ký thử nghiệm")
+    s.add_argument("--root", type=Path, required=True)
+    s.add_argument("--agency", default=DEFAULT_AGENCY, help="mã định danh cơ quan")
+    s.add_argument("--agency-name", default=DEFAULT_AGENCY_NAME, help="tên cơ quan")
+
+    s = sub.add_parser("ocr", help="ảnh quét/PDF → một tệp PDF/A tìm kiếm được (không cấp mã, không ký)")
+    s.add_argument("inputs", nargs="+", type=Path)
+    s.add_argument("-o", "--output", type=Path, required=True)
+    s.add_argument("--pdfa", choices=("2b", "1b"), default="2b")
+    s.add_argument("-l", "--language", default="vie", help="ngôn ngữ Tesseract, ví dụ vie hoặc vie+eng")
+    s.add_argument("--jobs", type=int, default=0, help="số tiến trình (0 = số nhân CPU)")
+
+    s = sub.add_parser("process", help="xử lý một hồ sơ qua toàn bộ quy trình")
+    s.add_argument("inputs", nargs="+", type=Path)
+    s.add_argument("--counter", required=True, help="tên quầy, ví dụ quay-1")
+    s.add_argument("--json", action="store_true")
+
+    sub.add_parser("watch", help="dịch vụ: theo dõi hộp thư đến của các quầy và xử lý tệp mới")
+
+    s = sub.add_parser("search", help="tìm kiếm toàn văn (có hoặc không dấu)")
+    s.add_argument("query")
+    s.add_argument("--limit", type=int, default=10)
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("show", help="xem hồ sơ hoặc văn bản theo mã")
+    s.add_argument("code")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("verify", help="kiểm tra tính toàn vẹn và chữ ký số của tệp lưu trữ")
+    s.add_argument("codes", nargs="*")
+    s.add_argument("--all", action="store_true")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("status", help="các hồ sơ gần đây của quầy")
+    s.add_argument("--counter")
+    s.add_argument("--limit", type=int, default=20)
+    s.add_argument("--json", action="store_true")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return int(_COMMANDS[args.command](args))
+    except ScannerError as exc:
+        print(f"scanner: {exc.message_vi}", file=sys.stderr)
+        if exc.message_en != exc.message_vi:
+            print(f"scanner: ({exc.message_en})", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from scanner.config import load_config
+
+    return load_config(args.config)
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+# --- init ---------------------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from scanner.archive import Catalog
+    from scanner.codes import is_agency_code
+    from scanner.config import Secret, load_config
+    from scanner.errors import ConfigError
+    from scanner.sign import create_dev_identity
+
+    if not is_agency_code(args.agency):
+        raise ConfigError(f"--agency: mã định danh cơ quan '{args.agency}' không hợp lệ", f"--agency: invalid agency code '{args.agency}'")
+    root: Path = args.root.resolve()
+    config_path = root / "scanner.toml"
+    if config_path.exists():
+        print(f"Máy trạm đã được khởi tạo: {config_path}", file=sys.stderr)
+        load_config(config_path)
+        print(config_path)
+        return EXIT_OK
+    for sub in ("archive", "work", "inbox/quay-1", "keys"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    keys = root / "keys"
+    keys.chmod(0o700)
+    password_file = keys / "agency.p12.pass"
+    password = secrets.token_urlsafe(24)
+    password_file.touch(mode=0o600)
+    password_file.write_text(password + "\n", encoding="utf-8")
+    identity = create_dev_identity(keys, agency_code=args.agency, agency_name=args.agency_name, password=Secret(password))
+    config_path.write_text(
+        DEFAULT_CONFIG.format(
+            agency=args.agency,
+            agency_name=args.agency_name.replace('"', "'"),
+            pkcs12=identity.pkcs12.relative_to(root).as_posix(),
+            ca=identity.ca_cert.relative_to(root).as_posix(),
+        ),
+        encoding="utf-8",
+    )
+    config = load_config(config_path)
+    Catalog(config.archive.catalog_path).close()
+    print(f"Đã khởi tạo máy trạm tại {root} (khóa ký chỉ dùng thử nghiệm, không dùng cho sản xuất)", file=sys.stderr)
+    print(config_path)
+    return EXIT_OK
+
+
+DEFAULT_CONFIG = textwrap.dedent(
+    """\
+    # Cấu hình máy trạm số hóa — tạo bởi `scanner init`.
+    # Workstation configuration written by `scanner init`. Relative paths are
+    # relative to this file's folder.
+
+    [archive]
+    root = "archive"                    # kho lưu trữ điện tử
+    work = "work"                       # vùng làm việc, khu cách ly (quarantine)
+    # catalog = "sqlite:///archive/catalog.sqlite"
+
+    [[counters]]
+    name = "quay-1"
+    inbox = "inbox/quay-1"              # máy quét ghi ảnh vào đây
+    agency_code = "{agency}"
+    agency_name = "{agency_name}"
+    procedure_code = ""                 # mã TTHC mặc định, ví dụ "1.000894"
+    poll_seconds = 0                    # > 0: quét định kỳ (thư mục mạng SMB/NFS)
+    settle_seconds = 2                  # tệp phải đứng yên chừng này giây mới được nhận
+
+    [ocr]
+    languages = ["vie"]
+
+    [pdfa]
+    flavour = "2b"                      # "2b" hoặc "1b"
+
+    [signing]
+    # CHỈ DÙNG THỬ NGHIỆM: khóa do `scanner init` tạo, không dùng cho sản xuất.
+    pkcs12 = "{pkcs12}"
+    password_env = "SCANNER_P12_PASSWORD"
+    password_file = "keys/agency.p12.pass"
+    level = "B-B"
+    trust_roots = ["{ca}"]
+
+    [workers]
+    processes = 0                       # 0 = số nhân CPU
+    """
+)
+
+
+# --- ocr ----------------------------------------------------------------------------------
+
+
+def cmd_ocr(args: argparse.Namespace) -> int:
+    """The standalone tool: scans in, one searchable PDF/A out; nothing is coded, signed or archived."""
+    import os
+
+    from scanner.capture.load import load_pages
+    from scanner.clean import CleanOptions
+    from scanner.model import PdfMetadata, PdfPage, SourceFile
+    from scanner.ocr import OcrOptions
+    from scanner.pdf import build_pdfa
+    from scanner.pipeline import _page_work, make_pool
+    from scanner.tools import tesseract
+
+    langs = tuple(args.language.split("+"))
+    tesseract.check_languages(langs)
+    processes = args.jobs or os.cpu_count() or 1
+    with tempfile.TemporaryDirectory(prefix="scanner-ocr-") as tmp:
+        work = Path(tmp)
+        pages = []
+        for i, path in enumerate(args.inputs):
+            from scanner.archive import sha256_file
+            from scanner.errors import InputError
+
+            if not path.is_file():
+                raise InputError(str(path), "không tìm thấy tệp", "file not found", code="missing")
+            src = SourceFile(path=path, original_name=path.name, sha256=f"{i:04d}" + sha256_file(path), size=path.stat().st_size)
+            pages.extend(load_pages(src, work / "pages"))
+        clean, ocr = CleanOptions(), OcrOptions(languages=langs)
+        if processes > 1 and len(pages) > 1:
+            with make_pool(min(processes, len(pages))) as pool:
+                results = list(pool.map(_page_work, pages, [work / "clean"] * len(pages), [clean] * len(pages), [ocr] * len(pages)))
+        else:
+            results = [_page_work(p, work / "clean", clean, ocr) for p in pages]
+        meta = PdfMetadata(title=args.output.stem, creator="scanner")
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        build_pdfa([PdfPage(image=r.cleaned.image, ocr=r.ocr) for r in results], args.output, flavour=args.pdfa, metadata=meta)
+    print(args.output)
+    return EXIT_OK
+
+
+# --- process / watch ----------------------------------------------------------------------
+
+
+def _outcome_json(outcome: Any) -> dict[str, Any]:
+    return {
+        "dossier_code": outcome.dossier_code,
+        "documents": [{"code": d.code, "path": str(d.path), "pages": d.pages} for d in outcome.documents],
+        "warnings": list(outcome.warnings) + ([outcome.error] if outcome.error else []),
+    }
+
+
+def cmd_process(args: argparse.Namespace) -> int:
+    from scanner.archive import Catalog
+    from scanner.errors import InputError
+    from scanner.pipeline import Pipeline, make_pool
+
+    config = _config(args)
+    counter = config.counter(args.counter)
+    for path in args.inputs:
+        if not path.exists():
+            raise InputError(str(path), "không tìm thấy tệp", "file not found", code="missing")
+    with Catalog(config.archive.catalog_path) as catalog, make_pool(config.processes) as pool:
+        pipeline = Pipeline(config, catalog, pool)
+        job = pipeline.submit(args.inputs, counter)
+        outcome = pipeline.run(job)
+    if args.json:
+        _print_json(_outcome_json(outcome))
+    else:
+        _print_outcome(outcome)
+    return EXIT_OK if outcome.ok else EXIT_INPUT_FAILED
+
+
+def _print_outcome(outcome: Any) -> None:
+    if outcome.dossier_code:
+        print(f"Hồ sơ {outcome.dossier_code}: {len(outcome.documents)} văn bản đã ký số và lưu trữ")
+        for d in outcome.documents:
+            print(f"  {d.code}  {d.pages} trang  {d.title}\n    {d.path}")
+    for w in outcome.warnings:
+        print(f"  Cảnh báo: {w}")
+    if outcome.error:
+        print(f"  Lỗi: {outcome.error}")
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from scanner.capture.watch import serve
+
+    return serve(_config(args))
+
+
+# --- search / show / status / verify ------------------------------------------------------
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from scanner.archive import Catalog
+
+    config = _config(args)
+    with Catalog(config.archive.catalog_path) as catalog:
+        hits = catalog.search(args.query, limit=args.limit)
+    root = config.archive.root
+    if args.json:
+        _print_json([{"code": h.code, "title": h.title, "path": str(root / h.path), "snippet": h.snippet} for h in hits])
+        return EXIT_OK
+    if not hits:
+        print(f"Không tìm thấy văn bản nào khớp với «{args.query}».")
+    for h in hits:
+        print(f"{h.code}  {h.title}\n  {root / h.path}\n  {h.snippet}")
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from scanner.archive import Catalog
+    from scanner.errors import NotFoundError
+
+    config = _config(args)
+    with Catalog(config.archive.catalog_path) as catalog:
+        dossier = catalog.dossier(args.code)
+        if dossier is not None:
+            data: dict[str, Any] = asdict(dossier)
+            data["documents"] = [{k: v for k, v in asdict(d).items() if k != "text"} for d in catalog.documents(args.code)]
+        else:
+            doc = catalog.document(args.code)
+            if doc is None:
+                raise NotFoundError(f"không có hồ sơ hay văn bản mã {args.code}", f"no dossier or document {args.code}")
+            data = asdict(doc)
+    if args.json:
+        _print_json(data)
+    else:
+        for key, value in data.items():
+            if key == "documents":
+                print("documents:")
+                for d in value:
+                    print(f"  {d['code']}  {d['pages']} trang  {d['title']}  {d['path']}")
+            else:
+                print(f"{key}: {value}")
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from scanner.archive import Catalog
+    from scanner.pipeline import VN_STATE
+
+    config = _config(args)
+    with Catalog(config.archive.catalog_path) as catalog:
+        jobs = catalog.jobs(counter=args.counter, limit=args.limit)
+        rows = []
+        for job in jobs:
+            dossier = catalog.dossier(job.dossier_code) if job.dossier_code else None
+            rows.append(
+                {
+                    "job": job.id,
+                    "counter": job.counter,
+                    "dossier_code": job.dossier_code,
+                    "state": job.state,
+                    "state_vi": VN_STATE.get(job.state, job.state),
+                    "documents": dossier.doc_total if dossier else 0,
+                    "pages": dossier.page_total if dossier else 0,
+                    "warnings": list(dossier.warnings) if dossier else ([job.error] if job.error else []),
+                    "updated": job.updated,
+                }
+            )
+    if args.json:
+        _print_json(rows)
+        return EXIT_OK
+    for r in rows:
+        print(f"{r['updated']}  {r['counter']}  {r['dossier_code'] or '—'}  {r['state_vi']}  {r['documents']} văn bản, {r['pages']} trang")
+        for w in r["warnings"]:
+            print(f"    ! {w}")
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from scanner.archive import Catalog, sha256_file
+    from scanner.errors import NotFoundError
+    from scanner.sign import verify_pdf
+
+    config = _config(args)
+    if not args.codes and not args.all:
+        raise ScannerError("cần chỉ định mã hồ sơ/văn bản hoặc --all", "give codes or --all")
+    root = config.archive.root
+    failures = 0
+    report: list[dict[str, Any]] = []
+    with Catalog(config.archive.catalog_path) as catalog:
+        if args.all:
+            docs = catalog.all_documents()
+        else:
+            docs = []
+            for code in args.codes:
+                found = catalog.documents(code) or ([d] if (d := catalog.document(code)) else [])
+                if not found:
+                    raise NotFoundError(f"không có hồ sơ hay văn bản mã {code}", f"no dossier or document {code}")
+                docs.extend(found)
+        for doc in docs:
+            path = root / doc.path
+            problems: list[str] = []
+            if not path.exists():
+                problems.append("tệp không còn trong kho lưu trữ")
+            else:
+                if sha256_file(path) != doc.sha256:
+                    problems.append("mã băm SHA-256 khác với danh mục (tệp đã bị thay đổi)")
+                sigs = verify_pdf(path, config.signing.trust_roots)
+                sig_list = sigs if isinstance(sigs, list) else [sigs]
+                if not sig_list or not any(s.signed for s in sig_list):
+                    problems.append("không có chữ ký số")
+                for s in sig_list:
+                    problems.extend(s.problems)
+                    if s.signed and not (s.intact and s.valid):
+                        problems.append("chữ ký số không hợp lệ")
+            ok = not problems
+            failures += not ok
+            catalog.record_event("verify", doc.code, "ok" if ok else "failed", "; ".join(problems))
+            report.append({"code": doc.code, "path": str(path), "ok": ok, "problems": problems})
+    if args.json:
+        _print_json(report)
+    else:
+        for r in report:
+            status = "HỢP LỆ" if r["ok"] else "LỖI"
+            print(f"{status}  {r['code']}  {r['path']}")
+            for p in dict.fromkeys(r["problems"]):
+                print(f"    - {p}")
+        print(f"{len(report) - failures}/{len(report)} tệp hợp lệ")
+    return EXIT_OK if failures == 0 else EXIT_INPUT_FAILED
+
+
+_COMMANDS = {
+    "init": cmd_init,
+    "ocr": cmd_ocr,
+    "process": cmd_process,
+    "watch": cmd_watch,
+    "search": cmd_search,
+    "show": cmd_show,
+    "status": cmd_status,
+    "verify": cmd_verify,
+}

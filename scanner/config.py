@@ -1,0 +1,336 @@
+"""The workstation's configuration: one TOML file loaded into one typed object.
+
+The file is read once, at start-up, by the CLI; stages receive the parts they
+need as arguments and never read the file or the environment themselves.
+Relative paths are taken relative to the folder of the configuration file, so
+a workstation folder can be moved as a whole. Every error names the key and
+the reason, in Vietnamese and English.
+
+Secrets (the PKCS#12 password, a token PIN) are never written in the file:
+the file names an environment variable or a file that holds them, and the
+loaded value is a :class:`Secret` whose ``repr`` hides it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scanner.errors import ConfigError
+
+CONFIG_ENV = "SCANNER_CONFIG"
+
+_AGENCY_CODE = re.compile(r"^[0-9A-Z.]{1,35}$")
+_PROCEDURE_CODE = re.compile(r"^[1-3]\.\d{6}(\.000\.00\.00\.[A-Z]\d{2})?$")
+PDFA_FLAVOURS = ("2b", "1b")
+SIGNATURE_LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
+
+
+class Secret:
+    """A password or PIN: usable through ``reveal()``, never printed."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class CounterConfig:
+    """One counter (quầy) of the one-stop section and the agency it receives for."""
+
+    name: str
+    inbox: Path
+    agency_code: str
+    agency_name: str
+    procedure_code: str = ""
+    poll_seconds: float = 0.0  # > 0: poll the inbox (network shares deliver no events)
+    settle_seconds: float = 2.0  # a file is taken once unchanged this long
+
+
+@dataclass(frozen=True)
+class ArchiveConfig:
+    root: Path
+    catalog_url: str
+    work: Path
+
+    @property
+    def catalog_path(self) -> Path:
+        """The SQLite file behind ``catalog_url`` (only SQLite is supported)."""
+        return Path(self.catalog_url.removeprefix("sqlite:///"))
+
+
+@dataclass(frozen=True)
+class OcrConfig:
+    languages: tuple[str, ...] = ("vie",)
+    timeout_seconds: float = 180.0
+
+
+@dataclass(frozen=True)
+class CleanConfig:
+    orientation: bool = True
+    deskew: bool = True
+
+
+@dataclass(frozen=True)
+class PdfaConfig:
+    flavour: str = "2b"
+
+
+@dataclass(frozen=True)
+class SigningConfig:
+    pkcs12: Path | None
+    password_env: str = ""
+    password_file: Path | None = None
+    level: str = "B-B"
+    trust_roots: tuple[Path, ...] = ()
+    reason: str = "Sao y bản chính"
+    location: str = ""
+
+    def password(self) -> Secret:
+        """Read the PKCS#12 password from the environment variable, else the file."""
+        if self.password_env and self.password_env in os.environ:
+            return Secret(os.environ[self.password_env])
+        if self.password_file is not None:
+            try:
+                return Secret(self.password_file.read_text(encoding="utf-8").rstrip("\r\n"))
+            except OSError as exc:
+                raise ConfigError(
+                    f"signing.password_file: không đọc được tệp {self.password_file} ({exc.strerror})",
+                    f"signing.password_file: cannot read {self.password_file} ({exc.strerror})",
+                ) from None
+        raise ConfigError(
+            "signing: chưa có mật khẩu PKCS#12 — đặt biến môi trường "
+            f"{self.password_env or '(password_env)'} hoặc khai báo password_file",
+            "signing: no PKCS#12 password — set the environment variable named by "
+            "password_env or give password_file",
+        )
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the workstation needs to know, validated."""
+
+    source: Path | None
+    archive: ArchiveConfig
+    counters: tuple[CounterConfig, ...]
+    ocr: OcrConfig = field(default_factory=OcrConfig)
+    clean: CleanConfig = field(default_factory=CleanConfig)
+    pdfa: PdfaConfig = field(default_factory=PdfaConfig)
+    signing: SigningConfig = field(default_factory=lambda: SigningConfig(pkcs12=None))
+    workers: int = 0
+
+    @property
+    def processes(self) -> int:
+        return self.workers if self.workers > 0 else (os.cpu_count() or 1)
+
+    def counter(self, name: str) -> CounterConfig:
+        for c in self.counters:
+            if c.name == name:
+                return c
+        known = ", ".join(c.name for c in self.counters)
+        raise ConfigError(
+            f"không có quầy '{name}' trong cấu hình (các quầy: {known})",
+            f"no counter '{name}' in the configuration (counters: {known})",
+        )
+
+
+def _err(key: str, vi: str, en: str) -> ConfigError:
+    return ConfigError(f"{key}: {vi}", f"{key}: {en}", code="config")
+
+
+class _Section:
+    """Reads typed values from one TOML table, naming the full key on error."""
+
+    def __init__(self, data: Any, prefix: str) -> None:
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise _err(prefix, "phải là một bảng (table)", "must be a table")
+        self.data = data
+        self.prefix = prefix
+        self.seen: set[str] = set()
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def get(self, name: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        self.seen.add(name)
+        if name not in self.data:
+            if default is ...:
+                raise _err(self.key(name), "thiếu khóa bắt buộc", "required key is missing")
+            return default
+        value = self.data[name]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+            raise _err(self.key(name), f"phải có kiểu {names}", f"must be of type {names}")
+        return value
+
+    def path(self, name: str, base: Path, default: Any = ...) -> Path:
+        value = self.get(name, str, default)
+        if value is None or isinstance(value, Path):
+            return value  # type: ignore[no-any-return]
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else (base / p)
+
+    def done(self) -> None:
+        unknown = sorted(set(self.data) - self.seen)
+        if unknown:
+            raise _err(self.key(unknown[0]), "khóa không được hỗ trợ", "unknown key")
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Load and validate the configuration from PATH, or from $SCANNER_CONFIG."""
+    if path is None:
+        env = os.environ.get(CONFIG_ENV)
+        if not env:
+            raise ConfigError(
+                f"chưa chỉ định tệp cấu hình: dùng --config hoặc biến môi trường {CONFIG_ENV}",
+                f"no configuration file: pass --config or set {CONFIG_ENV}",
+            )
+        path = Path(env)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            f"không đọc được tệp cấu hình {path}: {exc.strerror}",
+            f"cannot read configuration file {path}: {exc.strerror}",
+        ) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(
+            f"tệp cấu hình {path} không đúng cú pháp TOML: {exc}",
+            f"configuration file {path} is not valid TOML: {exc}",
+        ) from None
+    return parse_config(data, base=path.resolve().parent, source=path.resolve())
+
+
+def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None) -> Config:
+    """Validate a TOML document already parsed into a dict."""
+    top = _Section(data, "")
+
+    a = _Section(top.get("archive", dict), "archive")
+    root = a.path("root", base)
+    work = a.path("work", base, str(root.parent / "work"))
+    catalog_url = a.get("catalog", str, f"sqlite:///{root / 'catalog.sqlite'}")
+    if not catalog_url.startswith("sqlite:///"):
+        raise _err(
+            "archive.catalog",
+            "chỉ hỗ trợ SQLite, dạng sqlite:///đường/dẫn",
+            "only SQLite is supported, as sqlite:///path",
+        )
+    cat_path = Path(catalog_url.removeprefix("sqlite:///"))
+    if not cat_path.is_absolute():
+        catalog_url = f"sqlite:///{base / cat_path}"
+    a.done()
+    archive = ArchiveConfig(root=root, catalog_url=catalog_url, work=work)
+
+    counters_raw = top.get("counters", list)
+    if not counters_raw:
+        raise _err("counters", "cần ít nhất một quầy", "at least one counter is required")
+    counters: list[CounterConfig] = []
+    for i, item in enumerate(counters_raw):
+        s = _Section(item, f"counters[{i}]")
+        name = s.get("name", str)
+        if not re.fullmatch(r"[\w.-]{1,64}", name):
+            raise _err(s.key("name"), "chỉ gồm chữ, số, '.', '-', '_'", "letters, digits, '.', '-', '_' only")
+        agency = s.get("agency_code", str)
+        if not _AGENCY_CODE.fullmatch(agency):
+            raise _err(
+                s.key("agency_code"),
+                f"mã định danh cơ quan '{agency}' không hợp lệ (tối đa 35 ký tự 0-9 A-Z .)",
+                f"agency code '{agency}' is invalid (at most 35 characters of 0-9 A-Z .)",
+            )
+        procedure = s.get("procedure_code", str, "")
+        if procedure and not _PROCEDURE_CODE.fullmatch(procedure):
+            raise _err(
+                s.key("procedure_code"),
+                f"mã thủ tục '{procedure}' không hợp lệ (dạng 1.000894)",
+                f"procedure code '{procedure}' is invalid (form 1.000894)",
+            )
+        poll = s.get("poll_seconds", float, 0.0)
+        settle = s.get("settle_seconds", float, 2.0)
+        if poll < 0 or settle < 0:
+            raise _err(s.key("poll_seconds"), "không được âm", "must not be negative")
+        counters.append(
+            CounterConfig(
+                name=name,
+                inbox=s.path("inbox", base),
+                agency_code=agency,
+                agency_name=s.get("agency_name", str),
+                procedure_code=procedure,
+                poll_seconds=poll,
+                settle_seconds=settle,
+            )
+        )
+        s.done()
+    if len({c.name for c in counters}) != len(counters):
+        raise _err("counters", "tên quầy bị trùng", "counter names must be unique")
+
+    o = _Section(top.get("ocr", dict, {}), "ocr")
+    langs = o.get("languages", list, ["vie"])
+    if not langs or not all(isinstance(x, str) and re.fullmatch(r"[a-z_]{3,16}", x) for x in langs):
+        raise _err(o.key("languages"), "danh sách mã ngôn ngữ Tesseract, ví dụ [\"vie\"]",
+                   "a list of Tesseract language codes, e.g. [\"vie\"]")
+    ocr = OcrConfig(languages=tuple(langs), timeout_seconds=o.get("timeout_seconds", float, 180.0))
+    o.done()
+
+    c = _Section(top.get("clean", dict, {}), "clean")
+    clean = CleanConfig(orientation=c.get("orientation", bool, True), deskew=c.get("deskew", bool, True))
+    c.done()
+
+    p = _Section(top.get("pdfa", dict, {}), "pdfa")
+    flavour = p.get("flavour", str, "2b")
+    if flavour not in PDFA_FLAVOURS:
+        raise _err(p.key("flavour"), "chỉ nhận '2b' hoặc '1b'", "must be '2b' or '1b'")
+    p.done()
+
+    sg = _Section(top.get("signing", dict, {}), "signing")
+    level = sg.get("level", str, "B-B")
+    if level not in SIGNATURE_LEVELS:
+        raise _err(sg.key("level"), f"phải là một trong {SIGNATURE_LEVELS}", f"must be one of {SIGNATURE_LEVELS}")
+    roots = sg.get("trust_roots", list, [])
+    if not all(isinstance(r, str) for r in roots):
+        raise _err(sg.key("trust_roots"), "danh sách đường dẫn", "a list of paths")
+    signing = SigningConfig(
+        pkcs12=sg.path("pkcs12", base, None),
+        password_env=sg.get("password_env", str, ""),
+        password_file=sg.path("password_file", base, None),
+        level=level,
+        trust_roots=tuple((base / r) if not Path(r).is_absolute() else Path(r) for r in roots),
+        reason=sg.get("reason", str, "Sao y bản chính"),
+        location=sg.get("location", str, ""),
+    )
+    sg.done()
+
+    w = _Section(top.get("workers", dict, {}), "workers")
+    processes = w.get("processes", int, 0)
+    if processes < 0:
+        raise _err(w.key("processes"), "không được âm (0 = số nhân CPU)", "must not be negative (0 = CPU count)")
+    w.done()
+    top.done()
+    return Config(
+        source=source,
+        archive=archive,
+        counters=tuple(counters),
+        ocr=ocr,
+        clean=clean,
+        pdfa=PdfaConfig(flavour=flavour),
+        signing=signing,
+        workers=processes,
+    )
