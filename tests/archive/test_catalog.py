@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import multiprocessing
+from datetime import date
+from pathlib import Path
+
+from scanner import codes
+from scanner.archive import Catalog, DocumentRecord, DossierRecord, fold
+from scanner.archive.catalog import snippet
+
+DAY = date(2026, 11, 24)
+
+
+def _issue_many(db: Path, worker: int, n: int, agency: str) -> list[str]:
+    out = []
+    with Catalog(db) as cat:
+        for i in range(n):
+            job = f"w{worker}-{i}"
+            cat.create_job(job, "quay-1", {})
+            out.append(cat.issue_dossier_code(job, agency, DAY, codes.dossier_code))
+    return out
+
+
+def test_daily_numbers_unique_and_gapless_across_processes(tmp_path: Path) -> None:
+    db = tmp_path / "c.sqlite"
+    Catalog(db).close()
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(4) as pool:
+        parts = pool.starmap(_issue_many, [(db, w, 15, "000.00.00.H32" if w % 2 else "H26") for w in range(4)])
+    got = [c for part in parts for c in part]
+    assert len(set(got)) == 60
+    for agency in ("000.00.00.H32", "H26"):
+        numbers = sorted(int(c.rsplit("-", 1)[1]) for c in got if c.startswith(agency + "-"))
+        assert numbers == list(range(1, 31))
+
+
+def test_code_is_issued_once_per_job(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "c.sqlite") as cat:
+        cat.create_job("j1", "quay-1", {})
+        first = cat.issue_dossier_code("j1", "H26", DAY, codes.dossier_code)
+        again = cat.issue_dossier_code("j1", "H26", DAY, codes.dossier_code)
+        cat.create_job("j2", "quay-1", {})
+        second = cat.issue_dossier_code("j2", "H26", DAY, codes.dossier_code)
+    assert first == again == "H26-261124-0001"
+    assert second == "H26-261124-0002"
+
+
+def test_numbers_restart_each_day(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "c.sqlite") as cat:
+        cat.create_job("a", "q", {})
+        cat.create_job("b", "q", {})
+        assert cat.issue_dossier_code("a", "H26", DAY, codes.dossier_code).endswith("-0001")
+        assert cat.issue_dossier_code("b", "H26", date(2026, 11, 25), codes.dossier_code) == "H26-261125-0001"
+
+
+def _file(cat: Catalog, code: str, title: str, text: str) -> None:
+    cat.record_dossier(
+        DossierRecord(code, "H26", "UBND", "quay-1", "", "", "2026-11-24", title, f"H26/2026/{code}", 1, 1, "j", (), "t"),
+        [DocumentRecord(f"{code}.01", code, 1, title, f"H26/2026/{code}/{code}.01.pdf", 1, "0" * 64, 1, "2b", "", None, "B-B", 90.0, text)],
+        [],
+    )
+
+
+def test_search_with_and_without_diacritics_ranks_exact_first(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "c.sqlite") as cat:
+        _file(cat, "H26-261124-0001", "TỜ KHAI", "Đơn xin giay khai sinh viết không dấu cho con.")
+        _file(cat, "H26-261124-0002", "GIẤY KHAI SINH", "Giấy khai sinh của Nguyễn Văn Đức, cấp tại Đà Nẵng.")
+        _file(cat, "H26-261124-0003", "QUYẾT ĐỊNH", "Quyết định về việc đăng ký kết hôn.")
+        plain = cat.search("giay khai sinh")
+        exact = cat.search("giấy khai sinh")
+        assert {h.dossier_code for h in plain} == {"H26-261124-0001", "H26-261124-0002"}
+        assert exact[0].dossier_code == "H26-261124-0002"
+        # đ folds to d both ways
+        assert [h.dossier_code for h in cat.search("Duc Da Nang")] == ["H26-261124-0002"]
+        assert [h.dossier_code for h in cat.search("Đức")] == ["H26-261124-0002"]
+        assert cat.search("kết hôn")[0].code == "H26-261124-0003.01"
+        assert cat.search('"khai sinh của"')[0].dossier_code == "H26-261124-0002"
+        assert cat.search('"sinh khai"') == []
+        assert cat.search("   ") == []
+        assert "[Giấy]" in cat.search("giay")[0].snippet or "[giay]" in cat.search("giay")[0].snippet
+
+
+def test_record_is_idempotent(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "c.sqlite") as cat:
+        _file(cat, "H26-261124-0001", "A", "một")
+        _file(cat, "H26-261124-0001", "A", "một")
+        assert len(cat.search("một")) == 1
+
+
+def test_fold_and_snippet_keep_original_marks() -> None:
+    assert fold("Đường Lê Lợi, ĐÀ NẴNG") == "duong le loi, da nang"
+    s = snippet("Ủy ban nhân dân phường Bến Nghé xác nhận", "ben nghe")
+    assert "[Bến] [Nghé]" in s

@@ -1,0 +1,101 @@
+"""Splitting input files into pages, and refusing broken input with a named reason."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pikepdf
+import pytest
+from PIL import Image
+
+from scanner.capture.load import LoadLimits, load_pages
+from scanner.errors import InputError
+from scanner.model import SourceFile
+from tests.conftest import render_lines
+
+
+def _src(path: Path) -> SourceFile:
+    data = path.read_bytes()
+    return SourceFile(path=path, original_name=path.name, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+
+
+def test_jpeg_is_kept_byte_for_byte_with_its_dpi(tmp_path: Path) -> None:
+    path = tmp_path / "giấy xác nhận.jpg"
+    render_lines(dpi=200).save(path, dpi=(200, 200), quality=85)
+    pages = load_pages(_src(path), tmp_path / "out")
+    assert len(pages) == 1
+    assert pages[0].path.read_bytes() == path.read_bytes()
+    assert pages[0].dpi == 200 and pages[0].source == "giấy xác nhận.jpg"
+
+
+def test_multipage_tiff_in_several_compressions(tmp_path: Path) -> None:
+    path = tmp_path / "hoso.tif"
+    a = render_lines(dpi=100)
+    b = a.convert("1")
+    a.save(path, save_all=True, append_images=[b, a.convert("L")], dpi=(200, 200), compression="tiff_lzw")
+    pages = load_pages(_src(path), tmp_path / "out")
+    assert [p.source for p in pages] == ["hoso.tif#1", "hoso.tif#2", "hoso.tif#3"]
+    assert all(p.path.suffix == ".png" and p.dpi == 200 for p in pages)
+
+    g4 = tmp_path / "g4.tif"
+    b.save(g4, compression="group4", dpi=(300, 300))
+    (page,) = load_pages(_src(g4), tmp_path / "out2")
+    assert Image.open(page.path).mode == "1" and page.dpi == 300
+
+
+def test_png_with_alpha_is_flattened_and_missing_dpi_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "a.png"
+    render_lines(dpi=100).convert("RGBA").save(path)
+    (page,) = load_pages(_src(path), tmp_path / "out")
+    assert Image.open(page.path).mode == "RGB"
+    assert page.dpi == 200
+
+
+def test_scanner_pdf_page_image_is_extracted_unchanged(tmp_path: Path) -> None:
+    import img2pdf
+
+    jpg = tmp_path / "p.jpg"
+    render_lines(dpi=200).save(jpg, dpi=(200, 200), quality=80)
+    pdf = tmp_path / "scan.pdf"
+    pdf.write_bytes(img2pdf.convert(str(jpg)))
+    (page,) = load_pages(_src(pdf), tmp_path / "out")
+    assert page.path.read_bytes() == jpg.read_bytes()
+    assert page.dpi == pytest.approx(200, abs=0.5)
+
+
+@pytest.mark.parametrize(
+    ("maker", "code"),
+    [
+        (lambda p: p.write_bytes(b""), "empty"),
+        (lambda p: p.write_bytes(b"hello, not an image"), "unsupported-type"),
+        (lambda p: p.write_bytes(p.with_suffix(".src").read_bytes()[:5000]), "corrupt-image"),
+        (lambda p: p.write_bytes(b"%PDF-1.7\n garbage"), "corrupt-pdf"),
+    ],
+)
+def test_broken_input_names_file_and_reason(tmp_path: Path, maker, code: str) -> None:
+    path = tmp_path / "hỏng.jpg"
+    render_lines(dpi=100).save(path.with_suffix(".src"), format="JPEG")
+    maker(path)
+    with pytest.raises(InputError) as info:
+        load_pages(_src(path), tmp_path / "out")
+    assert info.value.code == code
+    assert "hỏng.jpg" in info.value.message_vi
+
+
+def test_encrypted_pdf_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "mat.pdf"
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.save(path, encryption=pikepdf.Encryption(owner="o", user="u"))
+    with pytest.raises(InputError) as info:
+        load_pages(_src(path), tmp_path / "out")
+    assert info.value.code == "encrypted-pdf"
+
+
+def test_decompression_bomb_is_refused_before_decoding(tmp_path: Path) -> None:
+    path = tmp_path / "bom.png"
+    Image.new("1", (12000, 12000)).save(path)
+    with pytest.raises(InputError) as info:
+        load_pages(_src(path), tmp_path / "out", LoadLimits(max_megapixels=100))
+    assert info.value.code == "too-many-pixels"
