@@ -183,7 +183,7 @@ def _single_page_image(page: pikepdf.Page, stem: Path, label: str, limits: LoadL
     OCR text, which we replace). Anything else — vector content, several
     images — is rasterized instead.
     """
-    images = list(page.images.values())
+    images = list(page.get_images(recursive=False).values())
     if len(images) != 1:
         return None
     try:
