@@ -72,3 +72,10 @@ def test_config_from_environment_variable(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.delenv("SCANNER_CONFIG")
     with pytest.raises(ConfigError, match="SCANNER_CONFIG"):
         load_config()
+
+
+def test_the_commented_example_is_valid() -> None:
+    from scanner.config import load_config as load
+
+    cfg = load(Path(__file__).resolve().parent.parent / "config" / "scanner.toml")
+    assert cfg.counters[0].name == "quay-1"

@@ -1,0 +1,62 @@
+"""The service end to end: a scan dropped into a counter's inbox ends up archived and findable."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pikepdf
+
+from scanner.archive import Catalog
+from scanner.capture.watch import serve
+from scanner.config import load_config
+from tests.conftest import render_lines
+
+
+def _wait(predicate, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def test_watcher_takes_a_scan_and_archives_it(workstation: Path, tmp_path: Path) -> None:
+    config = load_config(workstation)
+    inbox = config.counters[0].inbox
+    already = inbox / "có sẵn.png"  # present before the service starts
+    render_lines(dpi=200).save(already, dpi=(200, 200))
+
+    stop = threading.Event()
+    service = threading.Thread(target=serve, args=(config,), kwargs={"stop": stop, "tick": 0.1})
+    service.start()
+    try:
+        # a scanner writing a temporary name, then renaming it
+        tmp = inbox / "scan-0002.jpg.tmp"
+        render_lines(["GIẤY KHAI SINH", "Họ và tên: Trần Thị Hồng Nhung", "Nơi sinh: Khánh Hòa"], dpi=200).save(
+            tmp, format="JPEG", dpi=(200, 200)
+        )
+        tmp.rename(inbox / "scan-0002.jpg")
+
+        def archived() -> bool:
+            with Catalog(config.archive.catalog_path) as cat:
+                return len(cat.jobs(states=("archived",))) == 2
+
+        _wait(archived)
+    finally:
+        stop.set()
+        service.join(timeout=60)
+    assert not service.is_alive()
+    assert list(inbox.iterdir()) == []  # taken files leave the inbox only once archived work is safe
+
+    with Catalog(config.archive.catalog_path) as cat:
+        (hit,) = cat.search("Trần Thị Hồng Nhung")
+        path = config.archive.root / hit.path
+        assert cat.search("tran thi hong nhung")[0].code == hit.code
+    sig = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True)
+    assert "Signature is Valid" in sig.stdout
+    with pikepdf.open(path) as pdf, pdf.open_metadata() as xmp:
+        assert xmp["pdfaid:part"] == "2" and xmp["pdfaid:conformance"] == "B"

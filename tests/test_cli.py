@@ -1,0 +1,85 @@
+"""The command line as clerks and scripts use it: names, flags, JSON shapes and exit statuses."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from scanner.cli import main
+from tests.conftest import PAGE_LINES, render_lines, skewed
+
+
+def _fold_ws(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+@pytest.mark.slow
+def test_ocr_turns_a_rotated_skewed_page_into_searchable_pdfa(tmp_path: Path) -> None:
+    src = tmp_path / "lộn ngược.jpg"
+    skewed(render_lines(dpi=300).rotate(180), 3.0).save(src, dpi=(300, 300), quality=90)
+    out = tmp_path / "kết quả.pdf"
+    assert main(["ocr", str(src), "-o", str(out)]) == 0
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    assert unicodedata.is_normalized("NFC", text)
+    assert _fold_ws(text) == _fold_ws("\n".join(PAGE_LINES))
+
+
+def test_process_json_search_show_verify(workstation: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "scan.png"
+    render_lines(dpi=200).save(src, dpi=(200, 200))
+    cfg = ["--config", str(workstation)]
+    assert main([*cfg, "process", str(src), "--counter", "quay-1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert re.fullmatch(r"[0-9A-Z.]{1,35}-\d{6}-\d{4}", out["dossier_code"])
+    assert out["warnings"] == []
+    (doc,) = out["documents"]
+    assert doc["pages"] == 1 and Path(doc["path"]).exists()
+
+    assert main([*cfg, "search", "Nguyễn Văn Thẩm", "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert hits[0]["code"] == doc["code"] and hits[0]["path"] == doc["path"]
+    assert set(hits[0]) == {"code", "title", "path", "snippet"}
+    assert "[Thẩm]" in hits[0]["snippet"]
+
+    assert main([*cfg, "show", out["dossier_code"], "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["documents"][0]["code"] == doc["code"]
+
+    assert main([*cfg, "verify", "--all"]) == 0
+    capsys.readouterr()
+    data = bytearray(Path(doc["path"]).read_bytes())
+    data[len(data) // 3] ^= 0x01
+    Path(doc["path"]).write_bytes(bytes(data))
+    assert main([*cfg, "verify", out["dossier_code"]]) == 1
+    assert doc["code"] in capsys.readouterr().out
+
+
+def test_bad_input_exits_1_naming_the_file(workstation: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "không-phải-ảnh.jpg"
+    bad.write_text("xin chào", encoding="utf-8")
+    assert main(["--config", str(workstation), "process", str(bad), "--counter", "quay-1", "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["dossier_code"] is None
+    assert any("không-phải-ảnh.jpg" in w for w in out["warnings"])
+
+
+def test_usage_and_config_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["process"])
+    assert info.value.code == 2
+    bad = tmp_path / "x.toml"
+    bad.write_text("[archive]\nroot = 1\n", encoding="utf-8")
+    assert main(["--config", str(bad), "search", "x"]) == 2
+    assert "archive.root" in capsys.readouterr().err
+    assert main(["--config", str(tmp_path / "none.toml"), "search", "x"]) == 2
+
+
+def test_unknown_counter_is_a_usage_error(workstation: Path, tmp_path: Path) -> None:
+    src = tmp_path / "a.png"
+    render_lines(dpi=100).save(src)
+    assert main(["--config", str(workstation), "process", str(src), "--counter", "quay-9"]) == 2

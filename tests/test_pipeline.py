@@ -1,0 +1,91 @@
+"""The whole path, on a temporary workstation, with the real recognizer and signer."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from scanner.archive import Catalog
+from scanner.config import load_config
+from scanner.pipeline import Pipeline
+from tests.conftest import render_lines
+
+CODE = re.compile(r"^[0-9A-Z.]{1,35}-\d{6}-\d{4}$")
+
+
+@pytest.fixture
+def scan(tmp_path: Path) -> Path:
+    path = tmp_path / "giấy xác nhận.jpg"
+    render_lines(dpi=200).save(path, dpi=(200, 200), quality=85)
+    return path
+
+
+def test_scan_is_archived_signed_pdfa_and_findable(workstation: Path, scan: Path) -> None:
+    config = load_config(workstation)
+    with Catalog(config.archive.catalog_path) as catalog:
+        pipeline = Pipeline(config, catalog)
+        outcome = pipeline.run(pipeline.submit([scan], config.counters[0]))
+        assert outcome.state == "archived", outcome.error
+        assert outcome.dossier_code and CODE.match(outcome.dossier_code)
+        (doc,) = outcome.documents
+        assert doc.code == f"{outcome.dossier_code}.01"
+        assert doc.path.is_relative_to(config.archive.root / "000.00.00.H32")
+        assert doc.title == "GIẤY XÁC NHẬN"
+        hits = catalog.search("phường Bến Nghé")
+        assert hits and hits[0].code == doc.code
+        assert catalog.search("phuong ben nghe")[0].code == doc.code
+    assert scan.exists()  # `process` copies; the clerk's file is left alone
+    sig = subprocess.run(["pdfsig", str(doc.path)], capture_output=True, text=True)
+    assert "Signature is Valid" in sig.stdout
+    with pikepdf.open(doc.path) as pdf, pdf.open_metadata() as xmp:
+        assert xmp["pdfaid:part"] == "2"
+        assert xmp["dc:title"] == "GIẤY XÁC NHẬN"
+    text = subprocess.run(["pdftotext", str(doc.path), "-"], capture_output=True, text=True).stdout
+    assert "Nguyễn Văn Thẩm" in text
+    assert not list((config.archive.work / "jobs").iterdir())  # the work folder is cleaned up
+
+
+def test_a_bad_file_is_quarantined_and_the_rest_of_the_dossier_kept(workstation: Path, scan: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "hỏng.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
+    config = load_config(workstation)
+    with Catalog(config.archive.catalog_path) as catalog:
+        pipeline = Pipeline(config, catalog)
+        outcome = pipeline.run(pipeline.submit([scan, bad], config.counters[0]))
+    assert outcome.state == "archived"
+    assert len(outcome.documents) == 1
+    assert any("hỏng.jpg" in w for w in outcome.warnings)
+    (kept,) = (config.archive.work / "quarantine").glob("*/hỏng.jpg")
+    assert kept.read_bytes() == bad.read_bytes()
+    reason = kept.with_name("hỏng.jpg.reason.txt").read_text(encoding="utf-8")
+    assert "Mã lý do: corrupt-image" in reason and "hỏng.jpg" in reason
+
+
+def test_a_job_interrupted_before_signing_resumes_with_its_code(workstation: Path, scan: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(workstation)
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # the process dies here; nothing below runs
+
+    with Catalog(config.archive.catalog_path) as catalog:
+        pipeline = Pipeline(config, catalog)
+        job = pipeline.submit([scan], config.counters[0])
+        with monkeypatch.context() as m:
+            m.setattr("scanner.pipeline.sign_pdf", crash)
+            with pytest.raises(KeyboardInterrupt):
+                pipeline.run(job)
+        record = catalog.job(job)
+        assert record is not None and record.state == "built"
+        issued = record.dossier_code
+
+    with Catalog(config.archive.catalog_path) as catalog:
+        restarted = Pipeline(config, catalog)
+        assert restarted.recover() == [job]
+        outcome = restarted.run(job)
+        assert outcome.state == "archived"
+        assert outcome.dossier_code == issued
+        assert [d.code for d in catalog.documents(issued)] == [f"{issued}.01"]
