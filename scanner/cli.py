@@ -118,7 +118,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     from scanner.sign import create_dev_identity
 
     if not is_agency_code(args.agency):
-        raise ConfigError(f"--agency: mã định danh cơ quan '{args.agency}' không hợp lệ", f"--agency: invalid agency code '{args.agency}'")
+        raise ConfigError(
+            f"--agency: mã định danh cơ quan '{args.agency}' không hợp lệ",
+            f"--agency: invalid agency code '{args.agency}'",
+        )
     root: Path = args.root.resolve()
     config_path = root / "scanner.toml"
     if config_path.exists():
@@ -134,7 +137,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     password = secrets.token_urlsafe(24)
     password_file.touch(mode=0o600)
     password_file.write_text(password + "\n", encoding="utf-8")
-    identity = create_dev_identity(keys, agency_code=args.agency, agency_name=args.agency_name, password=Secret(password))
+    identity = create_dev_identity(
+        keys, agency_code=args.agency, agency_name=args.agency_name, password=Secret(password)
+    )
     config_path.write_text(
         DEFAULT_CONFIG.format(
             agency=args.agency,
@@ -218,17 +223,23 @@ def cmd_ocr(args: argparse.Namespace) -> int:
 
             if not path.is_file():
                 raise InputError(str(path), "không tìm thấy tệp", "file not found", code="missing")
-            src = SourceFile(path=path, original_name=path.name, sha256=f"{i:04d}" + sha256_file(path), size=path.stat().st_size)
+            src = SourceFile(
+                path=path, original_name=path.name, sha256=f"{i:04d}" + sha256_file(path), size=path.stat().st_size
+            )
             pages.extend(load_pages(src, work / "pages"))
         clean, ocr = CleanOptions(), OcrOptions(languages=langs)
         if processes > 1 and len(pages) > 1:
             with make_pool(min(processes, len(pages))) as pool:
-                results = list(pool.map(_page_work, pages, [work / "clean"] * len(pages), [clean] * len(pages), [ocr] * len(pages)))
+                results = list(
+                    pool.map(_page_work, pages, [work / "clean"] * len(pages), [clean] * len(pages), [ocr] * len(pages))
+                )
         else:
             results = [_page_work(p, work / "clean", clean, ocr) for p in pages]
         meta = PdfMetadata(title=args.output.stem, creator="scanner")
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        build_pdfa([PdfPage(image=r.cleaned.image, ocr=r.ocr) for r in results], args.output, flavour=args.pdfa, metadata=meta)
+        build_pdfa(
+            [PdfPage(image=r.cleaned.image, ocr=r.ocr) for r in results], args.output, flavour=args.pdfa, metadata=meta
+        )
     print(args.output)
     return EXIT_OK
 
@@ -293,7 +304,9 @@ def cmd_search(args: argparse.Namespace) -> int:
         hits = catalog.search(args.query, limit=args.limit)
     root = config.archive.root
     if args.json:
-        _print_json([{"code": h.code, "title": h.title, "path": str(root / h.path), "snippet": h.snippet} for h in hits])
+        _print_json(
+            [{"code": h.code, "title": h.title, "path": str(root / h.path), "snippet": h.snippet} for h in hits]
+        )
         return EXIT_OK
     if not hits:
         print(f"Không tìm thấy văn bản nào khớp với «{args.query}».")
@@ -313,7 +326,9 @@ def cmd_show(args: argparse.Namespace) -> int:
         dossier = catalog.dossier(args.code)
         if dossier is not None:
             data: dict[str, Any] = asdict(dossier)
-            data["documents"] = [{k: v for k, v in asdict(d).items() if k != "text"} for d in catalog.documents(args.code)]
+            data["documents"] = [
+                {k: v for k, v in asdict(d).items() if k != "text"} for d in catalog.documents(args.code)
+            ]
         else:
             doc = catalog.document(args.code)
             if doc is None:
@@ -339,7 +354,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     config = _config(args)
     with Catalog(config.archive.catalog_path) as catalog:
         jobs = catalog.jobs(counter=args.counter, limit=args.limit)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for job in jobs:
             dossier = catalog.dossier(job.dossier_code) if job.dossier_code else None
             rows.append(
@@ -359,7 +374,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         _print_json(rows)
         return EXIT_OK
     for r in rows:
-        print(f"{r['updated']}  {r['counter']}  {r['dossier_code'] or '—'}  {r['state_vi']}  {r['documents']} văn bản, {r['pages']} trang")
+        code = r["dossier_code"] or "—"
+        print(f"{r['updated']}  {r['counter']}  {code}  {r['state_vi']}  {r['documents']} văn bản, {r['pages']} trang")
         for w in r["warnings"]:
             print(f"    ! {w}")
     return EXIT_OK

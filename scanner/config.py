@@ -114,8 +114,7 @@ class SigningConfig:
         raise ConfigError(
             "signing: chưa có mật khẩu PKCS#12 — đặt biến môi trường "
             f"{self.password_env or '(password_env)'} hoặc khai báo password_file",
-            "signing: no PKCS#12 password — set the environment variable named by "
-            "password_env or give password_file",
+            "signing: no PKCS#12 password — set the environment variable named by password_env or give password_file",
         )
 
 
@@ -180,10 +179,11 @@ class _Section:
             raise _err(self.key(name), f"phải có kiểu {names}", f"must be of type {names}")
         return value
 
-    def path(self, name: str, base: Path, default: Any = ...) -> Path:
+    def path(self, name: str, base: Path, default: Any = ...) -> Any:
+        """A path relative to BASE (the config file's folder); DEFAULT (possibly None) when absent."""
         value = self.get(name, str, default)
         if value is None or isinstance(value, Path):
-            return value  # type: ignore[no-any-return]
+            return value
         p = Path(value).expanduser()
         return p if p.is_absolute() else (base / p)
 
@@ -285,8 +285,11 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
     o = _Section(top.get("ocr", dict, {}), "ocr")
     langs = o.get("languages", list, ["vie"])
     if not langs or not all(isinstance(x, str) and re.fullmatch(r"[a-z_]{3,16}", x) for x in langs):
-        raise _err(o.key("languages"), "danh sách mã ngôn ngữ Tesseract, ví dụ [\"vie\"]",
-                   "a list of Tesseract language codes, e.g. [\"vie\"]")
+        raise _err(
+            o.key("languages"),
+            'danh sách mã ngôn ngữ Tesseract, ví dụ ["vie"]',
+            'a list of Tesseract language codes, e.g. ["vie"]',
+        )
     ocr = OcrConfig(languages=tuple(langs), timeout_seconds=o.get("timeout_seconds", float, 180.0))
     o.done()
 

@@ -51,7 +51,9 @@ def _decode(kind: Any, value: Any) -> Any:
         return {k: _decode(vt, v) for k, v in value.items()}
     if dataclasses.is_dataclass(kind):
         hints = typing.get_type_hints(kind)
-        return kind(**{f.name: _decode(hints[f.name], value[f.name]) for f in dataclasses.fields(kind) if f.name in value})
+        return kind(  # type: ignore[operator]
+            **{f.name: _decode(hints[f.name], value[f.name]) for f in dataclasses.fields(kind) if f.name in value}
+        )
     if kind is Path:
         return Path(value)
     if kind is datetime:

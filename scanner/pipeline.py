@@ -182,7 +182,9 @@ class Pipeline:
         for i, src in enumerate(inputs):
             dest = paths.inputs / f"{i + 1:03d}{_safe_suffix(src)}"
             _take_file(src, dest)
-            sources.append(SourceFile(path=dest, original_name=src.name, sha256=sha256_file(dest), size=dest.stat().st_size))
+            sources.append(
+                SourceFile(path=dest, original_name=src.name, sha256=sha256_file(dest), size=dest.stat().st_size)
+            )
         jsonio.save(paths.root / "inputs.json", sources)
         for src in map(Path, origin):
             src.unlink(missing_ok=True)
@@ -355,7 +357,13 @@ class Pipeline:
                 "procedure_code": counter.procedure_code,
                 "receipt_date": receipt.isoformat(),
                 "documents": [
-                    {"code": pdf.stem, "title": t, "pages": len(doc.pages), "source": doc.source.original_name, "source_sha256": doc.source.sha256}
+                    {
+                        "code": pdf.stem,
+                        "title": t,
+                        "pages": len(doc.pages),
+                        "source": doc.source.original_name,
+                        "source_sha256": doc.source.sha256,
+                    }
                     for pdf, t, doc in zip(signed, titles, capture.documents, strict=True)
                 ],
                 "warnings": warnings,
@@ -376,23 +384,44 @@ class Pipeline:
             conf = sum(r.ocr.confidence for r in pages) / max(1, len(pages))
             documents.append(
                 DocumentRecord(
-                    code=pdf.stem, dossier_code=dossier_code, ordinal=d + 1, title=title, path=str(rel / pdf.name),
-                    pages=len(pages), sha256=sha, size=size, pdfa=self.config.pdfa.flavour,
-                    signer=counter.agency_name, signed_at=self.now().isoformat(timespec="seconds"),
-                    signature_level=self.config.signing.level, ocr_confidence=round(conf, 2), text=text,
+                    code=pdf.stem,
+                    dossier_code=dossier_code,
+                    ordinal=d + 1,
+                    title=title,
+                    path=str(rel / pdf.name),
+                    pages=len(pages),
+                    sha256=sha,
+                    size=size,
+                    pdfa=self.config.pdfa.flavour,
+                    signer=counter.agency_name,
+                    signed_at=self.now().isoformat(timespec="seconds"),
+                    signature_level=self.config.signing.level,
+                    ocr_confidence=round(conf, 2),
+                    text=text,
                 )
             )
             files.append((str(rel / pdf.name), pdf.stem, "document", sha, size))
             outcomes.append(DocumentOutcome(code=pdf.stem, path=stored, pages=len(pages), title=title))
         manifest_path = final / "dossier.json"
-        files.append((str(rel / "dossier.json"), None, "metadata", sha256_file(manifest_path), manifest_path.stat().st_size))
+        files.append(
+            (str(rel / "dossier.json"), None, "metadata", sha256_file(manifest_path), manifest_path.stat().st_size)
+        )
         self.catalog.record_dossier(
             DossierRecord(
-                code=dossier_code, agency_code=counter.agency_code, agency_name=counter.agency_name,
-                counter=counter.name, procedure_code=counter.procedure_code, owner_id="",
-                receipt_date=receipt.isoformat(), title=documents[0].title if documents else "",
-                path=str(rel), doc_total=len(documents), page_total=sum(d.pages for d in documents),
-                job_id=job_id, warnings=tuple(warnings), created=self.now().isoformat(timespec="seconds"),
+                code=dossier_code,
+                agency_code=counter.agency_code,
+                agency_name=counter.agency_name,
+                counter=counter.name,
+                procedure_code=counter.procedure_code,
+                owner_id="",
+                receipt_date=receipt.isoformat(),
+                title=documents[0].title if documents else "",
+                path=str(rel),
+                doc_total=len(documents),
+                page_total=sum(d.pages for d in documents),
+                job_id=job_id,
+                warnings=tuple(warnings),
+                created=self.now().isoformat(timespec="seconds"),
             ),
             documents,
             files,
@@ -412,7 +441,9 @@ class Pipeline:
         work copy is complete, so neither way loses or doubles a scan.
         """
         unfinished: list[str] = []
-        for job in reversed(self.catalog.jobs(states=("receiving", "received", "captured", "recognized", "coded", "built", "signed"))):
+        for job in reversed(
+            self.catalog.jobs(states=("receiving", "received", "captured", "recognized", "coded", "built", "signed"))
+        ):
             paths = _JobPaths(self.jobs_root / job.id)
             if job.state == "receiving":
                 if (paths.root / "inputs.json").exists():
@@ -421,7 +452,9 @@ class Pipeline:
                         Path(origin).unlink(missing_ok=True)
                 else:
                     shutil.rmtree(paths.root, ignore_errors=True)
-                    self.catalog.set_job_state(job.id, "abandoned", error="bị gián đoạn khi nhận tệp; tệp vẫn ở hộp thư đến")
+                    self.catalog.set_job_state(
+                        job.id, "abandoned", error="bị gián đoạn khi nhận tệp; tệp vẫn ở hộp thư đến"
+                    )
                     continue
             unfinished.append(job.id)
         return unfinished
@@ -450,7 +483,9 @@ def _safe_suffix(path: Path) -> str:
 def _take_file(src: Path, dest: Path) -> None:
     """Copy SRC to DEST and flush it; the caller removes SRC only after this returns."""
     if src.is_symlink():
-        raise InputError(src.name, "là liên kết tượng trưng (symlink), không được theo", "is a symlink, not followed", code="symlink")
+        raise InputError(
+            src.name, "là liên kết tượng trưng (symlink), không được theo", "is a symlink, not followed", code="symlink"
+        )
     tmp = dest.with_name(dest.name + ".part")
     shutil.copyfile(src, tmp)
     with tmp.open("rb") as f:

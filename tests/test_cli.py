@@ -59,7 +59,9 @@ def test_process_json_search_show_verify(workstation: Path, tmp_path: Path, caps
     assert doc["code"] in capsys.readouterr().out
 
 
-def test_bad_input_exits_1_naming_the_file(workstation: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_exits_1_naming_the_file(
+    workstation: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "không-phải-ảnh.jpg"
     bad.write_text("xin chào", encoding="utf-8")
     assert main(["--config", str(workstation), "process", str(bad), "--counter", "quay-1", "--json"]) == 1

@@ -9,7 +9,9 @@ from scanner.errors import ConfigError
 
 MINIMAL = {
     "archive": {"root": "archive"},
-    "counters": [{"name": "quay-1", "inbox": "inbox/q1", "agency_code": "000.00.00.H32", "agency_name": "Ủy ban nhân dân"}],
+    "counters": [
+        {"name": "quay-1", "inbox": "inbox/q1", "agency_code": "000.00.00.H32", "agency_name": "Ủy ban nhân dân"}
+    ],
 }
 
 
@@ -32,7 +34,10 @@ def test_minimal_config_gets_defaults(tmp_path: Path) -> None:
         ({"archive": {"root": "a", "catalog": "postgres://x"}}, "archive.catalog"),
         ({"signing": {"level": "B-X"}}, "signing.level"),
         ({"archive": {"root": "a", "bogus": 1}}, "archive.bogus"),
-        ({"counters": [{"name": "q", "inbox": "i", "agency_code": "h32 lower", "agency_name": "x"}]}, "counters[0].agency_code"),
+        (
+            {"counters": [{"name": "q", "inbox": "i", "agency_code": "h32 lower", "agency_name": "x"}]},
+            "counters[0].agency_code",
+        ),
         ({"counters": [{"name": "q", "inbox": "i", "agency_name": "x"}]}, "counters[0].agency_code"),
     ],
 )
@@ -54,7 +59,9 @@ def test_bad_toml_names_the_file(tmp_path: Path) -> None:
 def test_password_from_env_then_file_and_never_printed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pw = tmp_path / "p.pass"
     pw.write_text("mật-khẩu-bí-mật\n", encoding="utf-8")
-    cfg = parse_config({**MINIMAL, "signing": {"pkcs12": "k.p12", "password_env": "X_PW", "password_file": "p.pass"}}, base=tmp_path)
+    cfg = parse_config(
+        {**MINIMAL, "signing": {"pkcs12": "k.p12", "password_env": "X_PW", "password_file": "p.pass"}}, base=tmp_path
+    )
     monkeypatch.delenv("X_PW", raising=False)
     secret = cfg.signing.password()
     assert secret.reveal() == "mật-khẩu-bí-mật"
@@ -66,7 +73,10 @@ def test_password_from_env_then_file_and_never_printed(tmp_path: Path, monkeypat
 
 def test_config_from_environment_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "s.toml"
-    path.write_text('[archive]\nroot="a"\n[[counters]]\nname="q"\ninbox="i"\nagency_code="H32"\nagency_name="Sở"\n', encoding="utf-8")
+    path.write_text(
+        '[archive]\nroot="a"\n[[counters]]\nname="q"\ninbox="i"\nagency_code="H32"\nagency_name="Sở"\n',
+        encoding="utf-8",
+    )
     monkeypatch.setenv("SCANNER_CONFIG", str(path))
     assert load_config().counters[0].agency_code == "H32"
     monkeypatch.delenv("SCANNER_CONFIG")

@@ -49,7 +49,9 @@ def test_scan_is_archived_signed_pdfa_and_findable(workstation: Path, scan: Path
     assert not list((config.archive.work / "jobs").iterdir())  # the work folder is cleaned up
 
 
-def test_a_bad_file_is_quarantined_and_the_rest_of_the_dossier_kept(workstation: Path, scan: Path, tmp_path: Path) -> None:
+def test_a_bad_file_is_quarantined_and_the_rest_of_the_dossier_kept(
+    workstation: Path, scan: Path, tmp_path: Path
+) -> None:
     bad = tmp_path / "hỏng.jpg"
     bad.write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
     config = load_config(workstation)
@@ -65,7 +67,9 @@ def test_a_bad_file_is_quarantined_and_the_rest_of_the_dossier_kept(workstation:
     assert "Mã lý do: corrupt-image" in reason and "hỏng.jpg" in reason
 
 
-def test_a_job_interrupted_before_signing_resumes_with_its_code(workstation: Path, scan: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_job_interrupted_before_signing_resumes_with_its_code(
+    workstation: Path, scan: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = load_config(workstation)
 
     def crash(*args: object, **kwargs: object) -> None:

@@ -236,14 +236,18 @@ class Catalog:
 
     def set_job_state(self, job_id: str, state: str, *, error: str | None = None) -> None:
         with self.transaction() as db:
-            db.execute("UPDATE jobs SET state = ?, updated = ?, error = ? WHERE id = ?", (state, now_iso(), error, job_id))
+            db.execute(
+                "UPDATE jobs SET state = ?, updated = ?, error = ? WHERE id = ?", (state, now_iso(), error, job_id)
+            )
 
     def job(self, job_id: str) -> JobRecord | None:
         row = self.db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return _job(row) if row else None
 
-    def jobs(self, *, states: Sequence[str] | None = None, counter: str | None = None, limit: int = 1000) -> list[JobRecord]:
-        sql, args = "SELECT * FROM jobs WHERE 1=1", []
+    def jobs(
+        self, *, states: Sequence[str] | None = None, counter: str | None = None, limit: int = 1000
+    ) -> list[JobRecord]:
+        sql, args = "SELECT * FROM jobs WHERE 1=1", list[str]()
         if states:
             sql += f" AND state IN ({','.join('?' * len(states))})"
             args.extend(states)
@@ -282,7 +286,12 @@ class Catalog:
 
     # --- archive records --------------------------------------------------------------------
 
-    def record_dossier(self, dossier: DossierRecord, documents: Sequence[DocumentRecord], files: Sequence[tuple[str, str | None, str, str, int]]) -> None:
+    def record_dossier(
+        self,
+        dossier: DossierRecord,
+        documents: Sequence[DocumentRecord],
+        files: Sequence[tuple[str, str | None, str, str, int]],
+    ) -> None:
         """File a dossier, its documents, its files and its search entries at once (idempotent)."""
         with self.transaction() as db:
             if db.execute("SELECT 1 FROM dossiers WHERE code = ?", (dossier.code,)).fetchone():
@@ -290,18 +299,40 @@ class Catalog:
             db.execute(
                 "INSERT INTO dossiers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
-                    dossier.code, dossier.agency_code, dossier.agency_name, dossier.counter,
-                    dossier.procedure_code, dossier.owner_id, dossier.receipt_date, dossier.title,
-                    dossier.path, dossier.doc_total, dossier.page_total, dossier.job_id,
-                    json.dumps(list(dossier.warnings), ensure_ascii=False), dossier.created,
+                    dossier.code,
+                    dossier.agency_code,
+                    dossier.agency_name,
+                    dossier.counter,
+                    dossier.procedure_code,
+                    dossier.owner_id,
+                    dossier.receipt_date,
+                    dossier.title,
+                    dossier.path,
+                    dossier.doc_total,
+                    dossier.page_total,
+                    dossier.job_id,
+                    json.dumps(list(dossier.warnings), ensure_ascii=False),
+                    dossier.created,
                 ),
             )
             for d in documents:
                 db.execute(
                     "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
-                        d.code, d.dossier_code, d.ordinal, d.title, d.path, d.pages, d.sha256, d.size,
-                        d.pdfa, d.signer, d.signed_at, d.signature_level, d.ocr_confidence, d.text,
+                        d.code,
+                        d.dossier_code,
+                        d.ordinal,
+                        d.title,
+                        d.path,
+                        d.pages,
+                        d.sha256,
+                        d.size,
+                        d.pdfa,
+                        d.signer,
+                        d.signed_at,
+                        d.signature_level,
+                        d.ocr_confidence,
+                        d.text,
                     ),
                 )
                 db.execute(
@@ -374,7 +405,13 @@ class Catalog:
 
         ranked = sorted(rows, key=exact)  # stable: bm25 order kept within each group
         return [
-            SearchHit(code=r["code"], title=r["title"], path=r["path"], snippet=snippet(r["text"], query), dossier_code=r["dossier_code"])
+            SearchHit(
+                code=r["code"],
+                title=r["title"],
+                path=r["path"],
+                snippet=snippet(r["text"], query),
+                dossier_code=r["dossier_code"],
+            )
             for r in ranked[:limit]
         ]
 

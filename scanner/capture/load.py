@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pikepdf
-from PIL import Image, ImageSequence, UnidentifiedImageError
 from pikepdf import PdfImage
+from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from scanner.errors import InputError
 from scanner.model import PageImage, SourceFile
@@ -97,7 +97,9 @@ def _open_image(src: SourceFile) -> Image.Image:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             return Image.open(src.path)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise InputError(src.original_name, f"không đọc được ảnh: {exc}", f"unreadable image: {exc}", code="corrupt-image") from None
+        raise InputError(
+            src.original_name, f"không đọc được ảnh: {exc}", f"unreadable image: {exc}", code="corrupt-image"
+        ) from None
 
 
 def _normalize_mode(img: Image.Image) -> Image.Image:
@@ -122,14 +124,21 @@ def _image_pages(src: SourceFile, kind: str, out_dir: Path, stem: str, limits: L
     try:
         for index, frame in enumerate(ImageSequence.Iterator(img)):
             if index >= limits.max_pages:
-                raise InputError(name, f"quá {limits.max_pages} trang", f"more than {limits.max_pages} pages", code="too-many-pages")
+                raise InputError(
+                    name, f"quá {limits.max_pages} trang", f"more than {limits.max_pages} pages", code="too-many-pages"
+                )
             _check_size(name, frame.width, frame.height, limits)
             dpi = _dpi_of(frame)
             label = f"{name}#{index + 1}" if kind == "tiff" else name
             try:
                 frame.load()
             except (OSError, SyntaxError, ValueError) as exc:
-                raise InputError(name, f"ảnh bị hỏng hoặc không trọn vẹn ({exc})", f"corrupt or truncated image ({exc})", code="corrupt-image") from None
+                raise InputError(
+                    name,
+                    f"ảnh bị hỏng hoặc không trọn vẹn ({exc})",
+                    f"corrupt or truncated image ({exc})",
+                    code="corrupt-image",
+                ) from None
             if kind == "jpeg" and frame.mode in ("L", "RGB"):
                 dest = out_dir / f"{stem}-{index + 1:03d}.jpg"
                 shutil.copyfile(src.path, dest)
@@ -161,7 +170,9 @@ def _pdf_pages(src: SourceFile, out_dir: Path, stem: str, limits: LoadLimits) ->
         if pdf.is_encrypted:
             raise InputError(name, "PDF được mã hóa", "encrypted PDF", code="encrypted-pdf")
         if len(pdf.pages) > limits.max_pages:
-            raise InputError(name, f"quá {limits.max_pages} trang", f"more than {limits.max_pages} pages", code="too-many-pages")
+            raise InputError(
+                name, f"quá {limits.max_pages} trang", f"more than {limits.max_pages} pages", code="too-many-pages"
+            )
         for index, page in enumerate(pdf.pages):
             label = f"{name}#{index + 1}"
             page_image = _single_page_image(page, out_dir / f"{stem}-{index + 1:03d}", label, limits)
@@ -187,7 +198,7 @@ def _single_page_image(page: pikepdf.Page, stem: Path, label: str, limits: LoadL
     if len(images) != 1:
         return None
     try:
-        pdfimage = PdfImage(images[0])
+        pdfimage = PdfImage(images[0])  # type: ignore[arg-type]
         width_in = float(page.mediabox[2] - page.mediabox[0]) / 72.0
         if width_in <= 0:
             return None
@@ -207,5 +218,3 @@ def _single_page_image(page: pikepdf.Page, stem: Path, label: str, limits: LoadL
         raise
     except Exception:  # an image pikepdf cannot decode is still rendered by poppler
         return None
-
-

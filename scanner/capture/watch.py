@@ -37,7 +37,19 @@ from scanner.pipeline import Pipeline, make_pool
 
 log = logging.getLogger(__name__)
 
-IGNORED = (".*", "~*", "*.tmp", "*.temp", "*.part", "*.partial", "*.crdownload", "*.swp", "*.lock", "Thumbs.db", "desktop.ini")
+IGNORED = (
+    ".*",
+    "~*",
+    "*.tmp",
+    "*.temp",
+    "*.part",
+    "*.partial",
+    "*.crdownload",
+    "*.swp",
+    "*.lock",
+    "Thumbs.db",
+    "desktop.ini",
+)
 RESCAN_SECONDS = 30.0
 
 
@@ -125,9 +137,8 @@ class Inbox:
     def scan(self) -> None:
         """List the inbox: files present at start, or whose events were missed."""
         for p in self.counter.inbox.iterdir():
-            if p.is_file() or p.is_symlink():
-                if p not in self.settler.candidates:
-                    self.settler.touch(p)
+            if (p.is_file() or p.is_symlink()) and p not in self.settler.candidates:
+                self.settler.touch(p)
 
 
 def open_inboxes(config: Config) -> list[Inbox]:
@@ -135,7 +146,9 @@ def open_inboxes(config: Config) -> list[Inbox]:
     for counter in config.counters:
         counter.inbox.mkdir(parents=True, exist_ok=True)
         settler = Settler(counter.settle_seconds)
-        observer: BaseObserver = PollingObserver(timeout=counter.poll_seconds) if counter.poll_seconds > 0 else Observer()
+        observer: BaseObserver = (
+            PollingObserver(timeout=counter.poll_seconds) if counter.poll_seconds > 0 else Observer()
+        )
         observer.schedule(_Handler(settler), str(counter.inbox), recursive=False)
         inboxes.append(Inbox(counter, settler, observer))
     return inboxes
@@ -146,7 +159,9 @@ def take(pipeline: Pipeline, inbox: Inbox, path: Path) -> str | None:
     name = path.name
     try:
         if path.is_symlink():
-            raise InputError(name, "là liên kết tượng trưng (symlink), không được theo", "is a symlink, not followed", code="symlink")
+            raise InputError(
+                name, "là liên kết tượng trưng (symlink), không được theo", "is a symlink, not followed", code="symlink"
+            )
         return pipeline.submit([path], inbox.counter, move=True)
     except InputError as exc:
         where = quarantine.put(pipeline.config.archive.work, path, name, exc, now=pipeline.now())

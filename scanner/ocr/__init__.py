@@ -43,7 +43,12 @@ def parse_tsv(data: str, width: int, height: int) -> OcrPage:
         if not text:
             continue
         conf = float(row[col["conf"]])
-        key = (int(row[col["page_num"]]), int(row[col["block_num"]]), int(row[col["par_num"]]), int(row[col["line_num"]]))
+        key = (
+            int(row[col["page_num"]]),
+            int(row[col["block_num"]]),
+            int(row[col["par_num"]]),
+            int(row[col["line_num"]]),
+        )
         word = Word(
             text=text,
             left=int(row[col["left"]]),

@@ -12,7 +12,9 @@ from scanner.errors import InputError
 def _binary(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        raise InputError(name, "không tìm thấy chương trình (cài gói poppler-utils)", "not found (install poppler-utils)")
+        raise InputError(
+            name, "không tìm thấy chương trình (cài gói poppler-utils)", "not found (install poppler-utils)"
+        )
     return path
 
 
@@ -20,14 +22,28 @@ def render_page(pdf: Path, page: int, dpi: int, out_png: Path, *, timeout: float
     """Rasterize page PAGE (1-based) of PDF to OUT_PNG at DPI, in colour."""
     stem = out_png.with_suffix("")
     proc = subprocess.run(
-        [_binary("pdftoppm"), "-png", "-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile", str(pdf), str(stem)],
+        [
+            _binary("pdftoppm"),
+            "-png",
+            "-r",
+            str(dpi),
+            "-f",
+            str(page),
+            "-l",
+            str(page),
+            "-singlefile",
+            str(pdf),
+            str(stem),
+        ],
         capture_output=True,
         timeout=timeout,
         check=False,
     )
     if proc.returncode != 0 or not out_png.exists():
         reason = proc.stderr.decode("utf-8", "replace").strip()[:200]
-        raise InputError(f"{pdf.name}#{page}", f"không dựng được ảnh trang PDF: {reason}", f"cannot rasterize PDF page: {reason}")
+        raise InputError(
+            f"{pdf.name}#{page}", f"không dựng được ảnh trang PDF: {reason}", f"cannot rasterize PDF page: {reason}"
+        )
     return out_png
 
 

@@ -55,8 +55,27 @@ def test_numbers_restart_each_day(tmp_path: Path) -> None:
 
 def _file(cat: Catalog, code: str, title: str, text: str) -> None:
     cat.record_dossier(
-        DossierRecord(code, "H26", "UBND", "quay-1", "", "", "2026-11-24", title, f"H26/2026/{code}", 1, 1, "j", (), "t"),
-        [DocumentRecord(f"{code}.01", code, 1, title, f"H26/2026/{code}/{code}.01.pdf", 1, "0" * 64, 1, "2b", "", None, "B-B", 90.0, text)],
+        DossierRecord(
+            code, "H26", "UBND", "quay-1", "", "", "2026-11-24", title, f"H26/2026/{code}", 1, 1, "j", (), "t"
+        ),
+        [
+            DocumentRecord(
+                f"{code}.01",
+                code,
+                1,
+                title,
+                f"H26/2026/{code}/{code}.01.pdf",
+                1,
+                "0" * 64,
+                1,
+                "2b",
+                "",
+                None,
+                "B-B",
+                90.0,
+                text,
+            )
+        ],
         [],
     )
 
