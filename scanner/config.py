@@ -72,6 +72,37 @@ class ArchiveConfig:
         return Path(self.catalog_url.removeprefix("sqlite:///"))
 
 
+# Sidecars (*.json) are read with their scan, never taken on their own.
+DEFAULT_IGNORED = (
+    "*.json",
+    ".*",
+    "~*",
+    "*.tmp",
+    "*.temp",
+    "*.part",
+    "*.partial",
+    "*.crdownload",
+    "*.swp",
+    "*.lock",
+    "Thumbs.db",
+    "desktop.ini",
+)
+
+
+@dataclass(frozen=True)
+class CaptureConfig:
+    """How files are taken and grouped into dossiers (shared by every counter)."""
+
+    ignore_patterns: tuple[str, ...] = DEFAULT_IGNORED
+    max_file_mb: float = 500.0
+    max_megapixels: float = 200.0
+    dossier_idle_seconds: float = 600.0  # 0: every file is a dossier of its own
+    separator_text: str = "PHAN-CACH-VAN-BAN"
+    keep_receipt: bool = True
+    blank_ink: float = 0.002
+    max_attempts: int = 3
+
+
 @dataclass(frozen=True)
 class OcrConfig:
     languages: tuple[str, ...] = ("vie",)
@@ -125,6 +156,7 @@ class Config:
     source: Path | None
     archive: ArchiveConfig
     counters: tuple[CounterConfig, ...]
+    capture: CaptureConfig = field(default_factory=CaptureConfig)
     ocr: OcrConfig = field(default_factory=OcrConfig)
     clean: CleanConfig = field(default_factory=CleanConfig)
     pdfa: PdfaConfig = field(default_factory=PdfaConfig)
@@ -282,6 +314,27 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
     if len({c.name for c in counters}) != len(counters):
         raise _err("counters", "tên quầy bị trùng", "counter names must be unique")
 
+    cp = _Section(top.get("capture", dict, {}), "capture")
+    patterns = cp.get("ignore_patterns", list, list(DEFAULT_IGNORED))
+    if not all(isinstance(x, str) and x for x in patterns):
+        raise _err(cp.key("ignore_patterns"), "danh sách mẫu tên tệp", "a list of file name patterns")
+    capture = CaptureConfig(
+        ignore_patterns=tuple(patterns),
+        max_file_mb=cp.get("max_file_mb", float, 500.0),
+        max_megapixels=cp.get("max_megapixels", float, 200.0),
+        dossier_idle_seconds=cp.get("dossier_idle_seconds", float, 600.0),
+        separator_text=cp.get("separator_text", str, "PHAN-CACH-VAN-BAN"),
+        keep_receipt=cp.get("keep_receipt", bool, True),
+        blank_ink=cp.get("blank_ink", float, 0.002),
+        max_attempts=cp.get("max_attempts", int, 3),
+    )
+    for key, value in (("max_file_mb", capture.max_file_mb), ("max_megapixels", capture.max_megapixels)):
+        if value <= 0:
+            raise _err(cp.key(key), "phải lớn hơn 0", "must be positive")
+    if capture.dossier_idle_seconds < 0 or not 0 <= capture.blank_ink < 1 or capture.max_attempts < 1:
+        raise _err(cp.key("dossier_idle_seconds"), "giá trị ngoài khoảng cho phép", "value out of range")
+    cp.done()
+
     o = _Section(top.get("ocr", dict, {}), "ocr")
     langs = o.get("languages", list, ["vie"])
     if not langs or not all(isinstance(x, str) and re.fullmatch(r"[a-z_]{3,16}", x) for x in langs):
@@ -331,6 +384,7 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
         source=source,
         archive=archive,
         counters=tuple(counters),
+        capture=capture,
         ocr=ocr,
         clean=clean,
         pdfa=PdfaConfig(flavour=flavour),

@@ -50,6 +50,7 @@ class CleanedPage:
     ocr_image: Path
     rotation: int  # degrees clockwise applied to make the page upright (0/90/180/270)
     skew: float  # degrees of deskew applied
+    ink: float = 1.0  # share of the page covered by ink, margins excluded (blank-page score)
     warnings: tuple[str, ...] = ()
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from scanner.errors import ArchiveError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -102,6 +102,23 @@ _MIGRATIONS: dict[int, str] = {
         code UNINDEXED, title, body, tokenize = "unicode61 remove_diacritics 0"
     );
     """,
+    2: """
+    CREATE TABLE intake (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        sha256 TEXT NOT NULL,
+        job_id TEXT NOT NULL,
+        counter TEXT NOT NULL,
+        original_name TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        stored_as TEXT NOT NULL,
+        state TEXT NOT NULL,
+        time TEXT NOT NULL
+    );
+    CREATE INDEX intake_sha ON intake(sha256);
+    CREATE INDEX intake_job ON intake(job_id);
+    ALTER TABLE jobs ADD COLUMN last_input TEXT;
+    ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0
+    """,
 }
 
 
@@ -171,6 +188,8 @@ class JobRecord:
     receipt_date: str | None
     error: str | None
     detail: dict[str, Any]
+    last_input: str | None = None
+    attempts: int = 0
 
 
 class Catalog:
@@ -226,13 +245,78 @@ class Catalog:
 
     # --- jobs -------------------------------------------------------------------------------
 
-    def create_job(self, job_id: str, counter: str, detail: dict[str, Any]) -> None:
+    def create_job(self, job_id: str, counter: str, detail: dict[str, Any], state: str = "received") -> None:
         t = now_iso()
         with self.transaction() as db:
             db.execute(
-                "INSERT INTO jobs (id, counter, state, created, updated, detail) VALUES (?, ?, 'received', ?, ?, ?)",
-                (job_id, counter, t, t, json.dumps(detail, ensure_ascii=False)),
+                "INSERT INTO jobs (id, counter, state, created, updated, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                (job_id, counter, state, t, t, json.dumps(detail, ensure_ascii=False)),
             )
+
+    def update_job_detail(self, job_id: str, **values: Any) -> None:
+        with self.transaction() as db:
+            row = db.execute("SELECT detail FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            detail = json.loads(row["detail"] or "{}")
+            detail.update(values)
+            db.execute(
+                "UPDATE jobs SET detail = ?, updated = ? WHERE id = ?",
+                (json.dumps(detail, ensure_ascii=False), now_iso(), job_id),
+            )
+
+    def count_attempt(self, job_id: str) -> int:
+        with self.transaction() as db:
+            db.execute("UPDATE jobs SET attempts = attempts + 1 WHERE id = ?", (job_id,))
+            return int(db.execute("SELECT attempts FROM jobs WHERE id = ?", (job_id,)).fetchone()[0])
+
+    def open_job(self, counter: str) -> JobRecord | None:
+        """The counter's dossier still collecting files, if any."""
+        row = self.db.execute(
+            "SELECT * FROM jobs WHERE counter = ? AND state = 'collecting' ORDER BY created DESC LIMIT 1", (counter,)
+        ).fetchone()
+        return _job(row) if row else None
+
+    def idle_open_jobs(self, older_than: str) -> list[JobRecord]:
+        rows = self.db.execute(
+            "SELECT * FROM jobs WHERE state = 'collecting' AND COALESCE(last_input, created) <= ?", (older_than,)
+        )
+        return [_job(r) for r in rows]
+
+    # --- intake journal ---------------------------------------------------------------------
+
+    def intake_begin(
+        self, sha256: str, job_id: str, counter: str, original_name: str, origin: str, stored_as: str
+    ) -> int:
+        """Note, before the file moves, where it is going: recovery finishes or undoes the move."""
+        t = now_iso()
+        with self.transaction() as db:
+            cur = db.execute(
+                "INSERT INTO intake (sha256, job_id, counter, original_name, origin, stored_as, state, time) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'taking', ?)",
+                (sha256, job_id, counter, original_name, origin, stored_as, t),
+            )
+            db.execute("UPDATE jobs SET last_input = ?, updated = ? WHERE id = ?", (t, t, job_id))
+            return int(cur.lastrowid or 0)
+
+    def intake_done(self, intake_id: int) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE intake SET state = 'taken' WHERE id = ?", (intake_id,))
+
+    def intake_drop(self, intake_id: int) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM intake WHERE id = ?", (intake_id,))
+
+    def intakes_in_progress(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db.execute("SELECT * FROM intake WHERE state = 'taking' ORDER BY id")]
+
+    def find_intake(self, sha256: str) -> tuple[str, str | None] | None:
+        """(job id, dossier code) of live work that already took this content, if any."""
+        row = self.db.execute(
+            "SELECT i.job_id, j.dossier_code FROM intake i JOIN jobs j ON j.id = i.job_id "
+            "WHERE i.sha256 = ? AND i.state = 'taken' AND j.state NOT IN ('failed', 'abandoned') "
+            "ORDER BY i.id LIMIT 1",
+            (sha256,),
+        ).fetchone()
+        return (row[0], row[1]) if row else None
 
     def set_job_state(self, job_id: str, state: str, *, error: str | None = None) -> None:
         with self.transaction() as db:
@@ -257,6 +341,23 @@ class Catalog:
         sql += " ORDER BY created DESC, id DESC LIMIT ?"
         args.append(str(limit))
         return [_job(r) for r in self.db.execute(sql, args)]
+
+    def claim_dossier_code(self, job_id: str, code: str, day: date) -> bool:
+        """Give the job a code read from a receipt; False if another job or dossier already has it."""
+        with self.transaction() as db:
+            row = db.execute("SELECT dossier_code FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row["dossier_code"]:
+                return bool(row["dossier_code"] == code)
+            taken = db.execute(
+                "SELECT 1 FROM jobs WHERE dossier_code = ? UNION SELECT 1 FROM dossiers WHERE code = ?", (code, code)
+            ).fetchone()
+            if taken:
+                return False
+            db.execute(
+                "UPDATE jobs SET dossier_code = ?, receipt_date = ?, updated = ? WHERE id = ?",
+                (code, day.isoformat(), now_iso(), job_id),
+            )
+            return True
 
     def issue_dossier_code(self, job_id: str, agency_code: str, day: date, fmt: Any) -> str:
         """Issue (once) and record the job's dossier code; FMT formats (agency, day, number).

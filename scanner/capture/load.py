@@ -10,6 +10,7 @@ quarantine it and go on.
 
 from __future__ import annotations
 
+import re
 import shutil
 import warnings
 from dataclasses import dataclass
@@ -33,6 +34,90 @@ class LoadLimits:
 
     max_megapixels: float = 200.0
     max_pages: int = 500
+    max_bytes: int = 500 * 1024 * 1024
+
+
+_BAD_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
+def check_arrival(path: Path, limits: LoadLimits = LoadLimits()) -> None:
+    """Refuse, before anything is read, what must not be taken as it is.
+
+    Symlinks are never followed (a link in an inbox can point anywhere on the
+    machine); names with control characters or path separators cannot be
+    stored or shown safely; empty and oversized files are refused by size.
+    """
+    name = path.name
+    if _BAD_NAME.search(name):
+        shown = _BAD_NAME.sub("?", name)
+        raise InputError(
+            shown, "tên tệp chứa ký tự điều khiển hoặc dấu phân cách thư mục", "bad characters in name", code="bad-name"
+        )
+    if path.is_symlink():
+        raise InputError(
+            name, "là liên kết tượng trưng (symlink), không được theo", "is a symlink, not followed", code="symlink"
+        )
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(name, "tệp rỗng (0 byte)", "empty file", code="empty")
+    if size > limits.max_bytes:
+        raise InputError(
+            name,
+            f"tệp quá lớn ({size / 1048576:.0f} MB, giới hạn {limits.max_bytes / 1048576:.0f} MB)",
+            f"file too large ({size} bytes)",
+            code="too-large",
+        )
+
+
+def first_page(path: Path, limits: LoadLimits = LoadLimits()) -> Image.Image | None:
+    """The first page as a grey image, cheaply, to look for a receipt's QR code before taking the file.
+
+    None when the file cannot be read this way (the full load reports why).
+    """
+    try:
+        with path.open("rb") as f:
+            kind = sniff(f.read(1024))
+        if kind in ("jpeg", "png", "tiff", "bmp"):
+            with Image.open(path) as im:
+                if im.width * im.height > limits.max_megapixels * 1_000_000:
+                    return None
+                grey = im.convert("L")
+                grey.load()
+                return grey
+        if kind == "pdf":
+            with pikepdf.open(path) as pdf:
+                if not len(pdf.pages):
+                    return None
+                images = list(pdf.pages[0].get_images(recursive=False).values())
+                if len(images) == 1:
+                    pi = PdfImage(images[0])  # type: ignore[arg-type]
+                    if pi.width * pi.height <= limits.max_megapixels * 1_000_000:
+                        return pi.as_pil_image().convert("L")
+    except Exception:  # a peek never fails the take: the full load quarantines broken files
+        return None
+    return None
+
+
+def pdf_signatures(path: Path) -> int:
+    """How many signature fields with a value the PDF carries (0 for other files)."""
+    with path.open("rb") as f:
+        if sniff(f.read(1024)) != "pdf":
+            return 0
+    try:
+        with pikepdf.open(path) as pdf:
+            acro = pdf.Root.get("/AcroForm")
+            if acro is None:
+                return 0
+            count = 0
+            stack = list(acro.get("/Fields", []))
+            while stack:
+                field = stack.pop()
+                if field.get("/FT") == "/Sig" and "/V" in field:
+                    count += 1
+                stack.extend(field.get("/Kids", []))
+            return count
+    except pikepdf.PdfError:
+        return 0
 
 
 def sniff(head: bytes) -> str | None:
@@ -169,6 +254,14 @@ def _pdf_pages(src: SourceFile, out_dir: Path, stem: str, limits: LoadLimits) ->
     with pdf:
         if pdf.is_encrypted:
             raise InputError(name, "PDF được mã hóa", "encrypted PDF", code="encrypted-pdf")
+        active = _active_content(pdf)
+        if active:
+            raise InputError(
+                name,
+                f"PDF chứa mã thực thi ({active}), không được nhận",
+                f"PDF carries active content ({active})",
+                code="active-content",
+            )
         if len(pdf.pages) > limits.max_pages:
             raise InputError(
                 name, f"quá {limits.max_pages} trang", f"more than {limits.max_pages} pages", code="too-many-pages"
@@ -185,6 +278,28 @@ def _pdf_pages(src: SourceFile, out_dir: Path, stem: str, limits: LoadLimits) ->
     if not pages:
         raise InputError(name, "PDF không có trang nào", "PDF has no pages", code="no-pages")
     return pages
+
+
+_ACTIONS = {"/JavaScript": "JavaScript", "/Launch": "lệnh mở chương trình (Launch)"}
+
+
+def _active_content(pdf: pikepdf.Pdf) -> str | None:
+    """What a PDF would run when opened (JavaScript, Launch actions), if anything.
+
+    A scanner never writes these; a file that has them did not come from a
+    scanner and is not opened further.
+    """
+    names = pdf.Root.get("/Names")
+    if names is not None and "/JavaScript" in names:
+        return "JavaScript"
+    for obj in pdf.objects:
+        if isinstance(obj, pikepdf.Dictionary):
+            kind = obj.get("/S")
+            if kind is not None and str(kind) in _ACTIONS:
+                return _ACTIONS[str(kind)]
+            if "/JS" in obj:
+                return "JavaScript"
+    return None
 
 
 def _single_page_image(page: pikepdf.Page, stem: Path, label: str, limits: LoadLimits) -> PageImage | None:

@@ -30,30 +30,16 @@ from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from scanner.archive import Catalog
-from scanner.capture import quarantine
-from scanner.config import Config, CounterConfig
-from scanner.errors import EXIT_OK, InputError, ScannerError
+from scanner.config import DEFAULT_IGNORED, Config, CounterConfig
+from scanner.errors import EXIT_OK, ScannerError
 from scanner.pipeline import Pipeline, make_pool
 
 log = logging.getLogger(__name__)
 
-IGNORED = (
-    ".*",
-    "~*",
-    "*.tmp",
-    "*.temp",
-    "*.part",
-    "*.partial",
-    "*.crdownload",
-    "*.swp",
-    "*.lock",
-    "Thumbs.db",
-    "desktop.ini",
-)
 RESCAN_SECONDS = 30.0
 
 
-def ignored(name: str, patterns: tuple[str, ...] = IGNORED) -> bool:
+def ignored(name: str, patterns: tuple[str, ...] = DEFAULT_IGNORED) -> bool:
     return any(fnmatch.fnmatch(name, p) for p in patterns)
 
 
@@ -68,12 +54,13 @@ class Settler:
     """Decides when a file in an inbox has finished arriving."""
 
     settle_seconds: float
+    patterns: tuple[str, ...] = DEFAULT_IGNORED
     clock: object = time.monotonic
     candidates: dict[Path, _Candidate] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def touch(self, path: Path) -> None:
-        if ignored(path.name):
+        if ignored(path.name, self.patterns):
             return
         with self.lock:
             now = self.clock()  # type: ignore[operator]
@@ -145,30 +132,13 @@ def open_inboxes(config: Config) -> list[Inbox]:
     inboxes = []
     for counter in config.counters:
         counter.inbox.mkdir(parents=True, exist_ok=True)
-        settler = Settler(counter.settle_seconds)
+        settler = Settler(counter.settle_seconds, config.capture.ignore_patterns)
         observer: BaseObserver = (
             PollingObserver(timeout=counter.poll_seconds) if counter.poll_seconds > 0 else Observer()
         )
         observer.schedule(_Handler(settler), str(counter.inbox), recursive=False)
         inboxes.append(Inbox(counter, settler, observer))
     return inboxes
-
-
-def take(pipeline: Pipeline, inbox: Inbox, path: Path) -> str | None:
-    """Move one settled file into a new job; quarantine it if it cannot even be taken."""
-    name = path.name
-    try:
-        if path.is_symlink():
-            raise InputError(
-                name, "là liên kết tượng trưng (symlink), không được theo", "is a symlink, not followed", code="symlink"
-            )
-        return pipeline.submit([path], inbox.counter, move=True)
-    except InputError as exc:
-        where = quarantine.put(pipeline.config.archive.work, path, name, exc, now=pipeline.now())
-        log.warning("%s — đã cách ly: %s", exc.message_vi, where)
-        if path.is_symlink():
-            path.unlink()
-        return None
 
 
 def serve(config: Config, *, stop: threading.Event | None = None, tick: float = 0.5) -> int:
@@ -198,20 +168,26 @@ def serve(config: Config, *, stop: threading.Event | None = None, tick: float = 
         last_scan = time.monotonic()
         try:
             while not stop.is_set():
-                busy = False
                 for inbox in inboxes:
                     for path in inbox.settler.ready():
                         if stop.is_set():
                             break
-                        job = take(pipeline, inbox, path)
-                        if job is not None:
-                            _report(pipeline.run(job))
-                        busy = True
+                        result = pipeline.take(path, inbox.counter)
+                        if result.job_id:
+                            log.info("đã nhận %s vào công việc %s", path.name, result.job_id)
+                pipeline.close_idle()
+                ran = False
+                for job_id in pipeline.pending():
+                    if stop.is_set():
+                        break
+                    _report(pipeline.run(job_id))
+                    ran = True
+                    break  # look at the inboxes again between dossiers
                 if time.monotonic() - last_scan > RESCAN_SECONDS:
                     for inbox in inboxes:
                         inbox.scan()
                     last_scan = time.monotonic()
-                if not busy:
+                if not ran:
                     stop.wait(tick)
         except ScannerError as exc:
             log.error("%s", exc)
