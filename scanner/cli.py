@@ -359,6 +359,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             dossier = catalog.dossier(job.dossier_code) if job.dossier_code else None
             rows.append(
                 {
+                    "kind": "dossier",
                     "job": job.id,
                     "counter": job.counter,
                     "dossier_code": job.dossier_code,
@@ -370,10 +371,30 @@ def cmd_status(args: argparse.Namespace) -> int:
                     "updated": job.updated,
                 }
             )
+        for event in catalog.recent_events(
+            "quarantine", prefix=f"{args.counter}/" if args.counter else "", limit=args.limit
+        ):
+            counter, _, name = event["subject"].partition("/")
+            rows.append(
+                {
+                    "kind": "file",
+                    "counter": counter,
+                    "file": name,
+                    "state": "quarantined",
+                    "state_vi": VN_STATE["quarantined"],
+                    "reason_code": event["outcome"],
+                    "warnings": [event["detail"]],
+                    "updated": event["time"],
+                }
+            )
+    rows.sort(key=lambda r: r["updated"], reverse=True)
     if args.json:
         _print_json(rows)
         return EXIT_OK
     for r in rows:
+        if r["kind"] == "file":
+            print(f"{r['updated']}  {r['counter']}  tệp {r['file']}  {r['state_vi']}: {r['warnings'][0]}")
+            continue
         code = r["dossier_code"] or "—"
         print(f"{r['updated']}  {r['counter']}  {code}  {r['state_vi']}  {r['documents']} văn bản, {r['pages']} trang")
         for w in r["warnings"]:

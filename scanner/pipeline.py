@@ -282,7 +282,7 @@ class Pipeline:
             sidecar = read_sidecar(sidecar_path)
         except InputError as exc:
             where = quarantine.put(self.config.archive.work, path, name, exc, now=self.now())
-            self.catalog.record_event("quarantine", name, exc.code, exc.message_vi)
+            self.catalog.record_event("quarantine", f"{counter.name}/{name}", exc.code, exc.message_vi)
             log.warning("%s — đã cách ly: %s", exc.message_vi, where)
             if path.is_symlink():
                 path.unlink()
@@ -363,7 +363,7 @@ class Pipeline:
         paths = _JobPaths(self.jobs_root / job_id)
         try:
             sources: list[SourceFile] = jsonio.load(paths.manifest, list[SourceFile]) or []
-            capture = self._capture(job_id, paths, sources)
+            capture = self._capture(job_id, paths, sources, counter.name)
             warnings = list(capture.warnings)
             if not capture.documents:
                 return self._give_up(
@@ -407,7 +407,7 @@ class Pipeline:
         shutil.rmtree(paths.root, ignore_errors=True)
         return JobOutcome(job_id, "quarantined", warnings=tuple(warnings), error=reason)
 
-    def _capture(self, job_id: str, paths: _JobPaths, sources: Sequence[SourceFile]) -> Capture:
+    def _capture(self, job_id: str, paths: _JobPaths, sources: Sequence[SourceFile], counter: str) -> Capture:
         done: Capture | None = jsonio.load(paths.root / "capture.json", Capture)
         if done is not None:
             return done
@@ -421,7 +421,7 @@ class Pipeline:
                 loaded = load_pages(src, paths.pages, self.limits)
             except InputError as exc:
                 where = quarantine.put(self.config.archive.work, src.path, src.original_name, exc, now=self.now())
-                self.catalog.record_event("quarantine", src.original_name, exc.code, exc.message_vi)
+                self.catalog.record_event("quarantine", f"{counter}/{src.original_name}", exc.code, exc.message_vi)
                 warnings.append(f"{exc.message_vi} — đã chuyển vào khu cách ly: {where}")
                 log.warning("%s", warnings[-1])
                 continue

@@ -481,6 +481,14 @@ class Catalog:
                 (now_iso(), kind, subject, outcome, detail),
             )
 
+    def recent_events(self, kind: str, *, prefix: str = "", limit: int = 50) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT time, subject, outcome, detail FROM events WHERE kind = ? AND subject LIKE ? "
+            "ORDER BY id DESC LIMIT ?",
+            (kind, prefix.replace("%", "") + "%", limit),
+        )
+        return [dict(r) for r in rows]
+
     # --- search -----------------------------------------------------------------------------
 
     def search(self, query: str, *, limit: int = 10) -> list[SearchHit]:

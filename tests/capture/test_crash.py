@@ -1,0 +1,127 @@
+"""Never lose a scan: the service is SIGKILLed at random moments, 30 times, over a stream of files.
+
+At the end every input is archived or quarantined exactly once, no archived
+file is partial, and dossier numbers are unique.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from scanner.archive import Catalog
+from scanner.config import load_config
+from tests.conftest import render_lines
+
+KILLS = 30
+
+
+def _fast_config(config_path: Path) -> None:
+    text = config_path.read_text(encoding="utf-8").replace("settle_seconds = 2 ", "settle_seconds = 0.3 ")
+    text = text.replace("processes = 0 ", "processes = 1 ")
+    text += "\n[capture]\ndossier_idle_seconds = 0\n\n[clean]\norientation = false\n"
+    config_path.write_text(text, encoding="utf-8")
+
+
+def _start(config_path: Path, log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "scanner", "--config", str(config_path), "watch"],
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("ab"),
+        start_new_session=True,  # the page workers die with the service
+    )
+
+
+def _kill(proc: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=60)
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_moments_loses_and_doubles_nothing(workstation: Path, tmp_path: Path) -> None:
+    _fast_config(workstation)
+    config = load_config(workstation)
+    inbox = config.counters[0].inbox
+    log = tmp_path / "service.log"
+    rng = random.Random(20261124)
+
+    expected: dict[str, str] = {}  # sha256 -> name
+
+    def drop(i: int) -> None:
+        name = f"trang-{i:03d}.png"
+        img = render_lines([f"Hồ sơ thử nghiệm số {i}", "Ủy ban nhân dân phường Bến Nghé"], dpi=100)
+        tmp = inbox / f".{name}"
+        img.save(tmp, format="PNG", dpi=(100, 100))
+        tmp.rename(inbox / name)
+        expected[hashlib.sha256((inbox / name).read_bytes()).hexdigest()] = name
+
+    bad = {"rong.jpg": b"", "hong.png": b"\x89PNG\r\n\x1a\nxx", "khong-phai-anh.pdf": b"%PDF-1.4 no"}
+    for name, data in bad.items():
+        (inbox / name).write_bytes(data)
+        expected[hashlib.sha256(data).hexdigest()] = name
+
+    n = 0
+    for _ in range(KILLS):
+        for _ in range(rng.choice((1, 1, 2))):
+            drop(n)
+            n += 1
+        proc = _start(workstation, log)
+        time.sleep(rng.uniform(0.5, 4.0))
+        _kill(proc)
+
+    proc = _start(workstation, log)
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            time.sleep(1)
+            with Catalog(config.archive.catalog_path) as cat:
+                busy = cat.jobs(states=("collecting", "received", "captured", "recognized", "coded", "built", "signed"))
+            if not busy and not list(inbox.iterdir()):
+                break
+        else:
+            raise AssertionError("service did not finish: " + log.read_text(encoding="utf-8")[-3000:])
+    finally:
+        _kill(proc, signal.SIGTERM)
+
+    archived: list[str] = []
+    codes: list[str] = []
+    for manifest in config.archive.root.glob("*/*/*/dossier.json"):
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        codes.append(data["dossier_code"])
+        for doc in data["documents"]:
+            archived.extend(s["sha256"] for s in doc["sources"])
+            pdf = manifest.parent / f"{doc['code']}.pdf"
+            with pikepdf.open(pdf) as p:  # complete, parseable, signed
+                assert len(p.pages) == doc["pages"]
+                assert any(f.get("/FT") == "/Sig" for f in p.Root.AcroForm.Fields)
+    quarantined = [
+        hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in (config.archive.work / "quarantine").glob("*/*")
+        if not p.name.endswith(".reason.txt")
+    ]
+    everything = archived + quarantined
+    assert sorted(everything) == sorted(expected), {
+        "missing": [expected[s] for s in set(expected) - set(everything)],
+        "twice": [expected.get(s, s) for s in everything if everything.count(s) > 1],
+    }
+    assert set(quarantined) == {s for s, name in expected.items() if name in bad}
+    assert len(codes) == len(set(codes)) == n
+    numbers = sorted(int(c.rsplit("-", 1)[1]) for c in codes)
+    assert numbers == list(range(1, n + 1))  # unique and without gaps
+    assert not list(config.archive.root.glob(".staging/*"))
+    with Catalog(config.archive.catalog_path) as cat:
+        for doc in cat.all_documents():
+            assert hashlib.sha256((config.archive.root / doc.path).read_bytes()).hexdigest() == doc.sha256
