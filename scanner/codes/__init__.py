@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 
 from scanner.errors import CodeError
@@ -77,3 +78,74 @@ def parse_dossier_code(code: str) -> tuple[str, date, int] | None:
         return None
     number = int(m["number"])
     return (m["agency"], day, number) if number >= 1 else None
+
+
+# --- identifiers of owners (tổ chức, cá nhân) ----------------------------------------------
+
+# Province of birth registration, the first three digits of a personal identifier
+# (Thông tư 07/2016/TT-BCA). The 1/7/2025 mergers did not renumber existing identifiers.
+PROVINCES: dict[str, str] = {
+    "001": "Hà Nội", "002": "Hà Giang", "004": "Cao Bằng", "006": "Bắc Kạn", "008": "Tuyên Quang",
+    "010": "Lào Cai", "011": "Điện Biên", "012": "Lai Châu", "014": "Sơn La", "015": "Yên Bái",
+    "017": "Hòa Bình", "019": "Thái Nguyên", "020": "Lạng Sơn", "022": "Quảng Ninh", "024": "Bắc Giang",
+    "025": "Phú Thọ", "026": "Vĩnh Phúc", "027": "Bắc Ninh", "030": "Hải Dương", "031": "Hải Phòng",
+    "033": "Hưng Yên", "034": "Thái Bình", "035": "Hà Nam", "036": "Nam Định", "037": "Ninh Bình",
+    "038": "Thanh Hóa", "040": "Nghệ An", "042": "Hà Tĩnh", "044": "Quảng Bình", "045": "Quảng Trị",
+    "046": "Thừa Thiên Huế", "048": "Đà Nẵng", "049": "Quảng Nam", "051": "Quảng Ngãi", "052": "Bình Định",
+    "054": "Phú Yên", "056": "Khánh Hòa", "058": "Ninh Thuận", "060": "Bình Thuận", "062": "Kon Tum",
+    "064": "Gia Lai", "066": "Đắk Lắk", "067": "Đắk Nông", "068": "Lâm Đồng", "070": "Bình Phước",
+    "072": "Tây Ninh", "074": "Bình Dương", "075": "Đồng Nai", "077": "Bà Rịa - Vũng Tàu", "079": "Hồ Chí Minh",
+    "080": "Long An", "082": "Tiền Giang", "083": "Bến Tre", "084": "Trà Vinh", "086": "Vĩnh Long",
+    "087": "Đồng Tháp", "089": "An Giang", "091": "Kiên Giang", "092": "Cần Thơ", "093": "Hậu Giang",
+    "094": "Sóc Trăng", "095": "Bạc Liêu", "096": "Cà Mau",
+}  # fmt: skip
+
+PERSONAL_ID = re.compile(r"\d{12}")
+TAX_CODE = re.compile(r"(?P<base>\d{10})(?:-?(?P<branch>\d{3}))?")
+_TAX_WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
+
+
+@dataclass(frozen=True)
+class PersonalId:
+    """What the structure of a 12-digit personal identifier (số định danh cá nhân) tells."""
+
+    province: str
+    sex: str  # "nam" / "nữ"
+    birth_year_min: int  # the century and the two year digits give the birth year exactly
+    birth_year_max: int
+
+
+def parse_personal_id(value: str, *, birth_year: int | None = None, today: date | None = None) -> PersonalId | None:
+    """The identifier's parts, or None if its structure is invalid.
+
+    There is no check digit: only the province list, the century/sex digit,
+    and (when known) agreement with the birth year can be checked.
+    """
+    if not PERSONAL_ID.fullmatch(value):
+        return None
+    province = PROVINCES.get(value[:3])
+    if province is None:
+        return None
+    g, yy = int(value[3]), int(value[4:6])
+    year = 1900 + (g // 2) * 100 + yy
+    if today is not None and year > today.year:
+        return None
+    if birth_year is not None and birth_year != year:
+        return None
+    return PersonalId(province=province, sex="nữ" if g % 2 else "nam", birth_year_min=year, birth_year_max=year)
+
+
+def is_tax_code(value: str) -> bool:
+    """A 10-digit tax/enterprise code with a valid check digit, optionally with a -NNN branch (001-999)."""
+    m = TAX_CODE.fullmatch(value)
+    if not m:
+        return False
+    if m["branch"] is not None and int(m["branch"]) == 0:
+        return False
+    digits = [int(c) for c in m["base"]]
+    check = 10 - sum(d * w for d, w in zip(digits, _TAX_WEIGHTS, strict=False)) % 11
+    return check == digits[9]
+
+
+def is_procedure_code(value: str) -> bool:
+    return bool(PROCEDURE_CODE.fullmatch(value))

@@ -41,3 +41,49 @@ def test_invalid_dossier_codes() -> None:
     assert codes.parse_dossier_code("000.00.53.H48-221321-0099") is None  # month 13
     assert codes.parse_dossier_code("000.00.53.H48-220921-0000") is None
     assert codes.parse_dossier_code("000.00.53.H48-220921-099") is None
+
+
+# --- owner identifiers --------------------------------------------------------------------
+
+PROVINCE_CODES = st.sampled_from(sorted(codes.PROVINCES))
+
+
+@given(PROVINCE_CODES, st.integers(1900, 2099), st.sampled_from(["nam", "nữ"]), st.integers(0, 999_999))
+def test_personal_id_structure(province: str, year: int, sex: str, rest: int) -> None:
+    g = (year - 1900) // 100 * 2 + (1 if sex == "nữ" else 0)
+    value = f"{province}{g}{year % 100:02d}{rest:06d}"
+    parsed = codes.parse_personal_id(value, birth_year=year)
+    assert parsed is not None
+    assert parsed.sex == sex and parsed.birth_year_min == year
+    assert parsed.province == codes.PROVINCES[province]
+    assert codes.parse_personal_id(value, birth_year=year + 1) is None
+
+
+def test_personal_id_examples() -> None:
+    assert codes.parse_personal_id("079203001234").province == "Hồ Chí Minh"  # type: ignore[union-attr]
+    assert codes.parse_personal_id("056185000001").sex == "nữ"  # type: ignore[union-attr]
+    assert codes.parse_personal_id("003203001234") is None  # 003 is no province
+    assert codes.parse_personal_id("07920300123") is None
+    assert codes.parse_personal_id("079203001234", today=date(2002, 1, 1)) is None  # born in the future
+
+
+def _with_check(nine: str) -> str | None:
+    s = sum(int(d) * w for d, w in zip(nine, (31, 29, 23, 19, 17, 13, 7, 5, 3), strict=True)) % 11
+    return None if s == 0 else nine + str(10 - s)
+
+
+@given(st.integers(0, 999_999_999), st.integers(1, 999))
+def test_tax_code_check_digit(n: int, branch: int) -> None:
+    code = _with_check(f"{n:09d}")
+    if code is None:  # no digit can check this prefix
+        return
+    assert codes.is_tax_code(code)
+    assert codes.is_tax_code(f"{code}-{branch:03d}")
+    wrong = code[:9] + str((int(code[9]) + 1) % 10)
+    assert not codes.is_tax_code(wrong)
+    assert not codes.is_tax_code(f"{code}-000")
+
+
+def test_known_tax_code() -> None:
+    assert codes.is_tax_code("0100109106")  # a well-known enterprise code
+    assert not codes.is_tax_code("0100109107")
