@@ -1,0 +1,89 @@
+"""Metadata read from the first page's OCR words, laid out as Nghị định 30/2020 prescribes."""
+
+from __future__ import annotations
+
+from scanner.extract import extract_fields
+from scanner.model import OcrPage, Word
+
+
+def layout(rows: list[tuple[str, int, int]], *, conf: float = 95.0, width: int = 1654, height: int = 2339) -> OcrPage:
+    """An OcrPage from (text, left, top) rows: words 20 px per character, 40 px high."""
+    words = []
+    for line, (text, left, top) in enumerate(rows):
+        x = left
+        for token in text.split():
+            words.append(Word(token, x, top, 20 * len(token), 40, conf, block=line, line=line))
+            x += 20 * len(token) + 15
+    return OcrPage(text="\n".join(r[0] for r in rows), words=tuple(words), confidence=conf, width=width, height=height)
+
+
+PLAN = layout(
+    [
+        ("UBND TỈNH KHÁNH HÒA", 120, 150),
+        ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 850, 150),
+        ("SỞ TƯ PHÁP", 180, 200),
+        ("Độc lập - Tự do - Hạnh phúc", 950, 200),
+        ("Số: 796/KH-STP", 160, 300),
+        ("Khánh Hòa, ngày 29 tháng 6 năm 2021", 900, 300),
+        ("KẾ HOẠCH", 720, 450),
+        ("Triển khai công tác số hóa hồ sơ thủ tục hành chính", 300, 510),
+        ("năm 2021", 700, 560),
+        ("Căn cứ Quyết định số 468/QĐ-TTg ngày 27/3/2021 của Thủ tướng Chính phủ;", 200, 700),
+    ]
+)
+
+
+def test_plan_header_fields() -> None:
+    f = extract_fields(PLAN)
+    assert f.number and f.number.value == "796"
+    assert f.notation and f.notation.value == "KH-STP"
+    assert f.type_abbr and f.type_abbr.value == "KH"
+    assert f.type_name and f.type_name.value == "Kế hoạch"
+    assert f.issuer_abbr and f.issuer_abbr.value == "STP"
+    assert f.issued_date and f.issued_date.value == "2021-06-29"
+    assert f.place and f.place.value == "Khánh Hòa"
+    assert f.issuer and f.issuer.value == "UBND TỈNH KHÁNH HÒA / SỞ TƯ PHÁP"
+    assert f.subject and f.subject.value == "Triển khai công tác số hóa hồ sơ thủ tục hành chính năm 2021"
+    assert f.review == ()
+
+
+def test_official_letter_has_no_type_part_and_legal_number_with_year() -> None:
+    letter = layout([("ỦY BAN NHÂN DÂN", 120, 150), ("Số: 123/UBND-KT", 120, 250), ("V/v cấp bản sao", 120, 300)])
+    f = extract_fields(letter)
+    assert f.number.value == "123" and f.type_abbr is None  # type: ignore[union-attr]
+    assert f.issuer_abbr.value == "UBND-KT"  # type: ignore[union-attr]
+    assert f.subject.value == "V/v cấp bản sao"  # type: ignore[union-attr]
+    decision = layout(
+        [("Số: 05/2024/QĐ-UBND", 120, 250), ("QUYẾT ĐỊNH", 700, 400), ("Về việc ban hành quy chế", 500, 460)]
+    )
+    f = extract_fields(decision)
+    assert f.code_number.value == "05/2024/QĐ-UBND"  # type: ignore[union-attr]
+    assert f.type_name.value == "Quyết định"  # type: ignore[union-attr]
+
+
+def test_certificate_holder_and_identifiers() -> None:
+    cert = layout(
+        [
+            ("GIẤY KHAI SINH", 600, 300),
+            ("Họ, chữ đệm, tên: Nguyễn Thị Thẩm", 150, 400),
+            ("Số định danh cá nhân: 056185000001", 150, 450),
+            ("Mã số thuế của cha: 0100109106", 150, 500),
+            ("Số lạ 123456789012 không hợp lệ", 150, 550),
+        ]
+    )
+    f = extract_fields(cert)
+    assert f.type_name.value == "Giấy khai sinh"  # type: ignore[union-attr]
+    assert f.holder_name.value == "Nguyễn Thị Thẩm"  # type: ignore[union-attr]
+    assert f.holder_id.value == "056185000001"  # type: ignore[union-attr]
+    assert f.personal_ids == ("056185000001",)
+    assert f.tax_codes == ("0100109106",)
+
+
+def test_low_confidence_fields_are_flagged() -> None:
+    f = extract_fields(layout([("Số: 796/KH-STP", 160, 300)], conf=55.0))
+    assert f.number.needs_review and "number" in f.review  # type: ignore[union-attr]
+
+
+def test_invalid_date_is_not_a_date() -> None:
+    f = extract_fields(layout([("Hà Nội, ngày 31 tháng 2 năm 2021", 900, 300)]))
+    assert f.issued_date is None
