@@ -176,6 +176,13 @@ DEFAULT_CONFIG = textwrap.dedent(
     poll_seconds = 0                    # > 0: quét định kỳ (thư mục mạng SMB/NFS)
     settle_seconds = 2                  # tệp phải đứng yên chừng này giây mới được nhận
 
+    # [capture]                         # mặc định / defaults
+    # dossier_idle_seconds = 600        # hồ sơ đang mở tự đóng sau chừng này giây không có tệp mới
+    # separator_text = "PHAN-CACH-VAN-BAN"  # nội dung mã QR của tờ phân cách văn bản
+    # blank_ink = 0.002                 # ngưỡng mực để coi là trang trắng
+    # max_file_mb = 200
+    # max_megapixels = 200
+
     [ocr]
     languages = ["vie"]
 

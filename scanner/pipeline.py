@@ -281,9 +281,9 @@ class Pipeline:
             sidecar_path = path.with_name(path.name + ".json")
             sidecar = read_sidecar(sidecar_path)
         except InputError as exc:
-            where = quarantine.put(self.config.archive.work, path, name, exc, now=self.now())
+            held = quarantine.put(self.config.archive.work, path, name, exc, now=self.now())
             self.catalog.record_event("quarantine", f"{counter.name}/{name}", exc.code, exc.message_vi)
-            log.warning("%s — đã cách ly: %s", exc.message_vi, where)
+            log.warning("%s — đã cách ly: %s", exc.message_vi, held)
             if path.is_symlink():
                 path.unlink()
             return TakeResult(None, message=exc.message_vi)

@@ -292,14 +292,25 @@ def _active_content(pdf: pikepdf.Pdf) -> str | None:
     names = pdf.Root.get("/Names")
     if names is not None and "/JavaScript" in names:
         return "JavaScript"
-    for obj in pdf.objects:
+    # actions are often direct objects (an /OpenAction inside the catalog), so
+    # every object is walked into, not only the indirect ones
+    stack: list[object] = list(pdf.objects)
+    while stack:
+        obj = stack.pop()
         if isinstance(obj, pikepdf.Dictionary):
             kind = obj.get("/S")
             if kind is not None and str(kind) in _ACTIONS:
                 return _ACTIONS[str(kind)]
             if "/JS" in obj:
                 return "JavaScript"
+            stack.extend(v for k, v in obj.items() if k != "/Parent" and _direct_container(v))
+        elif isinstance(obj, pikepdf.Array):
+            stack.extend(v for v in obj if _direct_container(v))
     return None
+
+
+def _direct_container(obj: object) -> bool:
+    return isinstance(obj, pikepdf.Dictionary | pikepdf.Array) and not obj.is_indirect
 
 
 def _single_page_image(page: pikepdf.Page, stem: Path, label: str, limits: LoadLimits) -> PageImage | None:

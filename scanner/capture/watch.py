@@ -88,7 +88,7 @@ class Settler:
                     continue
                 look = (st.st_size, st.st_mtime_ns)
                 if now - c.last_event < self.settle_seconds:
-                    c.last_look = look
+                    c.last_look = None  # only looks after the quiet time count
                     continue
                 if c.last_look == look:
                     del self.candidates[path]

@@ -6,6 +6,7 @@ file is partial, and dossier numbers are unique.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -43,10 +44,8 @@ def _start(config_path: Path, log: Path) -> subprocess.Popen[bytes]:
 
 
 def _kill(proc: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, sig)
-    except ProcessLookupError:
-        pass
     proc.wait(timeout=60)
 
 

@@ -100,7 +100,7 @@ def test_sidecar_travels_with_its_scan(setup: tuple[Config, Catalog, Pipeline]) 
         (lambda d: (d / "tên\x07lạ.png").write_bytes(b"x"), "bad-name"),
         (lambda d: (d / "tên\\lạ.png").write_bytes(b"x"), "bad-name"),
         (lambda d: os.symlink("/etc/passwd", d / "lien-ket.jpg"), "symlink"),
-        (lambda d: (d / "x.png.json").write_text("{}", encoding="utf-8") or (d / "x.png").write_bytes(b"1"), None),
+        (lambda d: ((d / "x.png.json").write_text("{}", encoding="utf-8"), (d / "x.png").write_bytes(b"1")), None),
     ],
 )
 def test_refused_at_the_door(workstation: Path, make, code: str | None) -> None:
@@ -131,7 +131,9 @@ def test_recovery_finishes_or_undoes_half_done_takes(setup: tuple[Config, Catalo
     a = inbox / "a.png"
     render_lines(["a"], dpi=100).save(a)
     job = pipeline._new_job(counter, "collecting", {})
-    catalog.intake_begin("0" * 64, job, counter.name, a.name, str(a), str(pipeline.jobs_root / job / "inputs" / "001.png"))
+    catalog.intake_begin(
+        "0" * 64, job, counter.name, a.name, str(a), str(pipeline.jobs_root / job / "inputs" / "001.png")
+    )
     # crash after the move, before the manifest: the file is in the work area only
     b = inbox / "b.png"
     render_lines(["b"], dpi=100).save(b)

@@ -25,6 +25,8 @@ def _wait(predicate, timeout: float = 120.0) -> None:  # type: ignore[no-untyped
 
 
 def test_watcher_takes_a_scan_and_archives_it(workstation: Path, tmp_path: Path) -> None:
+    text = workstation.read_text(encoding="utf-8") + "\n[capture]\ndossier_idle_seconds = 1\n"
+    workstation.write_text(text, encoding="utf-8")
     config = load_config(workstation)
     inbox = config.counters[0].inbox
     already = inbox / "có sẵn.png"  # present before the service starts
@@ -43,7 +45,7 @@ def test_watcher_takes_a_scan_and_archives_it(workstation: Path, tmp_path: Path)
 
         def archived() -> bool:
             with Catalog(config.archive.catalog_path) as cat:
-                return len(cat.jobs(states=("archived",))) == 2
+                return len(cat.jobs(states=("archived",))) == 1
 
         _wait(archived)
     finally:
@@ -53,6 +55,9 @@ def test_watcher_takes_a_scan_and_archives_it(workstation: Path, tmp_path: Path)
     assert list(inbox.iterdir()) == []  # taken files leave the inbox only once archived work is safe
 
     with Catalog(config.archive.catalog_path) as cat:
+        # both files joined the counter's open dossier, closed after a second of quiet
+        (job,) = cat.jobs(states=("archived",))
+        assert len(cat.documents(job.dossier_code)) == 2  # type: ignore[arg-type]
         (hit,) = cat.search("Trần Thị Hồng Nhung")
         path = config.archive.root / hit.path
         assert cat.search("tran thi hong nhung")[0].code == hit.code

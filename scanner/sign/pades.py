@@ -1,0 +1,480 @@
+"""The sign stage: a PDF/A file in, the same file with the agency's PAdES signature out.
+
+The signature is PAdES baseline B-B (CMS subfilter ``ETSI.CAdES.detached``,
+SHA-256) in an invisible field, appended to the original as an incremental
+update: the original bytes stay untouched at the start of the signed file,
+so its hash, and any signature it already carries, keeps meaning something.
+The output is written to a temporary file next to ``dst`` and renamed onto
+it, so ``dst`` is always either absent or completely signed.
+
+Keeping the file PDF/A while pyHanko adds the signature takes three
+decisions, each made here and nowhere else:
+
+* Metadata. pyHanko's own metadata update re-serialises the whole XMP
+  packet through its own model (the ``scanner`` prefix becomes ``ns0``,
+  the extension schema's ``namespaceURI`` becomes a resource), writes
+  ``pdf:Producer`` as "pyHanko" while appending it to the Info Producer,
+  and reads the clock separately for Info and XMP. All three break the
+  Info/XMP agreement or the extension schema that PDF/A requires.
+  :class:`_PdfaWriter` switches that update off and
+  :func:`_record_modification` edits just Producer, ModifyDate and
+  MetadataDate in the original packet, with one instant for both places.
+* Extensions. For ``ETSI.CAdES.detached`` pyHanko declares the ESIC
+  developer extension and raises the catalog's /Version to 1.7 (2.0 for
+  some EC curves); that is more than PDF/A-1 (PDF 1.4) allows, and
+  validators do not know the extension. No PAdES baseline level needs the
+  declaration, so :class:`_PadesSigner` declares nothing.
+* The widget. The invisible field has a zero-size rectangle and the Print
+  flag (pyHanko's default), and gets an empty appearance stream: PDF/A-2
+  exempts zero-size widgets from needing one, PDF/A-1 does not.
+
+Before the signed file is renamed into place it is checked with pikepdf's
+validator (:mod:`scanner.sign.pdfa`, which takes the signature field out
+of the check because the validator does not support forms): a signed file
+with any finding its source did not have is refused, so a pyHanko upgrade
+that brings one of these problems back stops signing instead of filling
+the archive with non-PDF/A files.
+
+Levels: only B-B is implemented. B-T, B-LT and B-LTA need a time-stamping
+authority (and, for LT/LTA, revocation data); :data:`LEVELS` already says
+what each needs, and :func:`_sign` takes the timestamper they will pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+import pikepdf
+from asn1crypto import x509
+from lxml import etree
+from pikepdf.pdfa import Finding
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.generic import pdf_name
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.metadata.model import VENDOR
+from pyhanko.pdf_utils.misc import PdfError as PyHankoPdfError
+from pyhanko.pdf_utils.writer import BasePdfFileWriter
+from pyhanko.sign import fields, signers
+from pyhanko.sign.general import SigningError as PyHankoSigningError
+from pyhanko.sign.signers.pdf_signer import PdfSigningSession
+from pyhanko.sign.timestamps import TimeStamper
+
+from scanner.config import Secret
+from scanner.errors import SigningError
+from scanner.model import SignedPdf
+from scanner.sign.pdfa import added_findings, pdfa_findings, pdfa_flavour
+
+log = logging.getLogger(__name__)
+
+DIGEST = "sha256"
+EXPIRY_WARNING = timedelta(days=30)
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+XMP = "http://ns.adobe.com/xap/1.0/"
+PDF = "http://ns.adobe.com/pdf/1.3/"
+
+
+@dataclass(frozen=True)
+class Level:
+    """What a PAdES baseline level adds to the B-B signature."""
+
+    timestamp: bool  # B-T: a signature timestamp from a TSA proves when it was signed
+    validation_data: bool  # B-LT: certificates and revocation data in the DSS
+    archive_timestamp: bool  # B-LTA: a document timestamp over all of it
+
+
+LEVELS = {
+    "B-B": Level(timestamp=False, validation_data=False, archive_timestamp=False),
+    "B-T": Level(timestamp=True, validation_data=False, archive_timestamp=False),
+    "B-LT": Level(timestamp=True, validation_data=True, archive_timestamp=False),
+    "B-LTA": Level(timestamp=True, validation_data=True, archive_timestamp=True),
+}
+SUPPORTED_LEVELS = ("B-B",)
+
+
+def sign_pdf(
+    src: Path,
+    dst: Path,
+    *,
+    pkcs12: Path,
+    password: Secret,
+    level: str = "B-B",
+    reason: str = "Sao y bản chính",
+    location: str = "",
+    field_name: str = "Signature1",
+    now: datetime | None = None,
+) -> SignedPdf:
+    """Sign SRC with the agency identity in PKCS12 and write the result to DST.
+
+    NOW is the signing time written into the signature and the metadata
+    (default: the clock, in the machine's time zone); the certificate must
+    be valid at that moment. Raises SigningError, in Vietnamese and without
+    the password, when the level is not supported, the PKCS#12 cannot be
+    opened, the certificate is expired or not yet valid, or SRC cannot be
+    signed; DST is then left as it was.
+    """
+    _supported(level)
+    moment = signing_moment(now)
+    signer, cert = load_identity(pkcs12, password)
+    _check_validity(cert, moment)
+    meta = _signature_metadata(level, field_name=field_name, reason=reason, location=location)
+    try:
+        flavour = pdfa_flavour(src)
+        before = pdfa_findings(src, flavour) if flavour else []
+        with src.open("rb") as original:
+            _write_atomically(
+                dst,
+                lambda out: _sign(original, out, signer, meta, moment=moment, timestamper=None),
+                check=lambda signed: _still_pdfa(signed, flavour, before, src.name),
+            )
+    except OSError as exc:
+        raise SigningError(
+            f"{src.name}: không đọc/ghi được tệp khi ký số ({exc.strerror})",
+            f"{src.name}: I/O error while signing ({exc.strerror})",
+        ) from None
+    except (PyHankoPdfError, PyHankoSigningError, pikepdf.PdfError) as exc:
+        raise SigningError(
+            f"{src.name}: không ký được tệp PDF ({exc})",
+            f"{src.name}: cannot sign the PDF ({exc})",
+        ) from None
+    signer_name = common_name(cert)
+    log.info("signed %s as %s (PAdES %s, %s)", dst.name, signer_name, level, moment.isoformat())
+    return SignedPdf(path=dst, sha256=_sha256(dst), signer=signer_name, signed_at=moment, level=level)
+
+
+def certificate_warning(pkcs12: Path, password: Secret, now: datetime | None = None) -> str | None:
+    """A Vietnamese warning when the agency certificate is unusable or expires within 30 days, else None.
+
+    Meant for start-up and the status page, so the clerk hears about the
+    renewal before signing stops. Raises SigningError when the PKCS#12
+    cannot be opened.
+    """
+    moment = signing_moment(now)
+    _, cert = load_identity(pkcs12, password)
+    start, end = cert.not_valid_before, cert.not_valid_after
+    if moment < start:
+        return f"Chứng thư số của cơ quan chưa có hiệu lực (hiệu lực từ {_show(start, moment)})."
+    if moment > end:
+        return f"Chứng thư số của cơ quan đã hết hạn từ {_show(end, moment)} — không thể ký số; cần gia hạn ngay."
+    left = end - moment
+    if left <= EXPIRY_WARNING:
+        return (
+            f"Chứng thư số của cơ quan sẽ hết hạn vào {_show(end, moment)} (còn {left.days} ngày) — "
+            "cần liên hệ tổ chức cung cấp dịch vụ chứng thực để gia hạn."
+        )
+    return None
+
+
+def signing_moment(now: datetime | None) -> datetime:
+    """NOW (or the clock) in whole seconds with a time zone: PDF dates and CMS signingTime keep no more."""
+    moment = datetime.now().astimezone() if now is None else now
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # a naive time is the counter's wall clock
+    return moment.replace(microsecond=0)
+
+
+def load_identity(pkcs12: Path, password: Secret) -> tuple[signers.SimpleSigner, x509.Certificate]:
+    """The signer and certificate in PKCS12, or SigningError naming the file (never the password)."""
+    try:
+        data = pkcs12.read_bytes()
+    except OSError as exc:
+        raise SigningError(
+            f"không đọc được tệp khóa ký số {pkcs12} ({exc.strerror})",
+            f"cannot read the PKCS#12 file {pkcs12} ({exc.strerror})",
+        ) from None
+    try:
+        signer = signers.SimpleSigner.load_pkcs12_data(data, other_certs=[], passphrase=password.reveal().encode())
+    except Exception as exc:  # noqa: BLE001 — a wrong password and a damaged file look alike; never echo details
+        log.debug("PKCS#12 %s did not open: %s", pkcs12, type(exc).__name__)
+        raise SigningError(
+            f"không mở được tệp khóa ký số {pkcs12.name}: sai mật khẩu hoặc tệp bị hỏng",
+            f"cannot open the PKCS#12 file {pkcs12.name}: wrong password or damaged file",
+            code="sign-password",
+        ) from None
+    cert = signer.signing_cert
+    if cert is None:
+        raise SigningError(
+            f"tệp khóa ký số {pkcs12.name} không chứa chứng thư số", f"{pkcs12.name} holds no certificate"
+        )
+    return signer, cert
+
+
+def common_name(cert: x509.Certificate) -> str:
+    """The subject CN of CERT (the agency's name), or the whole subject when it has none."""
+    subject = cert.subject.native
+    name = subject.get("common_name")
+    if isinstance(name, list):  # a subject may repeat an attribute
+        name = name[-1]
+    return str(name) if name else cert.subject.human_friendly
+
+
+def _supported(level: str) -> None:
+    if level not in LEVELS:
+        raise SigningError(
+            f"mức chữ ký '{level}' không hợp lệ (chỉ {', '.join(LEVELS)})",
+            f"invalid signature level {level!r} (one of {', '.join(LEVELS)})",
+        )
+    if level not in SUPPORTED_LEVELS:
+        raise SigningError(
+            f"chưa hỗ trợ mức chữ ký PAdES {level} (cần máy chủ dấu thời gian TSA) — hiện chỉ ký được mức B-B",
+            f"PAdES level {level} is not supported yet (needs a time-stamping authority); only B-B",
+            code="sign-level",
+        )
+
+
+def _check_validity(cert: x509.Certificate, moment: datetime) -> None:
+    """Refuse a certificate that is not valid at MOMENT: the signature would be worthless."""
+    start, end = cert.not_valid_before, cert.not_valid_after
+    if start <= moment <= end:
+        return
+    name = common_name(cert)
+    span_vi = f"hiệu lực từ {_show(start, moment)} đến {_show(end, moment)}"
+    span_en = f"valid from {start.isoformat()} to {end.isoformat()}"
+    if moment > end:
+        raise SigningError(
+            f"chứng thư số của {name} đã hết hạn ({span_vi}) — không ký số; cần gia hạn chứng thư",
+            f"the certificate of {name} has expired ({span_en}); not signing",
+            code="sign-expired",
+        )
+    raise SigningError(
+        f"chứng thư số của {name} chưa có hiệu lực ({span_vi}) — kiểm tra đồng hồ máy trạm",
+        f"the certificate of {name} is not valid yet ({span_en}); check the workstation clock",
+        code="sign-not-yet-valid",
+    )
+
+
+def _show(when: datetime, moment: datetime) -> str:
+    """WHEN as a clerk reads it, in the time zone of MOMENT (the counter's)."""
+    return when.astimezone(moment.tzinfo).strftime("%d/%m/%Y %H:%M")
+
+
+def _signature_metadata(level: str, *, field_name: str, reason: str, location: str) -> signers.PdfSignatureMetadata:
+    """The PAdES settings of LEVEL; B-LT and B-LTA will also need a validation context here."""
+    spec = LEVELS[level]
+    return signers.PdfSignatureMetadata(
+        field_name=field_name,
+        md_algorithm=DIGEST,
+        reason=reason or None,
+        location=location or None,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        embed_validation_info=spec.validation_data,
+        use_pades_lta=spec.archive_timestamp,
+    )
+
+
+class _PdfaWriter(IncrementalPdfFileWriter):
+    """An incremental writer that leaves the metadata to :func:`_record_modification` and the version alone.
+
+    pyHanko runs ``_update_meta`` on every write; its XMP rewrite and its
+    Producer/ModDate handling break PDF/A (see the module docstring).
+    """
+
+    def _update_meta(self) -> None:
+        return
+
+    def ensure_output_version(self, version: tuple[int, int]) -> None:
+        """Keep the PDF version: pyHanko raises every updated file to 1.7, PDF/A-1 stays at 1.4."""
+        return
+
+
+class _PadesSigner(signers.PdfSigner):
+    """pyHanko's signer with a fixed signing time and no developer-extension declaration."""
+
+    def __init__(
+        self,
+        meta: signers.PdfSignatureMetadata,
+        signer: signers.Signer,
+        *,
+        moment: datetime,
+        timestamper: TimeStamper | None,
+    ) -> None:
+        super().__init__(meta, signer, timestamper=timestamper)
+        self._moment = moment
+
+    def register_extensions(self, pdf_out: BasePdfFileWriter, *, md_algorithm: str) -> None:
+        """Declare nothing: the ESIC extension and a raised /Version would take the file out of PDF/A-1."""
+        return
+
+    def init_signing_session(self, pdf_out: BasePdfFileWriter, existing_fields_only: bool = False) -> PdfSigningSession:
+        session = super().init_signing_session(pdf_out, existing_fields_only=existing_fields_only)
+        session.system_time = self._moment  # the /M entry and the CMS signing time
+        return session
+
+
+def _sign(
+    original: BinaryIO,
+    out: BinaryIO,
+    signer: signers.Signer,
+    meta: signers.PdfSignatureMetadata,
+    *,
+    moment: datetime,
+    timestamper: TimeStamper | None,
+) -> None:
+    """Append the signature of ORIGINAL to OUT; TIMESTAMPER is what B-T and above will pass."""
+    writer = _PdfaWriter(original)
+    _add_invisible_field(writer, meta.field_name or "Signature1")
+    _record_modification(writer, moment)
+    pdf_signer = _PadesSigner(meta, signer, moment=moment, timestamper=timestamper)
+    pdf_signer.sign_pdf(writer, existing_fields_only=True, output=out)
+
+
+def _add_invisible_field(writer: IncrementalPdfFileWriter, name: str) -> None:
+    """An empty signature field NAME on page 1: zero-size, printable, with an empty appearance."""
+    if any(True for _ in fields.enumerate_sig_fields(writer, with_name=name)):
+        raise SigningError(
+            f"tệp đã có trường chữ ký '{name}' — không ký đè", f"the file already has a signature field {name!r}"
+        )
+    fields.append_signature_field(writer, fields.SigFieldSpec(sig_field_name=name))
+    _, _, field_ref = next(iter(fields.enumerate_sig_fields(writer, with_name=name)))
+    widget = field_ref.get_object()
+    appearance = generic.StreamObject(
+        {
+            pdf_name("/Type"): pdf_name("/XObject"),
+            pdf_name("/Subtype"): pdf_name("/Form"),
+            pdf_name("/BBox"): generic.ArrayObject([generic.NumberObject(0)] * 4),
+        },
+        stream_data=b"",
+    )
+    widget[pdf_name("/AP")] = generic.DictionaryObject({pdf_name("/N"): writer.add_object(appearance)})
+    writer.mark_update(field_ref)
+
+
+def _record_modification(writer: IncrementalPdfFileWriter, moment: datetime) -> None:
+    """Say in Info and XMP alike that pyHanko modified the file at MOMENT.
+
+    Only Producer, ModDate/ModifyDate and MetadataDate change; the rest of
+    the XMP packet is kept as written, byte for byte where lxml allows.
+    """
+    info_ref = writer.trailer.raw_get("/Info") if "/Info" in writer.trailer else None
+    info = info_ref.get_object() if isinstance(info_ref, generic.IndirectObject) else None
+    packet = _xmp_packet(writer)
+    producer = _producer(info, packet)
+    if info is not None and isinstance(info_ref, generic.IndirectObject):
+        info[pdf_name("/Producer")] = generic.TextStringObject(producer)
+        info[pdf_name("/ModDate")] = generic.pdf_date(moment)
+        writer.mark_update(info_ref)
+    if packet is not None:
+        stamp = moment.isoformat()
+        _set_xmp(packet, XMP, "xmp", "ModifyDate", stamp)
+        _set_xmp(packet, XMP, "xmp", "MetadataDate", stamp)
+        _set_xmp(packet, PDF, "pdf", "Producer", producer)
+        stream = generic.StreamObject(
+            {pdf_name("/Type"): pdf_name("/Metadata"), pdf_name("/Subtype"): pdf_name("/XML")},
+            stream_data=etree.tostring(packet, encoding="utf-8", xml_declaration=False),
+        )
+        writer.root[pdf_name("/Metadata")] = writer.add_object(stream)
+        writer.update_root()
+
+
+def _xmp_packet(writer: IncrementalPdfFileWriter) -> etree._ElementTree | None:
+    """The catalog's XMP packet, parsed without entities or network access; None if there is none."""
+    stream = writer.root.get("/Metadata")
+    if stream is None:
+        return None
+    stream = stream.get_object()
+    if not isinstance(stream, generic.StreamObject):
+        return None
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
+    try:
+        return etree.ElementTree(etree.fromstring(stream.data, parser))
+    except etree.XMLSyntaxError as exc:
+        raise SigningError(
+            f"siêu dữ liệu XMP của tệp bị hỏng ({exc}) — không ký để không phá chuẩn PDF/A",
+            f"the XMP packet is malformed ({exc}); not signing a file whose PDF/A metadata cannot be kept",
+        ) from None
+
+
+def _producer(info: generic.DictionaryObject | None, packet: etree._ElementTree | None) -> str:
+    """The existing Producer with pyHanko's name appended once ("pikepdf 10.18.0; pyHanko 0.38.0")."""
+    old = ""
+    if info is not None and "/Producer" in info:
+        old = str(info["/Producer"])
+    elif packet is not None:
+        found = _find_xmp(packet, PDF, "Producer")
+        old = found or ""
+    if VENDOR in old:
+        return old
+    return f"{old}; {VENDOR}" if old else VENDOR
+
+
+def _descriptions(packet: etree._ElementTree) -> list[etree._Element]:
+    return list(packet.getroot().iter(f"{{{RDF}}}Description"))
+
+
+def _find_xmp(packet: etree._ElementTree, ns: str, name: str) -> str | None:
+    for description in _descriptions(packet):
+        value = description.get(f"{{{ns}}}{name}")
+        if value is not None:
+            return str(value)
+        element = description.find(f"{{{ns}}}{name}")
+        if element is not None:
+            return element.text or ""
+    return None
+
+
+def _set_xmp(packet: etree._ElementTree, ns: str, prefix: str, name: str, value: str) -> None:
+    """Set the simple property NS:NAME wherever the packet has it (element or attribute form), else add it."""
+    tag = f"{{{ns}}}{name}"
+    found = False
+    for description in _descriptions(packet):
+        if description.get(tag) is not None:
+            description.set(tag, value)
+            found = True
+        for element in description.findall(tag):
+            element.text = value
+            found = True
+    if found:
+        return
+    descriptions = _descriptions(packet)
+    if not descriptions:
+        raise SigningError(
+            "siêu dữ liệu XMP của tệp không có rdf:Description — không ký để không phá chuẩn PDF/A",
+            "the XMP packet has no rdf:Description; not signing",
+        )
+    etree.SubElement(descriptions[0], tag, nsmap={prefix: ns}).text = value
+
+
+def _still_pdfa(signed: Path, flavour: str | None, before: list[Finding], name: str) -> None:
+    """Refuse a signed file that pikepdf finds less PDF/A than its source (the signature field aside)."""
+    if flavour is None:
+        return
+    added = added_findings(before, pdfa_findings(signed, flavour))
+    if added:
+        details = "; ".join(str(f) for f in added[:5])
+        raise SigningError(
+            f"{name}: tệp sau khi ký không còn đạt chuẩn PDF/A-{flavour} ({details}) — không lưu tệp đã ký",
+            f"{name}: the signed file is no longer PDF/A-{flavour} ({details}); not kept",
+            code="sign-pdfa",
+        )
+
+
+def _write_atomically(dst: Path, write: Callable[[BinaryIO], None], *, check: Callable[[Path], None]) -> None:
+    """Run WRITE on a temporary file next to DST, flush it to disk, CHECK it, then rename it onto DST."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w+b") as out:
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())  # the rename must never expose a file the disk does not hold yet
+        check(tmp)
+        os.replace(tmp, dst)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
