@@ -1,33 +1,46 @@
-"""The catalog: one SQLite database holding dossiers, documents, files, jobs and the search index.
+"""The catalog: one SQLite database holding dossiers, documents, files, jobs, owners and the audit log.
 
 SQLite in WAL mode lets the watcher, a CLI search and a second worker process
 use the catalog at once. Writes that must not interleave — issuing the next
 dossier number of an agency, filing a dossier — run inside ``BEGIN
 IMMEDIATE`` so that two processes never get the same number.
 
-Search folds Vietnamese to its base letters (``đ`` → ``d``, tone marks
-removed) in Python before the text reaches FTS5, because SQLite's unicode61
-tokenizer removes combining marks but keeps ``đ`` as its own letter, and
-clerks type without diacritics. Snippets are cut from the original text, so
-what the clerk reads keeps every mark.
+The catalog is the source of truth; the full-text index beside it
+(``index.py``) is derived. A filed document carries ``indexed_at = NULL``
+until the index has committed it, so the documents table doubles as the
+index's outbox: whatever a crash left unindexed is sent again when a catalog
+is next opened, and a search also scans those few pending documents
+directly, so a stored document is never unfindable.
+
+The audit log is a hash chain: each entry stores the SHA-256 of the previous
+entry and of itself, and triggers refuse UPDATE and DELETE, so an edit made
+behind the program's back (or a removed entry) breaks the chain and
+``scanner audit verify`` names where.
 """
 
 from __future__ import annotations
 
+import getpass
+import hashlib
 import json
+import logging
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from scanner.archive.index import EXACT_BONUS, Filters, IndexBusy, IndexEntry, QueryPart, SearchIndex, parse_query
 from scanner.errors import ArchiveError
 
-SCHEMA_VERSION = 2
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 3
+GENESIS = "0" * 64
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -119,6 +132,88 @@ _MIGRATIONS: dict[int, str] = {
     ALTER TABLE jobs ADD COLUMN last_input TEXT;
     ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0
     """,
+    # Nghị định 30/2020 Phụ lục VI metadata, owners, validity, the index outbox, fixity and audit.
+    # The FTS5 table goes: the tantivy index beside the catalog replaces it (README, "Search").
+    3: """
+    DROP TABLE documents_fts;
+    ALTER TABLE dossiers ADD COLUMN file_catalog INTEGER;
+    ALTER TABLE dossiers ADD COLUMN file_notation TEXT NOT NULL DEFAULT '';
+    ALTER TABLE dossiers ADD COLUMN retention TEXT NOT NULL DEFAULT '';
+    ALTER TABLE dossiers ADD COLUMN access TEXT NOT NULL DEFAULT 'công khai';
+    ALTER TABLE dossiers ADD COLUMN creator TEXT NOT NULL DEFAULT '';
+    ALTER TABLE dossiers ADD COLUMN language TEXT NOT NULL DEFAULT 'vi';
+    ALTER TABLE dossiers ADD COLUMN start_date TEXT;
+    ALTER TABLE dossiers ADD COLUMN end_date TEXT;
+    ALTER TABLE dossiers ADD COLUMN description TEXT NOT NULL DEFAULT '';
+    ALTER TABLE documents ADD COLUMN type_name TEXT NOT NULL DEFAULT '';
+    ALTER TABLE documents ADD COLUMN type_abbr TEXT NOT NULL DEFAULT '';
+    ALTER TABLE documents ADD COLUMN code_number TEXT NOT NULL DEFAULT '';
+    ALTER TABLE documents ADD COLUMN code_notation TEXT NOT NULL DEFAULT '';
+    ALTER TABLE documents ADD COLUMN issued_date TEXT;
+    ALTER TABLE documents ADD COLUMN organ_name TEXT NOT NULL DEFAULT '';
+    ALTER TABLE documents ADD COLUMN subject TEXT NOT NULL DEFAULT '';
+    ALTER TABLE documents ADD COLUMN language TEXT NOT NULL DEFAULT 'vi';
+    ALTER TABLE documents ADD COLUMN description TEXT NOT NULL DEFAULT '';
+    ALTER TABLE documents ADD COLUMN signer_position TEXT NOT NULL DEFAULT '';
+    ALTER TABLE documents ADD COLUMN signer_name TEXT NOT NULL DEFAULT '';
+    ALTER TABLE documents ADD COLUMN mode TEXT NOT NULL DEFAULT 'số hóa';
+    ALTER TABLE documents ADD COLUMN kind TEXT NOT NULL DEFAULT 'paper';
+    ALTER TABLE documents ADD COLUMN valid_from TEXT;
+    ALTER TABLE documents ADD COLUMN valid_until TEXT;
+    ALTER TABLE documents ADD COLUMN holder_name TEXT NOT NULL DEFAULT '';
+    ALTER TABLE documents ADD COLUMN holder_id TEXT NOT NULL DEFAULT '';
+    ALTER TABLE documents ADD COLUMN identifiers TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE documents ADD COLUMN fields TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE documents ADD COLUMN review TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE documents ADD COLUMN indexed_at TEXT;
+    CREATE INDEX documents_unindexed ON documents(code) WHERE indexed_at IS NULL;
+    UPDATE dossiers SET file_catalog = CAST(substr(receipt_date, 1, 4) AS INTEGER), creator = agency_name;
+    CREATE TABLE owners (
+        owner_id TEXT NOT NULL,
+        dossier_code TEXT NOT NULL,
+        document_code TEXT NOT NULL DEFAULT '',
+        role TEXT NOT NULL,
+        PRIMARY KEY (owner_id, dossier_code, document_code, role)
+    );
+    INSERT OR IGNORE INTO owners (owner_id, dossier_code, role)
+        SELECT owner_id, code, 'applicant' FROM dossiers WHERE owner_id != '';
+    CREATE TABLE fixity (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        time TEXT NOT NULL,
+        path TEXT NOT NULL,
+        document_code TEXT,
+        expected TEXT NOT NULL,
+        actual TEXT,
+        signature TEXT NOT NULL DEFAULT '',
+        outcome TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX fixity_path ON fixity(path);
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        time TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        prev TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'nhật ký kiểm toán chỉ được ghi thêm (audit log is append-only)'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'nhật ký kiểm toán chỉ được ghi thêm (audit log is append-only)'); END;
+    """,
+}
+
+AUDIT_ACTIONS = {
+    "ingest": "lưu trữ",
+    "view": "xem",
+    "download": "tải về",
+    "verify": "kiểm tra toàn vẹn",
+    "export": "xuất gói",
+    "delete-request": "đề nghị hủy",
+    "reindex": "dựng lại chỉ mục",
 }
 
 
@@ -139,10 +234,24 @@ class SearchHit:
     path: str
     snippet: str
     dossier_code: str
+    type_name: str = ""
+    issued_date: str | None = None
+    score: float = 0.0
 
 
 @dataclass(frozen=True)
 class DocumentRecord:
+    """A document (văn bản) of a dossier with the metadata of Nghị định 30/2020 Phụ lục VI.
+
+    ``code_number`` and ``code_notation`` are the document's own number
+    (``796``) and notation (``KH-STP``) read from the page; ``code`` is
+    the archive's document code (``<dossier>.<NN>`` or ``<dossier>-KQ<n>``).
+    ``kind`` is ``paper`` (handed in) or ``result`` (kết quả giải quyết);
+    ``valid_until`` None means valid indefinitely. ``fields`` keeps every
+    extracted value with its confidence; ``review`` names those a clerk
+    should confirm.
+    """
+
     code: str
     dossier_code: str
     ordinal: int
@@ -157,10 +266,32 @@ class DocumentRecord:
     signature_level: str
     ocr_confidence: float | None
     text: str
+    type_name: str = ""
+    type_abbr: str = ""
+    code_number: str = ""
+    code_notation: str = ""
+    issued_date: str | None = None
+    organ_name: str = ""
+    subject: str = ""
+    language: str = "vi"
+    description: str = ""
+    signer_position: str = ""
+    signer_name: str = ""
+    mode: str = "số hóa"
+    kind: str = "paper"
+    valid_from: str | None = None
+    valid_until: str | None = None
+    holder_name: str = ""
+    holder_id: str = ""
+    identifiers: tuple[str, ...] = ()
+    fields: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    review: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class DossierRecord:
+    """A dossier (hồ sơ); FileCode of Phụ lục VI = agency code + ``file_catalog`` (year) + ``file_notation``."""
+
     code: str
     agency_code: str
     agency_name: str
@@ -175,6 +306,44 @@ class DossierRecord:
     job_id: str
     warnings: tuple[str, ...]
     created: str
+    file_catalog: int | None = None
+    file_notation: str = ""
+    retention: str = ""
+    access: str = "công khai"
+    creator: str = ""
+    language: str = "vi"
+    start_date: str | None = None
+    end_date: str | None = None
+    description: str = ""
+
+
+_JSON_TUPLES = ("warnings", "identifiers", "review")
+
+
+def _record(cls: Any, row: sqlite3.Row) -> Any:
+    """A dataclass of CLS from a row, decoding the JSON columns; columns CLS does not know are ignored."""
+    data = dict(row)
+    out: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        if f.name in _JSON_TUPLES:
+            value = tuple(json.loads(value or "[]"))
+        elif f.name == "fields":
+            value = json.loads(value or "{}")
+        out[f.name] = value
+    return cls(**out)
+
+
+def _row_values(record: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in fields(record):
+        value = getattr(record, f.name)
+        if isinstance(value, tuple | dict):
+            value = json.dumps(list(value) if isinstance(value, tuple) else value, ensure_ascii=False)
+        out[f.name] = value
+    return out
 
 
 @dataclass(frozen=True)
@@ -195,9 +364,11 @@ class JobRecord:
 class Catalog:
     """A connection to the catalog; open one per process (SQLite connections are not shared)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, index_path: Path | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.index_path = index_path or path.with_name(path.stem + ".index")
+        self._index: SearchIndex | None = None
         try:
             self.db = sqlite3.connect(path, timeout=60.0, isolation_level=None)
         except sqlite3.Error as exc:
@@ -208,9 +379,12 @@ class Catalog:
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.execute("PRAGMA busy_timeout=60000")
         self._migrate()
+        if self._has_unindexed():
+            self.catch_up()
 
     def close(self) -> None:
         self.db.close()
+        self._index = None
 
     def __enter__(self) -> Catalog:
         return self
@@ -238,9 +412,8 @@ class Catalog:
                     f"catalog {self.path} has a newer schema ({version}) than this program ({SCHEMA_VERSION})",
                 )
             for v in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in _MIGRATIONS[v].split(";"):
-                    if statement.strip():
-                        db.execute(statement)
+                for statement in _statements(_MIGRATIONS[v]):
+                    db.execute(statement)
                 db.execute(f"PRAGMA user_version = {v}")
 
     # --- jobs -------------------------------------------------------------------------------
@@ -393,86 +566,73 @@ class Catalog:
         documents: Sequence[DocumentRecord],
         files: Sequence[tuple[str, str | None, str, str, int]],
     ) -> None:
-        """File a dossier, its documents, its files and its search entries at once (idempotent)."""
+        """File a dossier, its documents, owners and files at once (idempotent), then index the documents.
+
+        The catalog transaction commits first; the index follows. If the
+        process dies in between, the documents are still pending
+        (``indexed_at`` NULL) and the next catalog opened catches up.
+        """
         with self.transaction() as db:
             if db.execute("SELECT 1 FROM dossiers WHERE code = ?", (dossier.code,)).fetchone():
                 return
-            db.execute(
-                "INSERT INTO dossiers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    dossier.code,
-                    dossier.agency_code,
-                    dossier.agency_name,
-                    dossier.counter,
-                    dossier.procedure_code,
-                    dossier.owner_id,
-                    dossier.receipt_date,
-                    dossier.title,
-                    dossier.path,
-                    dossier.doc_total,
-                    dossier.page_total,
-                    dossier.job_id,
-                    json.dumps(list(dossier.warnings), ensure_ascii=False),
-                    dossier.created,
-                ),
-            )
+            issued = sorted(d.issued_date for d in documents if d.issued_date)
+            values = _row_values(dossier)
+            values["file_catalog"] = dossier.file_catalog or int(dossier.receipt_date[:4])
+            values["file_notation"] = dossier.file_notation or dossier.code
+            values["creator"] = dossier.creator or dossier.agency_name
+            values["start_date"] = dossier.start_date or (issued[0] if issued else dossier.receipt_date)
+            values["end_date"] = dossier.end_date or (issued[-1] if issued else dossier.receipt_date)
+            _insert(db, "dossiers", values)
+            if dossier.owner_id:
+                _owner(db, dossier.owner_id, dossier.code, "", "applicant")
             for d in documents:
-                db.execute(
-                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        d.code,
-                        d.dossier_code,
-                        d.ordinal,
-                        d.title,
-                        d.path,
-                        d.pages,
-                        d.sha256,
-                        d.size,
-                        d.pdfa,
-                        d.signer,
-                        d.signed_at,
-                        d.signature_level,
-                        d.ocr_confidence,
-                        d.text,
-                    ),
-                )
-                db.execute(
-                    "INSERT INTO documents_fts (code, title, body) VALUES (?, ?, ?)",
-                    (d.code, fold(d.title), fold(d.text)),
-                )
+                _insert(db, "documents", _row_values(d))
+                if d.holder_id:
+                    _owner(db, d.holder_id, dossier.code, d.code, "holder")
+                for ident in d.identifiers:
+                    if ident != d.holder_id:
+                        _owner(db, ident, dossier.code, d.code, "named")
             for path, doc_code, role, sha, size in files:
                 db.execute(
                     "INSERT INTO files (path, document_code, dossier_code, role, sha256, size) VALUES (?,?,?,?,?,?)",
                     (path, doc_code, dossier.code, role, sha, size),
                 )
+            detail = f"{len(documents)} văn bản, {dossier.page_total} trang"
             db.execute(
                 "INSERT INTO events (time, kind, subject, outcome, detail) VALUES (?, 'ingest', ?, 'ok', ?)",
-                (now_iso(), dossier.code, f"{len(documents)} văn bản, {dossier.page_total} trang"),
+                (now_iso(), dossier.code, detail),
             )
+            _append_audit(db, "ingest", dossier.code, detail)
+        self.catch_up()
 
     def dossier(self, code: str) -> DossierRecord | None:
         row = self.db.execute("SELECT * FROM dossiers WHERE code = ?", (code,)).fetchone()
-        if row is None:
-            return None
-        data = dict(row)
-        data["warnings"] = tuple(json.loads(data["warnings"]))
-        return DossierRecord(**data)
+        return _record(DossierRecord, row) if row else None
 
     def documents(self, dossier_code: str) -> list[DocumentRecord]:
         rows = self.db.execute("SELECT * FROM documents WHERE dossier_code = ? ORDER BY ordinal", (dossier_code,))
-        return [DocumentRecord(**dict(r)) for r in rows]
+        return [_record(DocumentRecord, r) for r in rows]
 
     def document(self, code: str) -> DocumentRecord | None:
         row = self.db.execute("SELECT * FROM documents WHERE code = ?", (code,)).fetchone()
-        return DocumentRecord(**dict(row)) if row else None
+        return _record(DocumentRecord, row) if row else None
 
     def all_documents(self) -> list[DocumentRecord]:
-        return [DocumentRecord(**dict(r)) for r in self.db.execute("SELECT * FROM documents ORDER BY code")]
+        return [_record(DocumentRecord, r) for r in self.db.execute("SELECT * FROM documents ORDER BY code")]
 
     def files_of(self, dossier_code: str) -> list[tuple[str, str]]:
         """(path relative to the archive root, sha256) of every stored file of a dossier."""
         rows = self.db.execute("SELECT path, sha256 FROM files WHERE dossier_code = ? ORDER BY path", (dossier_code,))
         return [(r["path"], r["sha256"]) for r in rows]
+
+    def stored_files(self, dossier_codes: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Every stored file (path, document_code, dossier_code, role, sha256, size), or those of DOSSIER_CODES."""
+        if dossier_codes is None:
+            rows = self.db.execute("SELECT * FROM files ORDER BY path")
+        else:
+            marks = ",".join("?" * len(dossier_codes))
+            rows = self.db.execute(f"SELECT * FROM files WHERE dossier_code IN ({marks}) ORDER BY path", dossier_codes)
+        return [dict(r) for r in rows]
 
     def record_event(self, kind: str, subject: str, outcome: str, detail: str = "") -> None:
         with self.transaction() as db:
@@ -489,40 +649,274 @@ class Catalog:
         )
         return [dict(r) for r in rows]
 
+    # --- reuse: an owner's papers -----------------------------------------------------------
+
+    def owner_documents(self, owner_id: str, *, on: date | None = None) -> list[dict[str, Any]]:
+        """The owner's documents still valid ON (today), newest first: what a counter checks before asking again."""
+        day = (on or date.today()).isoformat()
+        rows = self.db.execute(
+            "SELECT d.code, d.dossier_code, d.title, d.type_name, d.kind, d.code_number, d.code_notation, "
+            "d.issued_date, d.valid_from, d.valid_until, d.path, d.holder_name, s.agency_name, s.procedure_code, "
+            "s.receipt_date, GROUP_CONCAT(DISTINCT o.role) AS roles "
+            "FROM owners o JOIN dossiers s ON s.code = o.dossier_code "
+            "JOIN documents d ON d.dossier_code = o.dossier_code "
+            "AND (o.document_code = '' OR d.code = o.document_code) "
+            "WHERE o.owner_id = ? AND (d.valid_until IS NULL OR d.valid_until >= ?) "
+            "AND (d.valid_from IS NULL OR d.valid_from <= ?) "
+            "GROUP BY d.code ORDER BY COALESCE(d.issued_date, s.receipt_date) DESC, d.code DESC",
+            (owner_id, day, day),
+        )
+        return [dict(r) for r in rows]
+
+    # --- fixity -----------------------------------------------------------------------------
+
+    def record_fixity(
+        self,
+        path: str,
+        document_code: str | None,
+        expected: str,
+        actual: str | None,
+        signature: str,
+        outcome: str,
+        detail: str = "",
+    ) -> None:
+        """One fixity check of one stored file (PREMIS "fixity check" event), also written to the audit log."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO fixity (time, path, document_code, expected, actual, signature, outcome, detail) "
+                "VALUES (?,?,?,?,?,?,?,?)",
+                (now_iso(), path, document_code, expected, actual, signature, outcome, detail),
+            )
+            _append_audit(db, "verify", path, f"{outcome}{': ' + detail if detail else ''}")
+
+    def fixity_history(self, path: str) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db.execute("SELECT * FROM fixity WHERE path = ? ORDER BY id", (path,))]
+
+    # --- audit log --------------------------------------------------------------------------
+
+    def audit(self, action: str, subject: str, detail: str = "") -> None:
+        """Append an entry (view, download, export, deletion request…) to the tamper-evident log."""
+        with self.transaction() as db:
+            _append_audit(db, action, subject, detail)
+
+    def audit_entries(self, *, limit: int | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM audit ORDER BY id DESC" + (f" LIMIT {int(limit)}" if limit else "")
+        return [dict(r) for r in self.db.execute(sql)]
+
+    def verify_audit(self) -> list[str]:
+        """Problems of the audit chain, in Vietnamese; empty when every entry is as written.
+
+        An edited entry no longer hashes to its stored hash (or the next
+        entry's ``prev`` no longer matches); a removed entry leaves a gap in
+        the ids or, for the last one, an id counter ahead of the last row.
+        """
+        problems: list[str] = []
+        prev, expected_id = GENESIS, 1
+        for row in self.db.execute("SELECT * FROM audit ORDER BY id"):
+            if row["id"] != expected_id:
+                problems.append(f"mục {expected_id}–{row['id'] - 1} của nhật ký đã bị xóa")
+            if row["prev"] != prev:
+                problems.append(f"mục {row['id']}: không nối với mục trước (chuỗi băm bị cắt)")
+            values = [row[k] for k in ("id", "time", "action", "subject", "actor", "detail", "prev")]
+            if _audit_hash(*values) != row["hash"]:
+                problems.append(f"mục {row['id']}: nội dung đã bị sửa (mã băm không khớp)")
+            prev, expected_id = row["hash"], row["id"] + 1
+        seq = self.db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit'").fetchone()
+        if seq is not None and int(seq[0]) >= expected_id:
+            problems.append(f"mục {expected_id}–{seq[0]} ở cuối nhật ký đã bị xóa")
+        return problems
+
     # --- search -----------------------------------------------------------------------------
 
-    def search(self, query: str, *, limit: int = 10) -> list[SearchHit]:
-        """Documents whose title or text contain every word of QUERY, with or without diacritics.
+    @property
+    def index(self) -> SearchIndex:
+        if self._index is None:
+            self._index = SearchIndex(self.index_path)
+            if self._index.created:
+                # A new (or discarded) index knows nothing: every document is pending again.
+                with self.transaction() as db:
+                    db.execute("UPDATE documents SET indexed_at = NULL WHERE indexed_at IS NOT NULL")
+        return self._index
 
-        Words in double quotes must appear as a phrase. Among the matches,
-        documents that contain the query exactly as typed (with its
-        diacritics) rank first, then FTS5's bm25 order.
+    def _has_unindexed(self) -> bool:
+        return self.db.execute("SELECT 1 FROM documents WHERE indexed_at IS NULL LIMIT 1").fetchone() is not None
+
+    def _entries(self, where: str, args: Sequence[Any] = ()) -> Iterator[IndexEntry]:
+        cur = self.db.execute(
+            "SELECT d.code, d.title, d.text, d.type_name, d.type_abbr, d.kind, d.issued_date, d.valid_until, "
+            "d.holder_id, d.identifiers, s.agency_code, s.procedure_code, s.owner_id, s.receipt_date "
+            f"FROM documents d JOIN dossiers s ON s.code = d.dossier_code WHERE {where}",
+            args,
+        )
+        for r in cur:
+            owners = (r["owner_id"], r["holder_id"], *json.loads(r["identifiers"] or "[]"))
+            yield IndexEntry(
+                code=r["code"],
+                text=f"{r['title']}\n{r['text']}",
+                agency=r["agency_code"],
+                procedure=r["procedure_code"],
+                types=(r["type_name"], r["type_abbr"]),
+                owners=tuple(o for o in dict.fromkeys(owners) if o),
+                kind=r["kind"],
+                issued=r["issued_date"] or r["receipt_date"],
+                valid_until=r["valid_until"],
+            )
+
+    def catch_up(self) -> int:
+        """Index the documents the index does not have yet; 0 if another process holds the index."""
+        try:
+            index = self.index
+            top = self.db.execute("SELECT COALESCE(MAX(rowid), 0) FROM documents").fetchone()[0]
+            n = index.put(self._entries("d.indexed_at IS NULL AND d.rowid <= ?", (top,)))
+        except IndexBusy as exc:
+            log.info("%s", exc.message_vi)
+            return 0
+        if n:
+            with self.transaction() as db:
+                db.execute(
+                    "UPDATE documents SET indexed_at = ? WHERE indexed_at IS NULL AND rowid <= ?", (now_iso(), top)
+                )
+        return n
+
+    def reindex(self) -> int:
+        """Rebuild the index from the catalog; returns the number of documents indexed."""
+        with self.transaction() as db:
+            db.execute("UPDATE documents SET indexed_at = NULL")
+        index = self.index
+        index.clear()
+        top = self.db.execute("SELECT COALESCE(MAX(rowid), 0) FROM documents").fetchone()[0]
+        n = index.put(self._entries("d.rowid <= ?", (top,)), replace=False, bulk=True)
+        with self.transaction() as db:
+            db.execute("UPDATE documents SET indexed_at = ? WHERE rowid <= ?", (now_iso(), top))
+            _append_audit(db, "reindex", str(self.index_path), f"{n} văn bản")
+        return n
+
+    def search(self, query: str, *, limit: int = 10, filters: Filters | None = None) -> list[SearchHit]:
+        """Documents containing every word of QUERY, with or without diacritics, best first.
+
+        Words in double quotes must appear as a phrase. Documents that
+        contain the query exactly as typed (with its diacritics) rank first.
+        Documents filed but not yet in the index are scanned directly, so a
+        search never misses a stored document.
         """
-        match = _fts_query(query)
-        if not match:
+        parts = parse_query(unicodedata.normalize("NFC", query))
+        filters = filters or Filters()
+        if not parts and filters.empty:
             return []
-        rows = self.db.execute(
-            "SELECT d.code, d.title, d.path, d.text, d.dossier_code FROM documents_fts f "
-            "JOIN documents d ON d.code = f.code WHERE documents_fts MATCH ? ORDER BY bm25(documents_fts) LIMIT ?",
-            (match, max(limit * 5, 50)),
-        ).fetchall()
-        needles = [w.lower() for w in _query_words(query)]
-
-        def exact(row: sqlite3.Row) -> int:
-            text = unicodedata.normalize("NFC", f"{row['title']} {row['text']}").lower()
-            return -sum(1 for n in needles if n in text)
-
-        ranked = sorted(rows, key=exact)  # stable: bm25 order kept within each group
+        if self._has_unindexed():
+            self.catch_up()
+        try:
+            found = self.index.search(parts, filters, limit=limit)
+        except IndexBusy:
+            found = []
+        found += self._scan_unindexed(parts, filters)
+        found.sort(key=lambda h: -h[1])
+        codes = list(dict.fromkeys(c for c, _ in found))[:limit]
+        scores = dict(found)
+        if not codes:
+            return []
+        rows = {
+            r["code"]: r
+            for r in self.db.execute(
+                f"SELECT code, title, path, text, dossier_code, type_name, issued_date FROM documents "
+                f"WHERE code IN ({','.join('?' * len(codes))})",
+                codes,
+            )
+        }
         return [
             SearchHit(
-                code=r["code"],
-                title=r["title"],
-                path=r["path"],
-                snippet=snippet(r["text"], query),
-                dossier_code=r["dossier_code"],
+                code=c,
+                title=rows[c]["title"],
+                path=rows[c]["path"],
+                snippet=snippet(rows[c]["text"], query),
+                dossier_code=rows[c]["dossier_code"],
+                type_name=rows[c]["type_name"],
+                issued_date=rows[c]["issued_date"],
+                score=round(scores[c], 3),
             )
-            for r in ranked[:limit]
+            for c in codes
+            if c in rows
         ]
+
+    def _scan_unindexed(self, parts: Sequence[QueryPart], filters: Filters) -> list[tuple[str, float]]:
+        """Match the few documents not yet indexed in Python, by the same rules as the index."""
+        out: list[tuple[str, float]] = []
+        if not self._has_unindexed():
+            return out
+        for e in self._entries("d.indexed_at IS NULL"):
+            if not _entry_passes(e, filters):
+                continue
+            folded = " " + " ".join(_WORD.findall(fold(e.text))) + " "
+            exact = " " + " ".join(_WORD.findall(e.text.lower())) + " "
+            if not all(f" {' '.join(_WORD.findall(fold(' '.join(p.words))))} " in folded for p in parts):
+                continue
+            plain = [" ".join(_WORD.findall(" ".join(p.words).lower())) for p in parts]
+            bonus = EXACT_BONUS if all(f" {w} " in exact for w in plain) else 0.0
+            out.append((e.code, bonus + 0.5))
+        return out
+
+
+def _entry_passes(e: IndexEntry, f: Filters) -> bool:
+    from scanner.archive.index import day_number, fold_keyword
+
+    checks = [
+        (f.agency, lambda v: fold_keyword(v) == fold_keyword(e.agency)),
+        (f.procedure, lambda v: fold_keyword(v) == fold_keyword(e.procedure)),
+        (f.doc_type, lambda v: fold_keyword(v) in {fold_keyword(t) for t in e.types}),
+        (f.owner, lambda v: fold_keyword(v) in {fold_keyword(o) for o in e.owners}),
+        (f.date_from, lambda v: day_number(e.issued) >= day_number(v)),
+        (f.date_to, lambda v: day_number(e.issued) <= day_number(v)),
+        (f.valid_on, lambda v: day_number(e.valid_until, 99991231) >= day_number(v)),
+    ]
+    return all(value is None or value == "" or test(value) for value, test in checks)
+
+
+def _statements(script: str) -> Iterable[str]:
+    """The statements of a migration script; a trigger's body keeps its inner semicolons."""
+    buf = ""
+    for piece in script.split(";"):
+        buf += piece + ";"
+        if sqlite3.complete_statement(buf):
+            if buf.strip(" \n;"):
+                yield buf
+            buf = ""
+
+
+def _insert(db: sqlite3.Connection, table: str, values: dict[str, Any]) -> None:
+    cols = ", ".join(values)
+    db.execute(f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(values))})", tuple(values.values()))
+
+
+def _owner(db: sqlite3.Connection, owner_id: str, dossier_code: str, document_code: str, role: str) -> None:
+    db.execute(
+        "INSERT OR IGNORE INTO owners (owner_id, dossier_code, document_code, role) VALUES (?, ?, ?, ?)",
+        (owner_id, dossier_code, document_code, role),
+    )
+
+
+def _audit_hash(*values: Any) -> str:
+    return hashlib.sha256(json.dumps(list(values), ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def _actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "?"
+
+
+def _append_audit(db: sqlite3.Connection, action: str, subject: str, detail: str) -> None:
+    """Append one chained entry; the caller's IMMEDIATE transaction keeps two writers from sharing a ``prev``."""
+    last = db.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+    seq = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit'").fetchone()
+    entry_id = (int(seq[0]) if seq else 0) + 1
+    prev = last[0] if last else GENESIS
+    t, actor = now_iso(), _actor()
+    h = _audit_hash(entry_id, t, action, subject, actor, detail, prev)
+    db.execute(
+        "INSERT INTO audit (id, time, action, subject, actor, detail, prev, hash) VALUES (?,?,?,?,?,?,?,?)",
+        (entry_id, t, action, subject, actor, detail, prev, h),
+    )
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -530,20 +924,6 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 def _query_words(query: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFC", query))
-
-
-def _fts_query(query: str) -> str:
-    """An FTS5 MATCH expression for QUERY: every word required, quoted phrases kept."""
-    parts: list[str] = []
-    for i, chunk in enumerate(unicodedata.normalize("NFC", query).split('"')):
-        words = [fold(w) for w in _WORD.findall(chunk)]
-        if not words:
-            continue
-        if i % 2 == 1:
-            parts.append('"' + " ".join(words) + '"')
-        else:
-            parts.extend(f'"{w}"' for w in words)
-    return " ".join(parts)
 
 
 def snippet(text: str, query: str, width: int = 160) -> str:
