@@ -99,3 +99,52 @@ def test_decompression_bomb_is_refused_before_decoding(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         load_pages(_src(path), tmp_path / "out", LoadLimits(max_megapixels=100))
     assert info.value.code == "too-many-pixels"
+
+
+def _truncated(fmt: str, suffix: str):  # type: ignore[no-untyped-def]
+    def make(tmp: Path) -> Path:
+        path = tmp / f"cắt-dở{suffix}"
+        whole = tmp / f"whole{suffix}"
+        render_lines(dpi=100).save(whole, format=fmt)
+        data = whole.read_bytes()
+        path.write_bytes(data[: len(data) * 2 // 3])
+        return path
+
+    return make
+
+
+def _corrupt_tiff(tmp: Path) -> Path:
+    path = tmp / "hỏng.tif"
+    whole = tmp / "whole.tif"
+    render_lines(dpi=100).save(whole, format="TIFF", compression="tiff_lzw")
+    data = bytearray(whole.read_bytes())
+    data[8 : len(data) // 2] = b"\x00" * (len(data) // 2 - 8)  # strip data and offsets zeroed
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _launch_pdf(tmp: Path) -> Path:
+    path = tmp / "mở-chương-trình.pdf"
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    action = pikepdf.Dictionary(S=pikepdf.Name.Launch, F=pikepdf.String("cmd.exe"))
+    pdf.pages[0].obj.AA = pikepdf.Dictionary(O=pdf.make_indirect(action))
+    pdf.save(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "code"),
+    [
+        (_truncated("JPEG", ".jpg"), "corrupt-image"),
+        (_truncated("PNG", ".png"), "corrupt-image"),
+        (_corrupt_tiff, "corrupt-image"),
+        (_launch_pdf, "active-content"),
+    ],
+)
+def test_damaged_and_dangerous_files_are_refused(tmp_path: Path, make, code: str) -> None:  # type: ignore[no-untyped-def]
+    path = make(tmp_path)
+    with pytest.raises(InputError) as info:
+        load_pages(_src(path), tmp_path / "out")
+    assert info.value.code == code
+    assert path.name in info.value.message_vi

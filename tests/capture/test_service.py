@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import threading
 import time
 from pathlib import Path
 
 import pikepdf
+import pytest
 
 from scanner.archive import Catalog
 from scanner.capture.watch import serve
@@ -65,3 +67,43 @@ def test_watcher_takes_a_scan_and_archives_it(workstation: Path, tmp_path: Path)
     assert "Signature is Valid" in sig.stdout
     with pikepdf.open(path) as pdf, pdf.open_metadata() as xmp:
         assert xmp["pdfaid:part"] == "2" and xmp["pdfaid:conformance"] == "B"
+
+
+@pytest.mark.parametrize("poll_seconds", [0, 0.5], ids=["inotify", "polled-share"])
+def test_slow_chunked_write_is_taken_whole(workstation: Path, tmp_path: Path, poll_seconds: float) -> None:
+    """A scanner (or a copy onto a share) writes for several seconds; the file is taken only after the last chunk."""
+    text = workstation.read_text(encoding="utf-8")
+    text = text.replace("poll_seconds = 0 ", f"poll_seconds = {poll_seconds} ").replace(
+        "settle_seconds = 2 ", "settle_seconds = 1 "
+    )
+    workstation.write_text(text + "\n[capture]\ndossier_idle_seconds = 0\n", encoding="utf-8")
+    config = load_config(workstation)
+    assert config.counters[0].poll_seconds == poll_seconds
+    source = tmp_path / "chậm.png"
+    render_lines(["Ghi chậm từng phần", "Nguyễn Thị Lưu"], dpi=150).save(source, dpi=(150, 150))
+    data = source.read_bytes()
+    whole = hashlib.sha256(data).hexdigest()
+
+    stop = threading.Event()
+    service = threading.Thread(target=serve, args=(config,), kwargs={"stop": stop, "tick": 0.1})
+    service.start()
+    try:
+        target = config.counters[0].inbox / "chậm.png"
+        chunks = 6
+        with target.open("wb") as out:
+            for i in range(chunks):  # 6 chunks over ~4 s, each gap shorter than the settle time
+                out.write(data[i * len(data) // chunks : (i + 1) * len(data) // chunks])
+                out.flush()
+                time.sleep(0.7)
+
+        def archived() -> bool:
+            with Catalog(config.archive.catalog_path) as cat:
+                return len(cat.jobs(states=("archived",))) == 1
+
+        _wait(archived)
+    finally:
+        stop.set()
+        service.join(timeout=60)
+    with Catalog(config.archive.catalog_path) as cat:
+        assert cat.find_intake(whole) is not None  # the whole file, not a prefix of it
+    assert not (config.archive.work / "quarantine").exists() or not any((config.archive.work / "quarantine").rglob("*"))
