@@ -1,13 +1,27 @@
 """The sign stage: a PDF/A file in, the same file with the agency's PAdES signature out.
 
-The signature is PAdES baseline B-B (CMS subfilter ``ETSI.CAdES.detached``,
-SHA-256) in an invisible field, appended to the original as an incremental
-update: the original bytes stay untouched at the start of the signed file,
-so its hash, and any signature it already carries, keeps meaning something.
-The output is written to a temporary file next to ``dst`` and renamed onto
-it, so ``dst`` is always either absent or completely signed.
+The signature is PAdES baseline (CMS subfilter ``ETSI.CAdES.detached``,
+SHA-256), appended to the original as incremental updates: the original
+bytes stay untouched at the start of the signed file, so its hash, and any
+signature it already carries, keeps meaning something. The output is built
+in memory and written to a temporary file next to ``dst`` that is renamed
+onto it, so ``dst`` is always either absent or completely signed.
 
-Keeping the file PDF/A while pyHanko adds the signature takes three
+Levels, each adding to the one before (:data:`LEVELS`):
+
+* B-B — the signature alone; works offline, the default of ``scanner init``.
+* B-T — a timestamp from the configured TSA on the signature (:mod:`.tsa`).
+* B-LT — a second revision with a Document Security Store holding the
+  chain, OCSP responses and CRLs of the signer and of the TSA, fetched at
+  signing time and checked against the configured trust roots, so the
+  signature can be validated later with nothing but the file.
+* B-LTA — the same revision also gets a document timestamp over it all.
+
+pyHanko's own LT/LTA steps are not used: they re-open the file with a plain
+writer, which undoes every PDF/A decision below. They are done here with
+the same writer instead.
+
+Keeping the file PDF/A while pyHanko adds the signature takes these
 decisions, each made here and nowhere else:
 
 * Metadata. pyHanko's own metadata update re-serialises the whole XMP
@@ -19,34 +33,39 @@ decisions, each made here and nowhere else:
   :class:`_PdfaWriter` switches that update off and
   :func:`_record_modification` edits just Producer, ModifyDate and
   MetadataDate in the original packet, with one instant for both places.
-* Extensions. For ``ETSI.CAdES.detached`` pyHanko declares the ESIC
-  developer extension and raises the catalog's /Version to 1.7 (2.0 for
-  some EC curves); that is more than PDF/A-1 (PDF 1.4) allows, and
-  validators do not know the extension. No PAdES baseline level needs the
-  declaration, so :class:`_PadesSigner` declares nothing.
-* The widget. The invisible field has a zero-size rectangle and the Print
+  The DSS and document-timestamp revision changes no metadata.
+* Extensions. For ``ETSI.CAdES.detached`` and document timestamps pyHanko
+  declares the ESIC developer extension and raises the catalog's /Version
+  to 1.7 (2.0 for some EC curves); that is more than PDF/A-1 (PDF 1.4)
+  allows, and validators do not know the extension. No PAdES baseline
+  level needs the declaration, so nothing is declared.
+* The widget. An invisible field has a zero-size rectangle and the Print
   flag (pyHanko's default), and gets an empty appearance stream: PDF/A-2
-  exempts zero-size widgets from needing one, PDF/A-1 does not.
+  exempts zero-size widgets from needing one, PDF/A-1 does not. A visible
+  mark (:mod:`.mark`) gets the appearance drawn there, with an embedded
+  subset of a font that has the Vietnamese letters.
 
 Before the signed file is renamed into place it is checked with pikepdf's
-validator (:mod:`scanner.sign.pdfa`, which takes the signature field out
-of the check because the validator does not support forms): a signed file
-with any finding its source did not have is refused, so a pyHanko upgrade
-that brings one of these problems back stops signing instead of filling
-the archive with non-PDF/A files.
+validator (:mod:`scanner.sign.pdfa`, which takes the signature fields and
+the DSS out of the check because the validator does not support them): a
+signed file with any finding its source did not have is refused, so a
+pyHanko upgrade that brings one of these problems back stops signing
+instead of filling the archive with non-PDF/A files.
 
-Levels: only B-B is implemented. B-T, B-LT and B-LTA need a time-stamping
-authority (and, for LT/LTA, revocation data); :data:`LEVELS` already says
-what each needs, and :func:`_sign` takes the timestamper they will pass.
+The key is a PKCS#12 file or a PKCS#11 token (:mod:`.token`); either way
+the certificate must be valid at the signing moment, or nothing is signed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import io
 import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -56,21 +75,30 @@ import pikepdf
 from asn1crypto import x509
 from lxml import etree
 from pikepdf.pdfa import Finding
+from pyhanko.keys import load_certs_from_pemder
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.metadata.model import VENDOR
 from pyhanko.pdf_utils.misc import PdfError as PyHankoPdfError
-from pyhanko.pdf_utils.writer import BasePdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.writer import BasePdfFileWriter, DeveloperExtension
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError as PyHankoSigningError
 from pyhanko.sign.signers.pdf_signer import PdfSigningSession
 from pyhanko.sign.timestamps import TimeStamper
+from pyhanko.sign.validation.dss import DocumentSecurityStore, collect_validation_info
+from pyhanko.stamp import NoOpStampStyle
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.errors import InsufficientRevinfoError, PathBuildingError, PathValidationError
 
 from scanner.config import Secret
 from scanner.errors import SigningError
 from scanner.model import SignedPdf
+from scanner.sign.mark import VisibleMark, draw_mark, mark_box, mark_lines
 from scanner.sign.pdfa import added_findings, pdfa_findings, pdfa_flavour
+from scanner.sign.token import TokenKey, open_token
+from scanner.sign.tsa import HttpTimeStamper
 
 log = logging.getLogger(__name__)
 
@@ -97,69 +125,99 @@ LEVELS = {
     "B-LT": Level(timestamp=True, validation_data=True, archive_timestamp=False),
     "B-LTA": Level(timestamp=True, validation_data=True, archive_timestamp=True),
 }
-SUPPORTED_LEVELS = ("B-B",)
+SUPPORTED_LEVELS = tuple(LEVELS)
+DOC_TIMESTAMP_FIELD = "Timestamp1"
 
 
 def sign_pdf(
     src: Path,
     dst: Path,
     *,
-    pkcs12: Path,
-    password: Secret,
+    pkcs12: Path | None = None,
+    password: Secret | None = None,
+    token: TokenKey | None = None,
     level: str = "B-B",
+    tsa_url: str = "",
+    trust_roots: Sequence[Path] = (),
+    mark: VisibleMark | None = None,
     reason: str = "Sao y bản chính",
     location: str = "",
     field_name: str = "Signature1",
     now: datetime | None = None,
 ) -> SignedPdf:
-    """Sign SRC with the agency identity in PKCS12 and write the result to DST.
+    """Sign SRC with the agency key (PKCS12 + PASSWORD, or TOKEN) at LEVEL and write the result to DST.
 
-    NOW is the signing time written into the signature and the metadata
-    (default: the clock, in the machine's time zone); the certificate must
-    be valid at that moment. Raises SigningError, in Vietnamese and without
-    the password, when the level is not supported, the PKCS#12 cannot be
-    opened, the certificate is expired or not yet valid, or SRC cannot be
+    TSA_URL is needed from B-T on; TRUST_ROOTS from B-LT on, to check the
+    chain whose revocation data is embedded. MARK makes the signature
+    visible (None: invisible). NOW is the signing time written into the
+    signature, the mark and the metadata (default: the clock); the
+    certificate must be valid at that moment. Raises SigningError, in
+    Vietnamese and without the password or PIN, when the settings do not
+    fit the level, the key cannot be opened, the certificate is expired or
+    not yet valid, a service (TSA, OCSP, CRL) fails, or SRC cannot be
     signed; DST is then left as it was.
     """
-    _supported(level)
+    spec = _supported(level)
+    if spec.timestamp and not tsa_url:
+        raise SigningError(
+            f"mức chữ ký {level} cần máy chủ dấu thời gian: khai báo signing.tsa_url",
+            f"signature level {level} needs a time-stamping authority: set signing.tsa_url",
+            code="sign-level",
+        )
+    if spec.validation_data and not trust_roots:
+        raise SigningError(
+            f"mức chữ ký {level} cần chứng thư gốc tin cậy để kiểm tra trạng thái thu hồi: "
+            "khai báo signing.trust_roots",
+            f"signature level {level} needs trust anchors to check revocation: set signing.trust_roots",
+            code="sign-level",
+        )
     moment = signing_moment(now)
-    signer, cert = load_identity(pkcs12, password)
-    _check_validity(cert, moment)
-    meta = _signature_metadata(level, field_name=field_name, reason=reason, location=location)
-    try:
-        flavour = pdfa_flavour(src)
-        before = pdfa_findings(src, flavour) if flavour else []
-        with src.open("rb") as original:
+    timestamper = HttpTimeStamper(tsa_url) if spec.timestamp else None
+    with _open_signer(pkcs12, password, token) as (signer, cert):
+        _check_validity(cert, moment)
+        lines = mark_lines(mark, mark.agency or organisation_name(cert), moment) if mark else None
+        meta = _signature_metadata(field_name=field_name, reason=reason, location=location)
+        try:
+            flavour = pdfa_flavour(src)
+            before = pdfa_findings(src, flavour) if flavour else []
+            with src.open("rb") as original:
+                signed = _sign(original, signer, meta, moment=moment, timestamper=timestamper, mark=mark, lines=lines)
+            if spec.validation_data:
+                assert timestamper is not None
+                context = _validation_context(trust_roots, signer, moment)
+                signed = _add_long_term_data(signed, field_name, context, timestamper, archive=spec.archive_timestamp)
             _write_atomically(
                 dst,
-                lambda out: _sign(original, out, signer, meta, moment=moment, timestamper=None),
-                check=lambda signed: _still_pdfa(signed, flavour, before, src.name),
+                lambda out: out.write(signed.getbuffer()),
+                check=lambda path: _still_pdfa(path, flavour, before, src.name),
             )
-    except OSError as exc:
-        raise SigningError(
-            f"{src.name}: không đọc/ghi được tệp khi ký số ({exc.strerror})",
-            f"{src.name}: I/O error while signing ({exc.strerror})",
-        ) from None
-    except (PyHankoPdfError, PyHankoSigningError, pikepdf.PdfError) as exc:
-        raise SigningError(
-            f"{src.name}: không ký được tệp PDF ({exc})",
-            f"{src.name}: cannot sign the PDF ({exc})",
-        ) from None
+        except OSError as exc:
+            raise SigningError(
+                f"{src.name}: không đọc/ghi được tệp khi ký số ({exc.strerror})",
+                f"{src.name}: I/O error while signing ({exc.strerror})",
+            ) from None
+        except (PyHankoPdfError, PyHankoSigningError, pikepdf.PdfError) as exc:
+            raise SigningError(
+                f"{src.name}: không ký được tệp PDF ({exc})",
+                f"{src.name}: cannot sign the PDF ({exc})",
+            ) from None
     signer_name = common_name(cert)
     log.info("signed %s as %s (PAdES %s, %s)", dst.name, signer_name, level, moment.isoformat())
     return SignedPdf(path=dst, sha256=_sha256(dst), signer=signer_name, signed_at=moment, level=level)
 
 
-def certificate_warning(pkcs12: Path, password: Secret, now: datetime | None = None) -> str | None:
+def certificate_warning(
+    pkcs12: Path | None, password: Secret | None, now: datetime | None = None, *, token: TokenKey | None = None
+) -> str | None:
     """A Vietnamese warning when the agency certificate is unusable or expires within 30 days, else None.
 
     Meant for start-up and the status page, so the clerk hears about the
-    renewal before signing stops. Raises SigningError when the PKCS#12
-    cannot be opened.
+    renewal before signing stops. Raises SigningError when the PKCS#12 or
+    the token cannot be opened.
     """
     moment = signing_moment(now)
-    _, cert = load_identity(pkcs12, password)
-    start, end = cert.not_valid_before, cert.not_valid_after
+    with _open_signer(pkcs12, password, token) as (_, cert):
+        start, end = cert.not_valid_before, cert.not_valid_after
     if moment < start:
         return f"Chứng thư số của cơ quan chưa có hiệu lực (hiệu lực từ {_show(start, moment)})."
     if moment > end:
@@ -179,6 +237,23 @@ def signing_moment(now: datetime | None) -> datetime:
     if moment.tzinfo is None:
         moment = moment.astimezone()  # a naive time is the counter's wall clock
     return moment.replace(microsecond=0)
+
+
+@contextmanager
+def _open_signer(
+    pkcs12: Path | None, password: Secret | None, token: TokenKey | None
+) -> Iterator[tuple[signers.Signer, x509.Certificate]]:
+    """The signer and its certificate from the PKCS#12 file or the token; a token session is closed after."""
+    if token is not None:
+        with open_token(token) as (signer, cert):
+            yield signer, cert
+        return
+    if pkcs12 is None or password is None:
+        raise SigningError(
+            "chưa cấu hình khóa ký số (signing.pkcs12 hoặc signing.pkcs11_module)",
+            "no signing key configured (signing.pkcs12 or signing.pkcs11_module)",
+        )
+    yield load_identity(pkcs12, password)
 
 
 def load_identity(pkcs12: Path, password: Secret) -> tuple[signers.SimpleSigner, x509.Certificate]:
@@ -209,25 +284,28 @@ def load_identity(pkcs12: Path, password: Secret) -> tuple[signers.SimpleSigner,
 
 def common_name(cert: x509.Certificate) -> str:
     """The subject CN of CERT (the agency's name), or the whole subject when it has none."""
-    subject = cert.subject.native
-    name = subject.get("common_name")
-    if isinstance(name, list):  # a subject may repeat an attribute
-        name = name[-1]
-    return str(name) if name else cert.subject.human_friendly
+    return _subject_attribute(cert, "common_name") or cert.subject.human_friendly
 
 
-def _supported(level: str) -> None:
+def organisation_name(cert: x509.Certificate) -> str:
+    """The subject O of CERT, else its CN: a CN may be cut to 64 bytes, O holds the agency's full name."""
+    return _subject_attribute(cert, "organization_name") or common_name(cert)
+
+
+def _subject_attribute(cert: x509.Certificate, key: str) -> str:
+    value = cert.subject.native.get(key)
+    if isinstance(value, list):  # a subject may repeat an attribute
+        value = value[-1]
+    return str(value) if value else ""
+
+
+def _supported(level: str) -> Level:
     if level not in LEVELS:
         raise SigningError(
             f"mức chữ ký '{level}' không hợp lệ (chỉ {', '.join(LEVELS)})",
             f"invalid signature level {level!r} (one of {', '.join(LEVELS)})",
         )
-    if level not in SUPPORTED_LEVELS:
-        raise SigningError(
-            f"chưa hỗ trợ mức chữ ký PAdES {level} (cần máy chủ dấu thời gian TSA) — hiện chỉ ký được mức B-B",
-            f"PAdES level {level} is not supported yet (needs a time-stamping authority); only B-B",
-            code="sign-level",
-        )
+    return LEVELS[level]
 
 
 def _check_validity(cert: x509.Certificate, moment: datetime) -> None:
@@ -256,22 +334,39 @@ def _show(when: datetime, moment: datetime) -> str:
     return when.astimezone(moment.tzinfo).strftime("%d/%m/%Y %H:%M")
 
 
-def _signature_metadata(level: str, *, field_name: str, reason: str, location: str) -> signers.PdfSignatureMetadata:
-    """The PAdES settings of LEVEL; B-LT and B-LTA will also need a validation context here."""
-    spec = LEVELS[level]
+def _signature_metadata(*, field_name: str, reason: str, location: str) -> signers.PdfSignatureMetadata:
+    """The CMS settings; the long-term data of B-LT/B-LTA is added by :func:`_add_long_term_data`."""
     return signers.PdfSignatureMetadata(
         field_name=field_name,
         md_algorithm=DIGEST,
         reason=reason or None,
         location=location or None,
         subfilter=fields.SigSeedSubFilter.PADES,
-        embed_validation_info=spec.validation_data,
-        use_pades_lta=spec.archive_timestamp,
+    )
+
+
+def _validation_context(trust_roots: Sequence[Path], signer: signers.Signer, moment: datetime) -> ValidationContext:
+    """Trust only TRUST_ROOTS, fetch OCSP/CRL for every certificate that names a source, fail hard otherwise."""
+    roots: list[x509.Certificate] = []
+    for root in trust_roots:
+        try:
+            roots.extend(load_certs_from_pemder([str(root)]))
+        except (OSError, ValueError):
+            raise SigningError(
+                f"không đọc được chứng thư gốc tin cậy {root} (signing.trust_roots)",
+                f"cannot read the trust anchor {root} (signing.trust_roots)",
+            ) from None
+    return ValidationContext(
+        trust_roots=roots,
+        other_certs=list(signer.cert_registry),
+        allow_fetching=True,
+        revocation_mode="hard-fail",
     )
 
 
 class _PdfaWriter(IncrementalPdfFileWriter):
-    """An incremental writer that leaves the metadata to :func:`_record_modification` and the version alone.
+    """An incremental writer that leaves the metadata to :func:`_record_modification`, the version alone
+    and declares no developer extension.
 
     pyHanko runs ``_update_meta`` on every write; its XMP rewrite and its
     Producer/ModDate handling break PDF/A (see the module docstring).
@@ -284,9 +379,13 @@ class _PdfaWriter(IncrementalPdfFileWriter):
         """Keep the PDF version: pyHanko raises every updated file to 1.7, PDF/A-1 stays at 1.4."""
         return
 
+    def register_extension(self, ext: DeveloperExtension) -> None:
+        """Declare nothing: the ESIC extension would take the file out of PDF/A-1."""
+        return
+
 
 class _PadesSigner(signers.PdfSigner):
-    """pyHanko's signer with a fixed signing time and no developer-extension declaration."""
+    """pyHanko's signer with a fixed signing time, no extension declaration and no stamp of its own."""
 
     def __init__(
         self,
@@ -296,7 +395,8 @@ class _PadesSigner(signers.PdfSigner):
         moment: datetime,
         timestamper: TimeStamper | None,
     ) -> None:
-        super().__init__(meta, signer, timestamper=timestamper)
+        # the appearance (empty or the visible mark) is already on the widget; pyHanko must keep it
+        super().__init__(meta, signer, timestamper=timestamper, stamp_style=NoOpStampStyle())
         self._moment = moment
 
     def register_extensions(self, pdf_out: BasePdfFileWriter, *, md_algorithm: str) -> None:
@@ -311,39 +411,118 @@ class _PadesSigner(signers.PdfSigner):
 
 def _sign(
     original: BinaryIO,
-    out: BinaryIO,
     signer: signers.Signer,
     meta: signers.PdfSignatureMetadata,
     *,
     moment: datetime,
     timestamper: TimeStamper | None,
-) -> None:
-    """Append the signature of ORIGINAL to OUT; TIMESTAMPER is what B-T and above will pass."""
+    mark: VisibleMark | None,
+    lines: list[str] | None,
+) -> io.BytesIO:
+    """ORIGINAL with the signature revision appended (with TIMESTAMPER's token from B-T on)."""
     writer = _PdfaWriter(original)
-    _add_invisible_field(writer, meta.field_name or "Signature1")
+    name = meta.field_name or "Signature1"
+    if mark is not None and lines:
+        appearance = draw_mark(writer, lines, font=mark.font, size=mark.size)
+        box = mark_box(_page_box(writer, 0), appearance.width, appearance.height)
+        _add_field(writer, name, box=box, appearance=appearance.stream)
+    else:
+        _add_field(writer, name)
     _record_modification(writer, moment)
+    out = io.BytesIO()
     pdf_signer = _PadesSigner(meta, signer, moment=moment, timestamper=timestamper)
     pdf_signer.sign_pdf(writer, existing_fields_only=True, output=out)
+    return out
 
 
-def _add_invisible_field(writer: IncrementalPdfFileWriter, name: str) -> None:
-    """An empty signature field NAME on page 1: zero-size, printable, with an empty appearance."""
+def _add_long_term_data(
+    signed: io.BytesIO, field_name: str, context: ValidationContext, timestamper: TimeStamper, *, archive: bool
+) -> io.BytesIO:
+    """B-LT: a revision with the DSS for the signature (and its TSA); B-LTA: a document timestamp in it too."""
+
+    async def run() -> io.BytesIO:
+        try:
+            return await gather()
+        finally:
+            await context.aclose()  # the HTTP session belongs to this event loop: close it before it ends
+
+    async def gather() -> io.BytesIO:
+        reader = PdfFileReader(io.BytesIO(signed.getvalue()))
+        (embedded,) = [s for s in reader.embedded_regular_signatures if s.field_name == field_name]
+        try:
+            paths = await collect_validation_info(embedded, context)
+        except (PathBuildingError, PathValidationError, InsufficientRevinfoError) as exc:
+            raise _revocation_problem(exc) from None
+        writer = _PdfaWriter(io.BytesIO(signed.getvalue()))
+        DocumentSecurityStore.supply_dss_in_writer(writer, None, validation_context=context, paths=paths)
+        out = io.BytesIO()
+        if archive:
+            _add_field(writer, DOC_TIMESTAMP_FIELD)
+            stamper = signers.PdfTimeStamper(timestamper, field_name=DOC_TIMESTAMP_FIELD)
+            await stamper.async_timestamp_pdf(writer, DIGEST, output=out)
+        else:
+            writer.write(out)
+        return out
+
+    return asyncio.run(run())
+
+
+def _revocation_problem(exc: Exception) -> SigningError:
+    """Why the long-term data could not be gathered, for the clerk; the job retries later."""
+    if isinstance(exc, PathBuildingError):
+        vi = "chứng thư ký hoặc chứng thư của TSA không xuất phát từ chứng thư gốc tin cậy (signing.trust_roots)"
+        en = "the signer's or the TSA's certificate does not chain to signing.trust_roots"
+    elif isinstance(exc, PathValidationError) and "revoked" in str(exc).lower():
+        vi = "chứng thư ký đã bị thu hồi — không ký số"
+        en = "the signing certificate has been revoked; not signing"
+    else:
+        vi = "không lấy được thông tin trạng thái chứng thư (OCSP/CRL) — sẽ thử lại"
+        en = f"cannot obtain revocation information (OCSP/CRL): {type(exc).__name__}"
+    log.info("long-term validation data not gathered: %s: %s", type(exc).__name__, exc)
+    return SigningError(vi, en, code="sign-revocation")
+
+
+def _page_box(writer: IncrementalPdfFileWriter, index: int) -> tuple[float, float, float, float]:
+    """The visible area (CropBox, else MediaBox, inherited or not) of page INDEX, normalised x0 < x1, y0 < y1."""
+    page_ref, _ = writer.find_page_for_modification(index)
+    node = page_ref.get_object()
+    for key in ("/CropBox", "/MediaBox"):
+        walker = node
+        while walker is not None:
+            if key in walker:
+                x0, y0, x1, y1 = (float(v) for v in walker[key])
+                return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+            parent = walker.get("/Parent")
+            walker = parent.get_object() if parent is not None else None
+    return 0.0, 0.0, 595.0, 842.0  # A4: what a page without a box is taken to be
+
+
+def _add_field(
+    writer: IncrementalPdfFileWriter,
+    name: str,
+    *,
+    box: tuple[int, int, int, int] | None = None,
+    appearance: generic.IndirectObject | None = None,
+) -> None:
+    """A signature field NAME on page 1: at BOX with APPEARANCE, or zero-size with an empty appearance."""
     if any(True for _ in fields.enumerate_sig_fields(writer, with_name=name)):
         raise SigningError(
             f"tệp đã có trường chữ ký '{name}' — không ký đè", f"the file already has a signature field {name!r}"
         )
-    fields.append_signature_field(writer, fields.SigFieldSpec(sig_field_name=name))
+    fields.append_signature_field(writer, fields.SigFieldSpec(sig_field_name=name, on_page=0, box=box))
     _, _, field_ref = next(iter(fields.enumerate_sig_fields(writer, with_name=name)))
     widget = field_ref.get_object()
-    appearance = generic.StreamObject(
-        {
-            pdf_name("/Type"): pdf_name("/XObject"),
-            pdf_name("/Subtype"): pdf_name("/Form"),
-            pdf_name("/BBox"): generic.ArrayObject([generic.NumberObject(0)] * 4),
-        },
-        stream_data=b"",
-    )
-    widget[pdf_name("/AP")] = generic.DictionaryObject({pdf_name("/N"): writer.add_object(appearance)})
+    if appearance is None:
+        empty = generic.StreamObject(
+            {
+                pdf_name("/Type"): pdf_name("/XObject"),
+                pdf_name("/Subtype"): pdf_name("/Form"),
+                pdf_name("/BBox"): generic.ArrayObject([generic.NumberObject(0)] * 4),
+            },
+            stream_data=b"",
+        )
+        appearance = writer.add_object(empty)
+    widget[pdf_name("/AP")] = generic.DictionaryObject({pdf_name("/N"): appearance})
     writer.mark_update(field_ref)
 
 
@@ -456,7 +635,7 @@ def _still_pdfa(signed: Path, flavour: str | None, before: list[Finding], name: 
         )
 
 
-def _write_atomically(dst: Path, write: Callable[[BinaryIO], None], *, check: Callable[[Path], None]) -> None:
+def _write_atomically(dst: Path, write: Callable[[BinaryIO], object], *, check: Callable[[Path], None]) -> None:
     """Run WRITE on a temporary file next to DST, flush it to disk, CHECK it, then rename it onto DST."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
     tmp = Path(tmp_name)

@@ -9,6 +9,10 @@ of a signed file are not checked at all, and the verdict is
 signature fields taken out (in memory; nothing is written), which checks
 everything else exactly as for the unsigned file.
 
+The Document Security Store (``/DSS``, PAdES B-LT) is taken out the same
+way: pikepdf does not know the catalog key, and its contents are
+certificates, OCSP responses and CRLs in plain streams.
+
 What that leaves out is the signature field itself; ``pades`` builds it to
 the PDF/A rules (zero-size printable widget with an appearance stream, one
 signer, a byte range over the whole file but the signature) and
@@ -57,7 +61,9 @@ def _claimed_flavour(pdf: pikepdf.Pdf) -> str | None:
 
 
 def _drop_signature_fields(pdf: pikepdf.Pdf) -> None:
-    """Remove /AcroForm and the signature widgets from the pages of PDF (in memory)."""
+    """Remove /AcroForm, /DSS and the signature widgets from the pages of PDF (in memory)."""
+    if "/DSS" in pdf.Root:
+        del pdf.Root["/DSS"]
     if "/AcroForm" not in pdf.Root:
         return
     del pdf.Root["/AcroForm"]

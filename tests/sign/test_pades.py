@@ -266,10 +266,25 @@ def test_certificate_not_yet_valid_is_refused(pdfa: Path, tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("level", ["B-T", "B-LT", "B-LTA"])
-def test_timestamped_levels_are_not_supported_yet(pdfa: Path, identity: DevIdentity, level: str) -> None:
+def test_timestamped_levels_need_a_tsa(pdfa: Path, identity: DevIdentity, level: str) -> None:
     with pytest.raises(SigningError) as err:
         sign_pdf(pdfa, pdfa.with_name("b.pdf"), pkcs12=identity.pkcs12, password=Secret(PASSWORD), level=level)
-    assert "chưa hỗ trợ" in err.value.message_vi
+    assert "signing.tsa_url" in err.value.message_vi
+    assert not pdfa.with_name("b.pdf").exists()
+
+
+@pytest.mark.parametrize("level", ["B-LT", "B-LTA"])
+def test_long_term_levels_need_trust_roots(pdfa: Path, identity: DevIdentity, level: str) -> None:
+    with pytest.raises(SigningError) as err:
+        sign_pdf(
+            pdfa,
+            pdfa.with_name("b.pdf"),
+            pkcs12=identity.pkcs12,
+            password=Secret(PASSWORD),
+            level=level,
+            tsa_url="http://127.0.0.1:9/tsa",
+        )
+    assert "signing.trust_roots" in err.value.message_vi
 
 
 def test_unknown_level_is_refused(pdfa: Path, identity: DevIdentity) -> None:
