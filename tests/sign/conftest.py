@@ -7,6 +7,8 @@ which PDF and which certificate each test signs with.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from cryptography.x509.oid import NameOID
 from scanner.config import Secret
 from scanner.model import SignedPdf
 from scanner.sign import DevIdentity, create_dev_identity, sign_pdf
+from tests.sign.pki import TestPki, running_pki
 
 AGENCY = "Ủy ban nhân dân phường Bến Nghé"
 AGENCY_CODE = "000.00.01.H29"
@@ -58,16 +61,16 @@ def make_pkcs12(path: Path, *, password: str, not_before: datetime, not_after: d
     return path
 
 
-def byte_range(data: bytes) -> tuple[int, int, int, int]:
-    """The /ByteRange of the last signature in DATA."""
+def byte_range(data: bytes, which: int = -1) -> tuple[int, int, int, int]:
+    """The /ByteRange of the last signature in DATA (or of signature WHICH, in file order)."""
     found = re.findall(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", data)
-    a, b, c, d = (int(x) for x in found[-1])
+    a, b, c, d = (int(x) for x in found[which])
     return a, b, c, d
 
 
-def signature_der(data: bytes) -> bytes:
-    """The CMS blob of the last signature: the /Contents hex string, cut to its DER length (no padding)."""
-    _, b, c, _ = byte_range(data)
+def signature_der(data: bytes, which: int = -1) -> bytes:
+    """The CMS blob of the last signature (or WHICH): the /Contents hex string, cut to its DER length."""
+    _, b, c, _ = byte_range(data, which)
     blob = bytes.fromhex(data[b + 1 : c - 1].decode("ascii"))
     assert blob[0] == 0x30, "a CMS ContentInfo is a DER SEQUENCE"
     if blob[1] < 0x80:
@@ -76,9 +79,40 @@ def signature_der(data: bytes) -> bytes:
     return blob[: 2 + n + int.from_bytes(blob[2 : 2 + n], "big")]
 
 
-def signed_bytes(data: bytes) -> bytes:
-    a, b, c, d = byte_range(data)
+def signed_bytes(data: bytes, which: int = -1) -> bytes:
+    a, b, c, d = byte_range(data, which)
     return data[a : a + b] + data[c : c + d]
+
+
+@dataclass(frozen=True)
+class PkiFiles:
+    """The test PKI as the workstation sees it: the root to trust, the agency's PKCS#12, the TSA."""
+
+    pki: TestPki
+    root: Path
+    pkcs12: Path
+    password: Secret
+
+    @property
+    def tsa_url(self) -> str:
+        return self.pki.tsa_url
+
+
+def pki_files(pki: TestPki, folder: Path) -> PkiFiles:
+    folder.mkdir(parents=True, exist_ok=True)
+    return PkiFiles(
+        pki=pki,
+        root=pki.write_root(folder / "root.pem"),
+        pkcs12=pki.write_pkcs12(folder / "agency.p12", PASSWORD),
+        password=Secret(PASSWORD),
+    )
+
+
+@pytest.fixture(scope="session")
+def test_pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PkiFiles]:
+    """The test PKI with its OCSP, CRL and TSA services on 127.0.0.1, for the whole session."""
+    with running_pki() as pki:
+        yield pki_files(pki, tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture(scope="session")
