@@ -194,8 +194,27 @@ DEFAULT_CONFIG = textwrap.dedent(
     pkcs12 = "{pkcs12}"
     password_env = "SCANNER_P12_PASSWORD"
     password_file = "keys/agency.p12.pass"
-    level = "B-B"
+    level = "B-B"                       # B-B (không cần mạng), B-T, B-LT, B-LTA
     trust_roots = ["{ca}"]
+    # reason = "Sao y bản chính"
+    # location = ""
+    # Từ mức B-T: máy chủ dấu thời gian RFC 3161 (TSA) của tổ chức chứng thực.
+    # tsa_url = "http://tsa.example.vn/tsa"
+    # B-LT, B-LTA: nhúng OCSP/CRL để kiểm tra lâu dài; trust_roots phải có CA gốc
+    # của chứng thư ký và của TSA.
+    #
+    # Khóa trên USB token/HSM (PKCS#11) thay cho pkcs12 (bỏ pkcs12/password_*):
+    # pkcs11_module = "/usr/lib/softhsm/libsofthsm2.so"  # thư viện PKCS#11 của token
+    # token_label = "Kho lưu trữ Sở Tư pháp"   # nhãn token, có dấu cũng được
+    # key_id = "a1b2c3"                 # CKA_ID dạng hex (khuyên dùng), hoặc:
+    # key_label = "Khóa ký"
+    # pin_env = "SCANNER_TOKEN_PIN"     # mã PIN: biến môi trường hoặc tệp, không ghi ở đây
+    # pin_file = "keys/token.pin"
+    #
+    # Dấu chữ ký hiển thị (góc trên bên phải trang 1: SAO Y / tên cơ quan / thời gian ký):
+    # visible = true                    # false: chữ ký ẩn
+    # mark_text = "SAO Y"
+    # mark_agency = ""                  # để trống: agency_name của quầy
 
     [workers]
     processes = 0                       # 0 = số nhân CPU
@@ -412,7 +431,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from scanner.archive import Catalog, sha256_file
     from scanner.errors import NotFoundError
-    from scanner.sign import verify_pdf
+    from scanner.sign.verify import check_file
 
     config = _config(args)
     if not args.codes and not args.all:
@@ -433,33 +452,62 @@ def cmd_verify(args: argparse.Namespace) -> int:
         for doc in docs:
             path = root / doc.path
             problems: list[str] = []
+            details: list[str] = []
             if not path.exists():
                 problems.append("tệp không còn trong kho lưu trữ")
             else:
                 if sha256_file(path) != doc.sha256:
                     problems.append("mã băm SHA-256 khác với danh mục (tệp đã bị thay đổi)")
-                sigs = verify_pdf(path, config.signing.trust_roots)
-                sig_list = sigs if isinstance(sigs, list) else [sigs]
-                if not sig_list or not any(s.signed for s in sig_list):
-                    problems.append("không có chữ ký số")
-                for s in sig_list:
-                    problems.extend(s.problems)
-                    if s.signed and not (s.intact and s.valid):
-                        problems.append("chữ ký số không hợp lệ")
+                else:
+                    details.append("SHA-256: khớp danh mục")
+                checked = check_file(path, config.signing.trust_roots)
+                problems.extend(checked.problems)
+                details.extend(_signature_details(checked))
             ok = not problems
             failures += not ok
             catalog.record_event("verify", doc.code, "ok" if ok else "failed", "; ".join(problems))
-            report.append({"code": doc.code, "path": str(path), "ok": ok, "problems": problems})
+            report.append({"code": doc.code, "path": str(path), "ok": ok, "problems": problems, "details": details})
     if args.json:
         _print_json(report)
     else:
         for r in report:
             status = "HỢP LỆ" if r["ok"] else "LỖI"
             print(f"{status}  {r['code']}  {r['path']}")
+            for d in r["details"]:
+                print(f"    {d}")
             for p in dict.fromkeys(r["problems"]):
                 print(f"    - {p}")
         print(f"{len(report) - failures}/{len(report)} tệp hợp lệ")
     return EXIT_OK if failures == 0 else EXIT_INPUT_FAILED
+
+
+_REVOCATION_VI = {
+    "good": "không bị thu hồi (theo dữ liệu OCSP/CRL lưu trong tệp)",
+    "revoked": "ĐÃ BỊ THU HỒI",
+    "incomplete": "dữ liệu trong tệp không đủ để kết luận",
+    "none": "tệp không lưu dữ liệu thu hồi",
+}
+
+
+def _signature_details(checked: Any) -> list[str]:
+    """One line per signature and document timestamp, and the PDF/A claim, as an archive officer reads them."""
+    lines = []
+    for sig in checked.signatures:
+        if not sig.signed:
+            continue
+        when = sig.timestamp.astimezone().isoformat() if sig.timestamp else "không có"
+        lines.append(
+            f"chữ ký '{sig.field_name}' của {sig.signer or 'không rõ'}: "
+            f"toàn vẹn {'có' if sig.intact and sig.valid else 'KHÔNG'}, "
+            f"chuỗi tin cậy {'có' if sig.trusted else 'KHÔNG'}, mức {sig.level or '—'}, "
+            f"dấu thời gian {when}, trạng thái thu hồi: {_REVOCATION_VI.get(sig.revocation, sig.revocation)}"
+        )
+    for ts in checked.timestamps:
+        ok = ts.intact and ts.valid and ts.trusted
+        when = ts.time.astimezone().isoformat() if ts.time else "?"
+        lines.append(f"dấu thời gian tài liệu '{ts.field_name}': {when}, {'hợp lệ' if ok else 'KHÔNG hợp lệ'}")
+    lines.append(f"PDF/A: {checked.pdfa or 'không khai báo'}")
+    return lines
 
 
 _COMMANDS = {

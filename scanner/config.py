@@ -129,6 +129,36 @@ class SigningConfig:
     trust_roots: tuple[Path, ...] = ()
     reason: str = "Sao y bản chính"
     location: str = ""
+    tsa_url: str = ""  # RFC 3161 time-stamping authority, needed from B-T on
+    # the key on a PKCS#11 token instead of a PKCS#12 file
+    pkcs11_module: Path | None = None
+    token_label: str = ""
+    key_id: bytes | None = None
+    key_label: str = ""
+    pin_env: str = ""
+    pin_file: Path | None = None
+    # the visible mark (Nghị định 30/2020 Phụ lục I): top right of page 1
+    visible: bool = True
+    mark_text: str = "SAO Y"
+    mark_agency: str = ""  # empty: the counter's agency_name
+
+    def pin(self) -> Secret:
+        """Read the token PIN from the environment variable, else the file."""
+        if self.pin_env and self.pin_env in os.environ:
+            return Secret(os.environ[self.pin_env])
+        if self.pin_file is not None:
+            try:
+                return Secret(self.pin_file.read_text(encoding="utf-8").rstrip("\r\n"))
+            except OSError as exc:
+                raise ConfigError(
+                    f"signing.pin_file: không đọc được tệp {self.pin_file} ({exc.strerror})",
+                    f"signing.pin_file: cannot read {self.pin_file} ({exc.strerror})",
+                ) from None
+        raise ConfigError(
+            f"signing: chưa có mã PIN của token — đặt biến môi trường {self.pin_env or '(pin_env)'} "
+            "hoặc khai báo pin_file",
+            "signing: no token PIN — set the environment variable named by pin_env or give pin_file",
+        )
 
     def password(self) -> Secret:
         """Read the PKCS#12 password from the environment variable, else the file."""
@@ -371,7 +401,18 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
         trust_roots=tuple((base / r) if not Path(r).is_absolute() else Path(r) for r in roots),
         reason=sg.get("reason", str, "Sao y bản chính"),
         location=sg.get("location", str, ""),
+        tsa_url=sg.get("tsa_url", str, "").strip(),
+        pkcs11_module=sg.path("pkcs11_module", base, None),
+        token_label=sg.get("token_label", str, ""),
+        key_id=_key_id(sg),
+        key_label=sg.get("key_label", str, ""),
+        pin_env=sg.get("pin_env", str, ""),
+        pin_file=sg.path("pin_file", base, None),
+        visible=sg.get("visible", bool, True),
+        mark_text=sg.get("mark_text", str, "SAO Y").strip(),
+        mark_agency=sg.get("mark_agency", str, "").strip(),
     )
+    _check_signing(signing)
     sg.done()
 
     w = _Section(top.get("workers", dict, {}), "workers")
@@ -391,3 +432,57 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
         signing=signing,
         workers=processes,
     )
+
+
+def _key_id(sg: _Section) -> bytes | None:
+    """signing.key_id as bytes: hex digits, optionally separated by ':' or spaces as token tools print them."""
+    raw = sg.get("key_id", str, "")
+    if not raw:
+        return None
+    digits = re.sub(r"[\s:]", "", raw)
+    if not re.fullmatch(r"(?:[0-9a-fA-F]{2})+", digits):
+        raise _err(sg.key("key_id"), 'phải là chuỗi hex, ví dụ "a1b2c3"', 'must be hex, e.g. "a1b2c3"')
+    return bytes.fromhex(digits)
+
+
+def _check_signing(s: SigningConfig) -> None:
+    """The [signing] keys that only make sense together."""
+    if s.pkcs12 is not None and s.pkcs11_module is not None:
+        raise _err(
+            "signing.pkcs11_module",
+            "chỉ khai báo một trong pkcs12 hoặc pkcs11_module",
+            "give either pkcs12 or pkcs11_module, not both",
+        )
+    if s.pkcs11_module is not None:
+        if not s.token_label.strip():
+            raise _err("signing.token_label", "cần nhãn token khi dùng pkcs11_module", "required with pkcs11_module")
+        if (s.key_id is None) == (not s.key_label):
+            raise _err(
+                "signing.key_id",
+                "khai báo đúng một trong key_id (khuyên dùng) hoặc key_label",
+                "give exactly one of key_id (preferred) or key_label",
+            )
+        if not s.pin_env and s.pin_file is None:
+            raise _err(
+                "signing.pin_env",
+                "cần pin_env hoặc pin_file (không ghi mã PIN vào tệp cấu hình)",
+                "pin_env or pin_file is required",
+            )
+    if s.tsa_url and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", s.tsa_url):
+        raise _err("signing.tsa_url", "phải là địa chỉ http:// hoặc https://", "must be an http:// or https:// URL")
+    if s.level != "B-B" and not s.tsa_url:
+        raise _err(
+            "signing.tsa_url",
+            f"mức chữ ký {s.level} cần máy chủ dấu thời gian (TSA)",
+            f"signature level {s.level} needs a time-stamping authority",
+        )
+    if s.level in ("B-LT", "B-LTA") and not s.trust_roots:
+        raise _err(
+            "signing.trust_roots",
+            f"mức chữ ký {s.level} cần chứng thư gốc tin cậy để kiểm tra trạng thái thu hồi",
+            f"signature level {s.level} needs trust anchors to check revocation",
+        )
+    if s.visible and not s.mark_text:
+        raise _err("signing.mark_text", "không được để trống khi visible = true", "must not be empty when visible")
+    if len(s.mark_text) > 60 or len(s.mark_agency) > 200:
+        raise _err("signing.mark_text", "quá dài cho dấu chữ ký hiển thị", "too long for the visible mark")

@@ -54,12 +54,12 @@ from scanner.capture.barcodes import Receipt, parse_receipt, read_codes
 from scanner.capture.group import DroppedPage, GroupRules, PageMarks, group_pages, is_blank
 from scanner.capture.load import LoadLimits, check_arrival, first_page, load_pages, pdf_signatures
 from scanner.clean import CleanOptions, clean_page
-from scanner.config import Config, CounterConfig
+from scanner.config import Config, CounterConfig, SigningConfig
 from scanner.errors import InputError, ScannerError
 from scanner.model import CleanedPage, OcrPage, PageImage, PdfMetadata, PdfPage, SourceFile
 from scanner.ocr import OcrOptions, ocr_page
 from scanner.pdf import build_pdfa
-from scanner.sign import sign_pdf, verify_pdf
+from scanner.sign import TokenKey, VisibleMark, certificate_warning, sign_pdf, verify_pdf
 
 log = logging.getLogger(__name__)
 
@@ -376,7 +376,7 @@ class Pipeline:
             if code_warning:
                 warnings.append(code_warning)
             built = self._build(job_id, paths, capture, results, counter, dossier_code, sidecar)
-            signed = self._sign(job_id, paths, built)
+            signed = self._sign(job_id, paths, built, counter, warnings)
             return self._archive(
                 job_id, paths, capture, results, counter, dossier_code, receipt_day, signed, warnings, sidecar
             )
@@ -572,28 +572,32 @@ class Pipeline:
         self.catalog.set_job_state(job_id, "built")
         return out
 
-    def _sign(self, job_id: str, paths: _JobPaths, built: list[Path]) -> list[Path]:
+    def _sign(
+        self, job_id: str, paths: _JobPaths, built: list[Path], counter: CounterConfig, warnings: list[str]
+    ) -> list[Path]:
         signing = self.config.signing
+        mark = VisibleMark(text=signing.mark_text, agency=signing.mark_agency or counter.agency_name)
         out: list[Path] = []
+        key: dict[str, Any] = {}
         for pdf in built:
             target = paths.signed / pdf.name
             if not target.exists():
-                if signing.pkcs12 is None:
-                    raise ScannerError(
-                        "chưa cấu hình chữ ký số của cơ quan (signing.pkcs12)",
-                        "no agency signing identity configured (signing.pkcs12)",
-                    )
+                key = key or _signing_key(signing)
                 paths.signed.mkdir(parents=True, exist_ok=True)
                 sign_pdf(
                     pdf,
                     target,
-                    pkcs12=signing.pkcs12,
-                    password=signing.password(),
+                    **key,
                     level=signing.level,
+                    tsa_url=signing.tsa_url,
+                    trust_roots=signing.trust_roots,
+                    mark=mark if signing.visible else None,
                     reason=signing.reason,
                     location=signing.location,
                 )
             out.append(target)
+        if key and (note := certificate_warning(**key)):
+            warnings.append(note)  # told once per dossier, weeks before the certificate stops signing
         self.catalog.set_job_state(job_id, "signed")
         return out
 
@@ -769,6 +773,25 @@ def document_title(doc: CapturedDocument, pages: Sequence[PageResult]) -> str:
             ):
                 return clean
     return Path(doc.sources[0].original_name).stem if doc.sources else ""
+
+
+def _signing_key(signing: SigningConfig) -> dict[str, Any]:
+    """The key arguments of ``sign_pdf``: the token when one is configured, else the PKCS#12 file."""
+    if signing.pkcs11_module is not None:
+        token = TokenKey(
+            module=signing.pkcs11_module,
+            token_label=signing.token_label,
+            pin=signing.pin(),
+            key_id=signing.key_id,
+            key_label=signing.key_label,
+        )
+        return {"token": token}
+    if signing.pkcs12 is None:
+        raise ScannerError(
+            "chưa cấu hình chữ ký số của cơ quan (signing.pkcs12 hoặc signing.pkcs11_module)",
+            "no agency signing identity configured (signing.pkcs12 or signing.pkcs11_module)",
+        )
+    return {"pkcs12": signing.pkcs12, "password": signing.password()}
 
 
 def _safe_suffix(path: Path) -> str:
