@@ -207,7 +207,11 @@ def sign_pdf(
 
 
 def certificate_warning(
-    pkcs12: Path | None, password: Secret | None, now: datetime | None = None, *, token: TokenKey | None = None
+    pkcs12: Path | None = None,
+    password: Secret | None = None,
+    now: datetime | None = None,
+    *,
+    token: TokenKey | None = None,
 ) -> str | None:
     """A Vietnamese warning when the agency certificate is unusable or expires within 30 days, else None.
 
