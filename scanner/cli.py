@@ -76,6 +76,20 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--counter")
     s.add_argument("--limit", type=int, default=20)
     s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("backfill", help="số hóa hàng loạt kết quả cũ còn hiệu lực theo bảng kê CSV")
+    s.add_argument("src", type=Path, help="thư mục chứa các tệp quét")
+    s.add_argument("--manifest", type=Path, required=True, help="bảng kê CSV (UTF-8, có dòng tiêu đề)")
+    s.add_argument("--jobs", type=int, default=0, help="số kết quả xử lý song song (0 = số nhân CPU)")
+    s.add_argument("--counter", help="quầy/cơ quan nhận (mặc định: quầy đầu tiên trong cấu hình)")
+    s.add_argument("--dry-run", action="store_true", help="chỉ kiểm tra bảng kê, không số hóa")
+
+    s = sub.add_parser("report", help="số liệu số hóa kết quả giải quyết TTHC theo cơ quan, thủ tục, tháng")
+    s.add_argument("--from", dest="since", help="từ ngày (YYYY-MM-DD)")
+    s.add_argument("--to", dest="until", help="đến ngày (YYYY-MM-DD)")
+    s.add_argument("--agency", help="mã cơ quan")
+    s.add_argument("--totals", type=Path, help="CSV tổng số kết quả còn hiệu lực của từng cơ quan")
+    s.add_argument("--json", action="store_true")
     return p
 
 
@@ -510,6 +524,113 @@ def _signature_details(checked: Any) -> list[str]:
     return lines
 
 
+# --- backfill / report --------------------------------------------------------------------
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from scanner.backfill import RowProblem, read_manifest
+    from scanner.backfill.run import LineProgress, backfill
+    from scanner.errors import InputError
+    from scanner.pipeline import make_pool
+
+    if not args.src.is_dir():
+        raise InputError(str(args.src), "không tìm thấy thư mục nguồn", "source folder not found", code="missing")
+    if args.dry_run:
+        problems = 0
+        for item in read_manifest(args.manifest, args.src):
+            if isinstance(item, RowProblem):
+                problems += 1
+                print(f"{args.manifest.name}: {item} [{item.code}]")
+        print(f"Đã kiểm tra bảng kê: {problems} lỗi", file=sys.stderr)
+        return EXIT_OK if problems == 0 else EXIT_INPUT_FAILED
+    config = _config(args)
+    counter = config.counter(args.counter) if args.counter else config.counters[0]
+    jobs = args.jobs or config.processes
+    with make_pool(config.processes) as pool:
+        if sys.stderr.isatty():
+            summary = _backfill_with_bar(config, args, counter, pool, jobs)
+        else:
+            summary = backfill(config, args.manifest, args.src, counter, pool, jobs=jobs, on_row=LineProgress())
+    hours = max(summary.seconds, 1e-9) / 3600
+    print(
+        f"Xong: {summary.rows} dòng — {summary.archived} đã lưu, {summary.already} đã có từ trước, "
+        f"{summary.invalid} dòng lỗi bị bỏ qua, {summary.failed} lỗi xử lý, {summary.flagged} cần đối chiếu; "
+        f"{summary.pages} trang trong {summary.seconds:.0f} giây ({summary.pages / hours:.0f} trang/giờ)"
+    )
+    print(f"Báo cáo: {summary.report}")
+    return EXIT_OK if summary.ok else EXIT_INPUT_FAILED
+
+
+def _backfill_with_bar(config: Any, args: argparse.Namespace, counter: Any, pool: Any, jobs: int) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from scanner.backfill.run import RowResult, backfill
+
+    with args.manifest.open(encoding="utf-8-sig") as f:
+        total = max(0, sum(1 for line in f if line.strip()) - 1)
+    state = {"pages": 0, "failures": 0}
+    with Progress(
+        TextColumn("[bold]Số hóa bổ sung"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[pages]} trang · {task.fields[rate]:.1f} trang/phút · {task.fields[failures]} lỗi"),
+        TimeRemainingColumn(),
+    ) as bar:
+        task = bar.add_task("", total=total, pages=0, rate=0.0, failures=0)
+
+        def on_row(r: RowResult) -> None:
+            state["pages"] += r.pages
+            state["failures"] += r.status in ("failed", "invalid")
+            elapsed = bar.tasks[0].elapsed or 1e-9
+            bar.update(
+                task, advance=1, pages=state["pages"], rate=state["pages"] * 60 / elapsed, failures=state["failures"]
+            )
+
+        return backfill(config, args.manifest, args.src, counter, pool, jobs=jobs, on_row=on_row)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from scanner.archive import Catalog
+    from scanner.backfill.rates import counts, rates, read_totals
+    from scanner.errors import InputError
+
+    try:
+        since = date.fromisoformat(args.since) if args.since else date(1900, 1, 1)
+        until = date.fromisoformat(args.until) if args.until else date.today()
+    except ValueError as exc:
+        raise InputError(
+            "--from/--to", f"ngày không hợp lệ ({exc})", f"invalid date ({exc})", code="bad-date"
+        ) from None
+    config = _config(args)
+    with Catalog(config.archive.catalog_path) as catalog:
+        rows = counts(catalog, since=since, until=until, agency=args.agency, today=date.today())
+    totals = rates(rows, read_totals(args.totals)) if args.totals else []
+    if args.json:
+        _print_json(
+            {
+                "from": since.isoformat(),
+                "to": until.isoformat(),
+                "rows": [r.__dict__ for r in rows],
+                "rates": [{**r.__dict__, "rate": round(r.rate, 2)} for r in totals],
+            }
+        )
+        return EXIT_OK
+    print(f"Kết quả giải quyết TTHC đã số hóa, {since:%d/%m/%Y} – {until:%d/%m/%Y}")
+    print(f"{'Cơ quan':<20} {'Thủ tục':<12} {'Tháng':<8} {'Bổ sung':>8} {'Mới':>6} {'Còn HL':>7} {'Trang':>7}")
+    for r in rows:
+        print(
+            f"{r.agency:<20} {r.procedure:<12} {r.month:<8} {r.backfilled:>8} {r.new:>6} "
+            f"{r.still_valid:>7} {r.pages:>7}"
+        )
+    if not rows:
+        print("(chưa có kết quả nào được số hóa trong khoảng này)")
+    for t in totals:
+        print(f"Tỷ lệ số hóa {t.agency}: {t.digitized_valid}/{t.total_valid} = {t.rate:.1f}%")
+    return EXIT_OK
+
+
 _COMMANDS = {
     "init": cmd_init,
     "ocr": cmd_ocr,
@@ -519,4 +640,6 @@ _COMMANDS = {
     "show": cmd_show,
     "status": cmd_status,
     "verify": cmd_verify,
+    "backfill": cmd_backfill,
+    "report": cmd_report,
 }

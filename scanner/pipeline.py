@@ -105,12 +105,25 @@ class Capture:
 
 @dataclass(frozen=True)
 class Sidecar:
-    """Values a clerk's ``<scan>.json`` sets for the dossier."""
+    """Values given for the dossier from outside the page: a clerk's ``<scan>.json`` or a backfill manifest row.
+
+    Given values take precedence over what is read from the page. A
+    manifest row describes a result (``kind = "result"``): its document is
+    coded ``<dossier>-KQ<n>`` and carries the result's validity.
+    """
 
     dossier_code: str = ""
     procedure_code: str = ""
     owner_id: str = ""
     document_type: str = ""
+    owner_name: str = ""
+    agency_code: str = ""
+    kind: str = ""  # "result" for a result (kết quả giải quyết)
+    result_number: str = ""  # số/ký hiệu printed on the result
+    issued_date: str = ""  # ISO date; the date part of a code issued for a backfilled result
+    valid_until: str = ""  # ISO date; empty = no expiry
+    retention: str = ""
+    access_level: str = ""
 
 
 @dataclass(frozen=True)
@@ -186,6 +199,29 @@ def _page_work(page: PageImage, clean_dir: Path, clean: CleanOptions, ocr: OcrOp
     return PageResult(cleaned=cleaned, ocr=result)
 
 
+def given_values(record: DocumentRecord, sidecar: Sidecar) -> DocumentRecord:
+    """The catalog record with the values given from outside the page (a manifest row) in place of read ones.
+
+    What the page said stays in ``fields``, so a disagreement can be shown.
+    """
+    if sidecar.kind != "result":
+        return record
+    number, _, notation = sidecar.result_number.partition("/")
+    return replace(
+        record,
+        kind="result",
+        type_name=sidecar.document_type or record.type_name,
+        code_number=number.strip() if notation else sidecar.result_number,
+        code_notation=notation.strip(),
+        issued_date=sidecar.issued_date or record.issued_date,
+        valid_from=sidecar.issued_date or record.valid_from,
+        valid_until=sidecar.valid_until or None,
+        holder_id=sidecar.owner_id or record.holder_id,
+        holder_name=sidecar.owner_name or record.holder_name,
+        title=sidecar.document_type or record.title,
+    )
+
+
 def make_pool(processes: int) -> ProcessPoolExecutor:
     """Workers for page work; started by forkserver so the watcher's threads are never forked."""
     return ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("forkserver"))
@@ -245,9 +281,31 @@ class Pipeline:
 
     # --- intake -----------------------------------------------------------------------------
 
-    def submit(self, inputs: Sequence[Path], counter: CounterConfig) -> str:
-        """Copy INPUTS into a new, closed job of COUNTER (the clerk's own files stay where they are)."""
-        job_id = self._new_job(counter, "receiving", {"inputs": [p.name for p in inputs]})
+    def submit(
+        self,
+        inputs: Sequence[Path],
+        counter: CounterConfig,
+        *,
+        job_id: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> str:
+        """Copy INPUTS into a new, closed job of COUNTER (the clerk's own files stay where they are).
+
+        A caller that names the job (backfill: one job per manifest row) can
+        submit again after a crash: a job caught while still receiving is
+        emptied and filled again.
+        """
+        detail = {"inputs": [p.name for p in inputs], **(detail or {})}
+        if job_id is None:
+            job_id = self._new_job(counter, "receiving", detail)
+        else:
+            existing = self.catalog.job(job_id)
+            if existing is not None and existing.state != "receiving":
+                return job_id
+            shutil.rmtree(self.jobs_root / job_id, ignore_errors=True)
+            _JobPaths(self.jobs_root / job_id).inputs.mkdir(parents=True)
+            if existing is None:
+                self.catalog.create_job(job_id, counter.name, detail, state="receiving")
         paths = _JobPaths(self.jobs_root / job_id)
         sources: list[SourceFile] = []
         for src in inputs:
@@ -363,7 +421,7 @@ class Pipeline:
         paths = _JobPaths(self.jobs_root / job_id)
         try:
             sources: list[SourceFile] = jsonio.load(paths.manifest, list[SourceFile]) or []
-            capture = self._capture(job_id, paths, sources, counter.name)
+            capture = self._capture(job_id, paths, sources, counter.name, bool(job.detail.get("one_document")))
             warnings = list(capture.warnings)
             if not capture.documents:
                 return self._give_up(
@@ -407,7 +465,10 @@ class Pipeline:
         shutil.rmtree(paths.root, ignore_errors=True)
         return JobOutcome(job_id, "quarantined", warnings=tuple(warnings), error=reason)
 
-    def _capture(self, job_id: str, paths: _JobPaths, sources: Sequence[SourceFile], counter: str) -> Capture:
+    def _capture(
+        self, job_id: str, paths: _JobPaths, sources: Sequence[SourceFile], counter: str, one_document: bool = False
+    ) -> Capture:
+        """Split the inputs into pages and group them; ONE_DOCUMENT (a backfill row) keeps all files together."""
         done: Capture | None = jsonio.load(paths.root / "capture.json", Capture)
         if done is not None:
             return done
@@ -431,7 +492,8 @@ class Pipeline:
             for page in loaded:
                 pages.append(page)
                 owners.append(src)
-                marks.append(PageMarks(codes=tuple(read_codes(page.path)), file_index=index, source=page.source))
+                file_index = 0 if one_document else index
+                marks.append(PageMarks(codes=tuple(read_codes(page.path)), file_index=file_index, source=page.source))
         grouping = group_pages(marks, self.rules)
         warnings.extend(grouping.warnings)
         documents = tuple(
@@ -518,8 +580,11 @@ class Pipeline:
                 self.catalog.set_job_state(job_id, "coded")
                 return given, day, None
             warning = f"mã hồ sơ {given} trên giấy tiếp nhận đã có trong kho; hồ sơ này được cấp mã mới"
-        day = self.now().date()
-        code = self.catalog.issue_dossier_code(job_id, counter.agency_code, day, codes.dossier_code)
+        # a backfilled result is numbered on the day it was issued, as it would have been then
+        day = date.fromisoformat(sidecar.issued_date) if sidecar.issued_date else self.now().date()
+        code = self.catalog.issue_dossier_code(
+            job_id, sidecar.agency_code or counter.agency_code, day, codes.dossier_code
+        )
         self.catalog.set_job_state(job_id, "coded")
         job = self.catalog.job(job_id)
         receipt_day = date.fromisoformat(job.receipt_date) if job and job.receipt_date else day
@@ -540,11 +605,11 @@ class Pipeline:
         procedure = sidecar.procedure_code or (receipt.procedure_code if receipt else "") or counter.procedure_code
         owner = sidecar.owner_id or (receipt.owner_id if receipt else "")
         for d, (doc, pages) in enumerate(zip(capture.documents, results, strict=True)):
-            code = codes.document_code(dossier_code, d + 1)
+            code = (codes.result_code if sidecar.kind == "result" else codes.document_code)(dossier_code, d + 1)
             target = paths.pdf / f"{code}.pdf"
             if not target.exists():
                 meta = PdfMetadata(
-                    title=document_title(doc, pages),
+                    title=sidecar.document_type or document_title(doc, pages),
                     creator=counter.agency_name,
                     subject=f"Hồ sơ {dossier_code}",
                     keywords=(dossier_code, code),
@@ -554,7 +619,7 @@ class Pipeline:
                         for k, v in {
                             "dossier_code": dossier_code,
                             "document_code": code,
-                            "agency_code": counter.agency_code,
+                            "agency_code": sidecar.agency_code or counter.agency_code,
                             "procedure_code": procedure,
                             "owner_id": owner,
                         }.items()
@@ -615,8 +680,12 @@ class Pipeline:
         sidecar: Sidecar,
     ) -> JobOutcome:
         root = self.config.archive.root
-        final = dossier_folder(root, counter.agency_code, receipt_day.year, dossier_code)
-        titles = [document_title(doc, pages) for doc, pages in zip(capture.documents, results, strict=True)]
+        agency_code = sidecar.agency_code or counter.agency_code
+        final = dossier_folder(root, agency_code, receipt_day.year, dossier_code)
+        titles = [
+            sidecar.document_type or document_title(doc, pages)
+            for doc, pages in zip(capture.documents, results, strict=True)
+        ]
         receipt = capture.receipt
         procedure = sidecar.procedure_code or (receipt.procedure_code if receipt else "") or counter.procedure_code
         owner = sidecar.owner_id or (receipt.owner_id if receipt else "")
@@ -632,7 +701,7 @@ class Pipeline:
                 shutil.copyfile(src.path, staging / originals[src.sha256])
             manifest = {
                 "dossier_code": dossier_code,
-                "agency_code": counter.agency_code,
+                "agency_code": agency_code,
                 "agency_name": counter.agency_name,
                 "counter": counter.name,
                 "procedure_code": procedure,
@@ -700,10 +769,11 @@ class Pipeline:
                     p.stat().st_size,
                 )
             )
+        documents = [given_values(d, sidecar) for d in documents]
         self.catalog.record_dossier(
             DossierRecord(
                 code=dossier_code,
-                agency_code=counter.agency_code,
+                agency_code=agency_code,
                 agency_name=counter.agency_name,
                 counter=counter.name,
                 procedure_code=procedure,
@@ -716,6 +786,8 @@ class Pipeline:
                 job_id=job_id,
                 warnings=tuple(warnings),
                 created=signed_at,
+                retention=sidecar.retention,
+                access=sidecar.access_level or "công khai",
             ),
             documents,
             files,

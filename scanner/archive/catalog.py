@@ -620,6 +620,27 @@ class Catalog:
     def all_documents(self) -> list[DocumentRecord]:
         return [_record(DocumentRecord, r) for r in self.db.execute("SELECT * FROM documents ORDER BY code")]
 
+    def result_counts(self, *, since: str, until: str, agency: str | None, today: str) -> list[dict[str, Any]]:
+        """Digitized results per agency, procedure and month of digitization, backfilled apart from new.
+
+        ``still_valid`` counts those with no expiry or an expiry on or after
+        TODAY: the figure the plans' digitization rate is made of.
+        """
+        sql = (
+            "SELECT s.agency_code AS agency, s.procedure_code AS procedure, substr(s.created, 1, 7) AS month, "
+            "json_extract(j.detail, '$.backfill') IS NOT NULL AS backfilled, COUNT(*) AS results, "
+            "SUM(d.valid_until IS NULL OR d.valid_until = '' OR d.valid_until >= ?) AS still_valid, "
+            "SUM(d.pages) AS pages "
+            "FROM documents d JOIN dossiers s ON s.code = d.dossier_code LEFT JOIN jobs j ON j.id = s.job_id "
+            "WHERE d.kind = 'result' AND substr(s.created, 1, 10) BETWEEN ? AND ?"
+        )
+        args: list[str] = [today, since, until]
+        if agency:
+            sql += " AND s.agency_code = ?"
+            args.append(agency)
+        sql += " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+        return [dict(r) for r in self.db.execute(sql, args)]
+
     def files_of(self, dossier_code: str) -> list[tuple[str, str]]:
         """(path relative to the archive root, sha256) of every stored file of a dossier."""
         rows = self.db.execute("SELECT path, sha256 FROM files WHERE dossier_code = ? ORDER BY path", (dossier_code,))
@@ -767,7 +788,8 @@ class Catalog:
         try:
             index = self.index
             top = self.db.execute("SELECT COALESCE(MAX(rowid), 0) FROM documents").fetchone()[0]
-            n = index.put(self._entries("d.indexed_at IS NULL AND d.rowid <= ?", (top,)))
+            pending = self.db.execute("SELECT COUNT(*) FROM documents WHERE indexed_at IS NULL").fetchone()[0]
+            n = index.put(self._entries("d.indexed_at IS NULL AND d.rowid <= ?", (top,)), bulk=pending > 1000)
         except IndexBusy as exc:
             log.info("%s", exc.message_vi)
             return 0
@@ -926,22 +948,41 @@ def _query_words(query: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFC", query))
 
 
+def _fold_table() -> dict[int, str]:
+    """One character to one character: folding keeps positions, so matches found in folded text mark the original."""
+    table: dict[int, str] = {}
+    for cp in (*range(0x41, 0x5B), *range(0xC0, 0x250), *range(0x1E00, 0x1F00)):
+        folded = fold(chr(cp))
+        if len(folded) == 1 and folded != chr(cp):
+            table[cp] = folded
+    return table
+
+
+_FOLD_TABLE = _fold_table()
+
+
 def snippet(text: str, query: str, width: int = 160) -> str:
-    """A piece of TEXT around the first query word, the matched words in [brackets]."""
-    words = {fold(w) for w in _query_words(query)}
+    """A piece of TEXT around the first query word, the matched words in [brackets], marks kept."""
+    words = sorted({" ".join(_WORD.findall(fold(w))) for w in _query_words(query)}, key=len, reverse=True)
     flat = " ".join(text.split())
-    tokens = list(_WORD.finditer(flat))
-    hits = [m for m in tokens if fold(m.group()) in words]
+    if not words:
+        return flat[:width]
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)")
+    hits = list(pattern.finditer(flat.translate(_FOLD_TABLE)))
     if not hits:
         return flat[:width]
     start = max(0, hits[0].start() - width // 3)
+    while start > 0 and flat[start - 1].isalnum():
+        start -= 1
     end = min(len(flat), start + width)
+    while end < len(flat) and flat[end].isalnum():
+        end += 1
     out, pos = [], start
     for m in hits:
         if m.start() < start or m.end() > end:
             continue
         out.append(flat[pos : m.start()])
-        out.append(f"[{m.group()}]")
+        out.append(f"[{flat[m.start() : m.end()]}]")
         pos = m.end()
     out.append(flat[pos:end])
     return ("…" if start > 0 else "") + "".join(out) + ("…" if end < len(flat) else "")

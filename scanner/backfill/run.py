@@ -1,0 +1,270 @@
+"""Backfill: every valid manifest row through the counter pipeline, in parallel, resumable, reported.
+
+Each row becomes one job whose id is derived from the row's identity (its
+result number and owner) and the SHA-256 of its page files. Started again
+after a kill with the same arguments, a row whose job is archived is
+reported as done, a row whose job was interrupted resumes at its first
+unfinished stage, and nothing is archived twice.
+
+Rows run concurrently in threads (each with its own catalog connection);
+their pages go to the shared process pool, so two one-page results keep
+two cores busy. At most a few rows per worker are in flight, so memory
+does not grow with the manifest.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from scanner.archive import Catalog, sha256_file
+from scanner.backfill import ManifestRow, RowProblem, read_manifest
+from scanner.config import Config, CounterConfig
+from scanner.pipeline import Pipeline, Sidecar
+
+REPORT_COLUMNS = (
+    "dong",
+    "tep",
+    "trang_thai",
+    "ma_ho_so",
+    "ma_van_ban",
+    "ma_ket_qua",
+    "duong_dan",
+    "so_trang",
+    "canh_bao",
+)
+STATUS_VI = {
+    "archived": "đã lưu",
+    "already": "đã lưu trước đó",
+    "invalid": "bỏ qua (dòng lỗi)",
+    "failed": "lỗi",
+}
+
+
+@dataclass(frozen=True)
+class RowResult:
+    row: int
+    file: str
+    status: str  # archived | already | invalid | failed
+    dossier_code: str = ""
+    result_code: str = ""
+    path: str = ""
+    pages: int = 0
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass
+class Summary:
+    rows: int = 0
+    archived: int = 0
+    already: int = 0
+    invalid: int = 0
+    failed: int = 0
+    pages: int = 0
+    flagged: int = 0  # rows whose page disagrees with the manifest
+    seconds: float = 0.0
+    report: Path | None = None
+    problems: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.invalid or self.failed)
+
+
+def job_id_for(row: ManifestRow, files: list[Path]) -> str:
+    """The row's job: the same row with the same page files is the same job, whatever the run."""
+    h = hashlib.sha256()
+    for part in (row.procedure_code, row.result_number, row.owner_id):
+        h.update(part.encode() + b"\x1f")
+    for f in files:
+        h.update(sha256_file(f).encode())
+    return f"bf-{h.hexdigest()[:24]}"
+
+
+def report_path(manifest: Path) -> Path:
+    return manifest.with_name(f"{manifest.stem}.bao-cao.csv")
+
+
+def backfill(
+    config: Config,
+    manifest: Path,
+    src: Path,
+    counter: CounterConfig,
+    pool: Executor | None,
+    *,
+    jobs: int,
+    on_row: Callable[[RowResult], None] = lambda r: None,
+) -> Summary:
+    """Digitize every valid row of MANIFEST; bad rows are skipped and reported, never dropped silently."""
+    summary = Summary(report=report_path(manifest))
+    started = time.monotonic()
+    local = threading.local()
+
+    def pipeline() -> Pipeline:
+        if not hasattr(local, "pipeline"):
+            local.pipeline = Pipeline(config, Catalog(config.archive.catalog_path), pool)
+        return local.pipeline  # type: ignore[no-any-return]
+
+    def work(row: ManifestRow) -> RowResult:
+        return _run_row(pipeline(), row, src, counter, manifest)
+
+    tmp = summary.report.with_name(summary.report.name + ".tmp")  # type: ignore[union-attr]
+    with tmp.open("w", encoding="utf-8-sig", newline="") as out, ThreadPoolExecutor(max(1, jobs)) as threads:
+        writer = csv.writer(out)
+        writer.writerow(REPORT_COLUMNS)
+
+        def record(result: RowResult) -> None:
+            summary.rows += 1
+            setattr(summary, result.status, getattr(summary, result.status) + 1)
+            summary.pages += result.pages
+            if any(w.startswith("khác trang") for w in result.warnings):
+                summary.flagged += 1
+            writer.writerow(
+                (
+                    result.row,
+                    result.file,
+                    STATUS_VI[result.status],
+                    result.dossier_code,
+                    result.result_code,
+                    result.result_code,
+                    result.path,
+                    result.pages,
+                    " | ".join(result.warnings),
+                )
+            )
+            out.flush()
+            on_row(result)
+
+        in_flight: set[Future[RowResult]] = set()
+        limit = max(2, 2 * jobs)
+        for item in read_manifest(manifest, src):
+            if isinstance(item, RowProblem):
+                summary.problems.append(item)
+                record(RowResult(item.number, "", "invalid", warnings=(item.reason_vi,)))
+                continue
+            in_flight.add(threads.submit(work, item))
+            if len(in_flight) >= limit:
+                done, in_flight = _drain(in_flight)
+                for f in done:
+                    record(f.result())
+        while in_flight:
+            done, in_flight = _drain(in_flight)
+            for f in done:
+                record(f.result())
+    tmp.replace(summary.report)  # type: ignore[arg-type]
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _drain(futures: set[Future[RowResult]]) -> tuple[set[Future[RowResult]], set[Future[RowResult]]]:
+    done, pending = wait(futures, return_when=FIRST_COMPLETED)
+    return done, pending
+
+
+def _run_row(pipeline: Pipeline, row: ManifestRow, src: Path, counter: CounterConfig, manifest: Path) -> RowResult:
+    files = row.paths(src)
+    job_id = job_id_for(row, files)
+    catalog = pipeline.catalog
+    job = catalog.job(job_id)
+    if job is not None and job.state == "archived" and job.dossier_code:
+        return _archived(catalog, row, job.dossier_code, "already", ())
+    sidecar = Sidecar(
+        dossier_code=row.dossier_code,
+        procedure_code=row.procedure_code,
+        owner_id=row.owner_id,
+        document_type=row.document_type,
+        owner_name=row.owner_name,
+        agency_code=row.agency_code,
+        kind="result",
+        result_number=row.result_number,
+        issued_date=row.issued_date.isoformat(),
+        valid_until=row.valid_until.isoformat() if row.valid_until else "",
+        retention=row.retention,
+        access_level=row.access_level,
+    )
+    detail = {
+        "sidecar": sidecar.__dict__,
+        "one_document": True,
+        "backfill": {"manifest": str(manifest.resolve()), "row": row.number},
+    }
+    pipeline.submit(files, counter, job_id=job_id, detail=detail)
+    outcome = pipeline.run(job_id)
+    while outcome.state == "failed":  # not the input's fault: the pipeline counts attempts, then quarantines
+        outcome = pipeline.run(job_id)
+    if outcome.state != "archived" or not outcome.dossier_code:
+        return RowResult(row.number, row.file, "failed", warnings=(outcome.error or outcome.state, *outcome.warnings))
+    return _archived(catalog, row, outcome.dossier_code, "archived", outcome.warnings)
+
+
+def _archived(
+    catalog: Catalog, row: ManifestRow, dossier_code: str, status: str, warnings: tuple[str, ...]
+) -> RowResult:
+    docs = catalog.documents(dossier_code)
+    notes = list(warnings)
+    for doc in docs:
+        notes.extend(disagreements(row, doc.fields))
+    return RowResult(
+        row.number,
+        row.file,
+        status,
+        dossier_code=dossier_code,
+        result_code=docs[0].code if docs else "",
+        path=docs[0].path if docs else "",
+        pages=sum(d.pages for d in docs),
+        warnings=tuple(notes),
+    )
+
+
+def disagreements(row: ManifestRow, fields: dict[str, object]) -> list[str]:
+    """Where the page, as read, says something else than the manifest: the clerk should look."""
+    out: list[str] = []
+    read_number = _field_value(fields, "number")
+    read_notation = _field_value(fields, "notation")
+    if read_number:
+        printed = f"{read_number}/{read_notation}" if read_notation else read_number
+        given = row.result_number.replace(" ", "")
+        if not (given == printed.replace(" ", "") or given.split("/")[0] == read_number):
+            out.append(f"khác trang: số/ký hiệu trên trang là {printed}, bảng kê ghi {row.result_number}")
+    read_date = _field_value(fields, "date")
+    if read_date and read_date != row.issued_date.isoformat():
+        shown = datetime.fromisoformat(read_date).strftime("%d/%m/%Y") if len(read_date) == 10 else read_date
+        out.append(f"khác trang: ngày trên trang là {shown}, bảng kê ghi {row.issued_date:%d/%m/%Y}")
+    return out
+
+
+def _field_value(fields: dict[str, object], name: str) -> str:
+    value = fields.get(name)
+    if isinstance(value, dict):
+        value = value.get("value")
+    return str(value) if value else ""
+
+
+class LineProgress:
+    """Quiet, line-oriented progress for logs and cron mails: one line per row and a periodic total."""
+
+    def __init__(self, stream: io.TextIOBase | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.started = time.monotonic()
+        self.rows = self.pages = self.failures = 0
+
+    def __call__(self, result: RowResult) -> None:
+        self.rows += 1
+        self.pages += result.pages
+        if result.status in ("failed", "invalid"):
+            self.failures += 1
+        minutes = max(1e-9, (time.monotonic() - self.started) / 60)
+        print(
+            f"dòng {result.row}: {STATUS_VI[result.status]} {result.result_code} "
+            f"({self.rows} dòng, {self.pages} trang, {self.pages / minutes:.1f} trang/phút, {self.failures} lỗi)",
+            file=self.stream,
+            flush=True,
+        )
