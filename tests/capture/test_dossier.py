@@ -16,6 +16,7 @@ import zxingcpp
 from PIL import Image
 
 from scanner.archive import Catalog, sha256_file
+from scanner.cli import main
 from scanner.config import load_config
 from scanner.pipeline import Pipeline
 from scanner.sign import sign_pdf
@@ -37,7 +38,9 @@ def _text(title: str, n: int) -> Image.Image:
     return render_lines([title, f"Trang {n} của văn bản", "Nội dung được số hóa tại Bộ phận Một cửa"], dpi=DPI)
 
 
-def test_receipt_three_pages_separator_two_pages_blank(workstation: Path, tmp_path: Path) -> None:
+def test_receipt_three_pages_separator_two_pages_blank(
+    workstation: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     payload = json.dumps({"maHoSo": CODE, "maTTHC": "1.000894", "soDinhDanh": "079203001234"}, ensure_ascii=False)
     # the receipt was fed sideways and a little crooked: the QR must still be found
     receipt = receipt_page(payload, dpi=DPI).rotate(90, expand=True)
@@ -55,10 +58,13 @@ def test_receipt_three_pages_separator_two_pages_blank(workstation: Path, tmp_pa
     batch = tmp_path / "lô-quét.tif"
     pages[0].save(batch, save_all=True, append_images=pages[1:], dpi=(DPI, DPI), compression="tiff_lzw")
 
+    broken = tmp_path / "hỏng.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+
     config = load_config(workstation)
     with Catalog(config.archive.catalog_path) as catalog:
         pipeline = Pipeline(config, catalog)
-        outcome = pipeline.run(pipeline.submit([batch], config.counters[0]))
+        outcome = pipeline.run(pipeline.submit([batch, broken], config.counters[0]))
         assert outcome.state == "archived", outcome.error
         assert outcome.dossier_code == CODE
         assert [d.pages for d in outcome.documents] == [1, 3, 2]  # receipt kept as the first document
@@ -75,6 +81,16 @@ def test_receipt_three_pages_separator_two_pages_blank(workstation: Path, tmp_pa
     with pikepdf.open(outcome.documents[1].path) as pdf, pdf.open_metadata() as xmp:
         assert len(pdf.pages) == 3
         assert "1.000894" in str(xmp)  # the receipt's procedure code travels into the XMP
+
+    # what the clerk sees at once: the dossier, its pages, what was dropped, and the refused file
+    assert main(["--config", str(workstation), "status", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    (dossier_row,) = [r for r in rows if r["kind"] == "dossier"]
+    assert (dossier_row["dossier_code"], dossier_row["documents"], dossier_row["pages"]) == (CODE, 3, 6)
+    assert any("trang trắng" in w for w in dossier_row["warnings"])
+    assert any("hỏng.png" in w for w in dossier_row["warnings"])
+    (file_row,) = [r for r in rows if r["kind"] == "file"]
+    assert file_row["file"] == "hỏng.png" and file_row["reason_code"] == "corrupt-image"
 
 
 @pytest.fixture
