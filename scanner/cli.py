@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--pdfa", choices=("2b", "1b"), default="2b")
     s.add_argument("-l", "--language", default="vie", help="ngôn ngữ Tesseract, ví dụ vie hoặc vie+eng")
     s.add_argument("--jobs", type=int, default=0, help="số tiến trình (0 = số nhân CPU)")
+    s.add_argument("--sidecar", type=Path, help="ghi thêm văn bản nhận dạng được vào tệp này (UTF-8, mỗi trang một đoạn)")
 
     s = sub.add_parser("process", help="xử lý một hồ sơ qua toàn bộ quy trình")
     s.add_argument("inputs", nargs="+", type=Path)
@@ -248,7 +249,6 @@ def cmd_ocr(args: argparse.Namespace) -> int:
     from scanner.model import PdfMetadata, PdfPage, SourceFile
     from scanner.ocr import OcrOptions
     from scanner.pdf import build_pdfa
-    from scanner.pipeline import _page_work, make_pool
     from scanner.tools import tesseract
 
     langs = tuple(args.language.split("+"))
@@ -269,19 +269,40 @@ def cmd_ocr(args: argparse.Namespace) -> int:
             pages.extend(load_pages(src, work / "pages"))
         clean, ocr = CleanOptions(), OcrOptions(languages=langs)
         if processes > 1 and len(pages) > 1:
-            with make_pool(min(processes, len(pages))) as pool:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            ctx = multiprocessing.get_context("forkserver")
+            with ProcessPoolExecutor(max_workers=min(processes, len(pages)), mp_context=ctx) as pool:
                 results = list(
-                    pool.map(_page_work, pages, [work / "clean"] * len(pages), [clean] * len(pages), [ocr] * len(pages))
+                    pool.map(_ocr_page, pages, [work / "clean"] * len(pages), [clean] * len(pages), [ocr] * len(pages))
                 )
         else:
-            results = [_page_work(p, work / "clean", clean, ocr) for p in pages]
+            results = [_ocr_page(p, work / "clean", clean, ocr) for p in pages]
         meta = PdfMetadata(title=args.output.stem, creator="scanner")
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        build_pdfa(
-            [PdfPage(image=r.cleaned.image, ocr=r.ocr) for r in results], args.output, flavour=args.pdfa, metadata=meta
-        )
+        build_pdfa([PdfPage(image=c.image, ocr=o) for c, o in results], args.output, flavour=args.pdfa, metadata=meta)
+        if args.sidecar is not None:
+            args.sidecar.parent.mkdir(parents=True, exist_ok=True)
+            args.sidecar.write_text("\n\f\n".join(o.text for _, o in results) + "\n", encoding="utf-8")
     print(args.output)
     return EXIT_OK
+
+
+def _ocr_page(page: Any, clean_dir: Path, clean: Any, ocr: Any) -> tuple[Any, Any]:
+    """Clean and recognize one page for ``scanner ocr``.
+
+    The pipeline's page work without importing the pipeline: its signing and
+    archive imports cost about a second of CPU per run, as much as cleaning
+    a page, and this command signs and archives nothing.
+    """
+    from scanner.clean import clean_page
+    from scanner.ocr import ocr_page
+
+    cleaned = clean_page(page, clean_dir, clean)
+    return cleaned, ocr_page(
+        cleaned.ocr_image, width=cleaned.image.width, height=cleaned.image.height, dpi=cleaned.image.dpi, options=ocr
+    )
 
 
 # --- process / watch ----------------------------------------------------------------------

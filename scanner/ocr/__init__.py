@@ -1,20 +1,27 @@
-"""Vietnamese OCR of cleaned pages: text, word boxes and confidences.
+"""Vietnamese OCR of cleaned pages: text, word boxes and confidences, in the document's reading order.
 
 Tesseract's TSV is kept as words with their boxes (for the PDF text layer and
-later field extraction) and joined into text in Tesseract's reading order:
-block by block, so the two-column header of an administrative document (the
-issuing body at left, the national motto at right) is read one block at a
-time before the body. All text leaves this stage in NFC: Tesseract may emit
-decomposed tone marks, and a search for "giấy" must find what it wrote.
+later field extraction). Its line finder reads the two-column parts of an
+administrative page row by row: "UBND TỈNH …  CỘNG HÒA XÃ HỘI …" comes out as
+one line, the issuing body and the national motto interleaved. The words are
+therefore put back in the order a reader follows (:func:`reading_order`):
+the issuing body's block, then the motto's, then the number line, the
+place-date line, and further down the "Nơi nhận" block before the signer's.
+
+All text leaves this stage in NFC: Tesseract may emit decomposed tone marks,
+and a search for "giấy" must find what it wrote.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import statistics
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from PIL import Image
 
 from scanner.model import OcrPage, Word
 from scanner.tools import tesseract
@@ -24,13 +31,143 @@ from scanner.tools import tesseract
 class OcrOptions:
     languages: tuple[str, ...] = ("vie",)
     timeout_seconds: float = 180.0
+    reading_order: bool = True  # two-column regions block by block; off = Tesseract's own order
 
 
-def parse_tsv(data: str, width: int, height: int) -> OcrPage:
-    """Turn Tesseract's TSV into an :class:`OcrPage`."""
-    words: list[Word] = []
-    lines: dict[tuple[int, int, int, int], list[Word]] = {}
-    line_ids: dict[tuple[int, int, int, int], int] = {}
+# --- reading order --------------------------------------------------------------------------
+
+Line = list[Word]
+
+
+def _height(words: list[Word]) -> float:
+    return statistics.median(w.height for w in words) if words else 0.0
+
+
+def _split_at_gaps(line: Line, page_width: int, height: float) -> list[Line]:
+    """Cut a line where a gap is wider than a column gutter: Tesseract joined two columns' rows."""
+    words = sorted(line, key=lambda w: w.left)
+    limit = max(1.5 * height, 0.03 * page_width)
+    out: list[Line] = [[words[0]]]
+    for prev, word in zip(words, words[1:], strict=False):
+        if word.left - (prev.left + prev.width) > limit:
+            out.append([])
+        out[-1].append(word)
+    return out
+
+
+@dataclass
+class _Seg:
+    words: Line
+    left: int
+    right: int
+    top: int
+    bottom: int
+
+    @classmethod
+    def of(cls, words: Line) -> _Seg:
+        return cls(
+            words,
+            min(w.left for w in words),
+            max(w.left + w.width for w in words),
+            min(w.top for w in words),
+            max(w.top + w.height for w in words),
+        )
+
+
+def _subtract(free: list[tuple[float, float]], lo: float, hi: float, min_width: float) -> list[tuple[float, float]]:
+    out = []
+    for a, b in free:
+        for x, y in ((a, min(b, lo)), (max(a, hi), b)):
+            if y - x >= min_width:
+                out.append((x, y))
+    return out
+
+
+def _order_band(band: list[_Seg], gutter: float | None, height: float) -> list[_Seg]:
+    """A band's segments in reading order: one column top to bottom, or two columns block by block."""
+    band = sorted(band, key=lambda s: (s.top, s.left))
+    if gutter is None:
+        return band
+    left = [s for s in band if s.right <= gutter]
+    right = [s for s in band if s.left >= gutter]
+    if not left or not right:
+        return band
+    blocks: list[tuple[int, int, list[_Seg]]] = []  # (top, side, segments)
+    for side, segs in enumerate((left, right)):
+        current = [segs[0]]
+        for seg in segs[1:]:
+            if seg.top - current[-1].bottom > 0.6 * height:
+                blocks.append((current[0].top, side, current))
+                current = []
+            current.append(seg)
+        blocks.append((current[0].top, side, current))
+    blocks.sort(key=lambda b: b[0])
+    ordered: list[_Seg] = []
+    i = 0
+    while i < len(blocks):  # blocks that start on the same row: the left one first
+        j = i
+        while j < len(blocks) and blocks[j][0] - blocks[i][0] <= 0.5 * height:
+            j += 1
+        for _, _, segs in sorted(blocks[i:j], key=lambda b: b[1]):
+            ordered.extend(segs)
+        i = j
+    return ordered
+
+
+def reading_order(lines: list[Line], page_width: int) -> list[Line]:
+    """Lines in the order a reader follows, two-column regions read block by block.
+
+    Lines are cut where Tesseract bridged a column gutter, then grouped top
+    to bottom into bands: a band grows while some vertical gutter (in the
+    middle half of the page) still separates all of its lines, and a line
+    that crosses every gutter, such as a justified body line, closes it. A
+    band with lines on both sides of its gutter is read column by column in
+    blocks (runs of lines without a blank line between them), blocks that
+    start level read left before right: the issuing body, the motto, the
+    number, the place-date.
+    """
+    lines = [ln for ln in lines if ln]
+    if not lines:
+        return []
+    height = _height([w for ln in lines for w in ln]) or 1.0
+    segs = [_Seg.of(part) for ln in lines for part in _split_at_gaps(ln, page_width, height)]
+    segs.sort(key=lambda s: (s.top, s.left))
+    min_gutter = 0.01 * page_width
+    pad = 0.2 * height
+    middle = [(0.25 * page_width, 0.75 * page_width)]
+
+    out: list[_Seg] = []
+    band: list[_Seg] = []
+    free = middle
+    for seg in segs:
+        narrowed = _subtract(free, seg.left - pad, seg.right + pad, min_gutter)
+        if band and not narrowed:
+            out.extend(_order_band(band, _gutter(free), height))
+            band, narrowed = [], _subtract(middle, seg.left - pad, seg.right + pad, min_gutter)
+        band.append(seg)
+        free = narrowed
+    out.extend(_order_band(band, _gutter(free), height))
+    return [sorted(s.words, key=lambda w: w.left) for s in out]
+
+
+def _gutter(free: list[tuple[float, float]]) -> float | None:
+    if not free:
+        return None
+    a, b = max(free, key=lambda iv: iv[1] - iv[0])
+    return (a + b) / 2
+
+
+# --- TSV ------------------------------------------------------------------------------------
+
+
+def parse_tsv(data: str, width: int, height: int, *, scale: float = 1.0, order: bool = True) -> OcrPage:
+    """Turn Tesseract's TSV into an :class:`OcrPage`.
+
+    SCALE maps the recognizer's pixels to the archival page's (pages
+    recognized at a lower resolution than they were scanned at); ORDER puts
+    the lines in reading order, else they stay in Tesseract's.
+    """
+    lines: dict[tuple[int, int, int, int], Line] = {}
     reader = csv.reader(io.StringIO(data), delimiter="\t", quoting=csv.QUOTE_NONE)
     header = next(reader, None)
     if header is None:
@@ -42,7 +179,6 @@ def parse_tsv(data: str, width: int, height: int) -> OcrPage:
         text = unicodedata.normalize("NFC", row[col["text"]]).strip()
         if not text:
             continue
-        conf = float(row[col["conf"]])
         key = (
             int(row[col["page_num"]]),
             int(row[col["block_num"]]),
@@ -51,22 +187,38 @@ def parse_tsv(data: str, width: int, height: int) -> OcrPage:
         )
         word = Word(
             text=text,
-            left=int(row[col["left"]]),
-            top=int(row[col["top"]]),
-            width=int(row[col["width"]]),
-            height=int(row[col["height"]]),
-            conf=max(conf, 0.0),
+            left=round(int(row[col["left"]]) * scale),
+            top=round(int(row[col["top"]]) * scale),
+            width=max(1, round(int(row[col["width"]]) * scale)),
+            height=max(1, round(int(row[col["height"]]) * scale)),
+            conf=max(float(row[col["conf"]]), 0.0),
             block=key[1],
-            line=line_ids.setdefault(key, len(line_ids)),
         )
         lines.setdefault(key, []).append(word)
-        words.append(word)
-    text = "\n".join(" ".join(w.text for w in line) for line in lines.values())
-    confidence = sum(w.conf * len(w.text) for w in words) / max(1, sum(len(w.text) for w in words))
-    return OcrPage(text=text, words=tuple(words), confidence=round(confidence, 2), width=width, height=height)
+    ordered = reading_order(list(lines.values()), width) if order else list(lines.values())
+    numbered = [[replace(w, line=i) for w in ln] for i, ln in enumerate(ordered)]
+    words = tuple(w for ln in numbered for w in ln)
+    text = "\n".join(" ".join(w.text for w in ln) for ln in numbered)
+    return OcrPage(text=text, words=words, confidence=page_confidence(words), width=width, height=height)
+
+
+def page_confidence(words: tuple[Word, ...] | list[Word]) -> float:
+    """Mean word confidence weighted by word length, 0-100: long words weigh more than stray marks."""
+    chars = sum(len(w.text) for w in words)
+    return round(sum(w.conf * len(w.text) for w in words) / chars, 2) if chars else 0.0
 
 
 def ocr_page(image: Path, *, width: int, height: int, dpi: float, options: OcrOptions = OcrOptions()) -> OcrPage:
-    """Recognize one cleaned page image."""
-    data = tesseract.tsv(image, languages=options.languages, dpi=int(round(dpi)), timeout=options.timeout_seconds)
-    return parse_tsv(data, width, height)
+    """Recognize one cleaned page image; word boxes come back on the WIDTH × HEIGHT archival grid.
+
+    The cleaning stage may hand over an image smaller than the archival page
+    (high-resolution scans are recognized at 300 dpi): the ratio of the two
+    widths scales the resolution given to Tesseract and the boxes it returns.
+    """
+    with Image.open(image) as im:
+        ocr_width = im.width
+    scale = width / ocr_width if ocr_width else 1.0
+    data = tesseract.tsv(
+        image, languages=options.languages, dpi=int(round(dpi / scale)), timeout=options.timeout_seconds
+    )
+    return parse_tsv(data, width, height, scale=scale, order=options.reading_order)
