@@ -764,7 +764,8 @@ class Catalog:
 
     def _entries(self, where: str, args: Sequence[Any] = ()) -> Iterator[IndexEntry]:
         cur = self.db.execute(
-            "SELECT d.code, d.title, d.text, d.type_name, d.type_abbr, d.kind, d.issued_date, d.valid_until, "
+            "SELECT d.rowid AS key, d.code, d.title, d.text, d.type_name, d.type_abbr, d.kind, d.issued_date, "
+            "d.valid_until, "
             "d.holder_id, d.identifiers, s.agency_code, s.procedure_code, s.owner_id, s.receipt_date "
             f"FROM documents d JOIN dossiers s ON s.code = d.dossier_code WHERE {where}",
             args,
@@ -773,6 +774,7 @@ class Catalog:
             owners = (r["owner_id"], r["holder_id"], *json.loads(r["identifiers"] or "[]"))
             yield IndexEntry(
                 code=r["code"],
+                key=r["key"],
                 text=f"{r['title']}\n{r['text']}",
                 agency=r["agency_code"],
                 procedure=r["procedure_code"],

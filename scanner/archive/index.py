@@ -15,10 +15,30 @@ Vietnamese: a syllable is a word, so the ``simple`` tokenizer (split on
 anything that is not a letter or digit) is the right unit. Every text is
 indexed twice: ``fold`` lower-cases and folds to ASCII (``đ`` → ``d``, tone
 marks removed), which is what a clerk typing without diacritics needs;
-``exact`` only lower-cases. A query must match in ``fold``; documents that
-also match every query word in ``exact`` get a large constant added to the
-score, so an exact-diacritic match always ranks before a folded-only one and
-bm25 orders each group.
+``exact`` only lower-cases. A search runs as two plain queries: first every
+query word in ``exact`` (matches with the diacritics as typed), then in
+``fold`` for the rest of the page. Exact matches thus always rank before
+folded-only ones, bm25 orders each group, and each query stays a plain term
+query or conjunction, which tantivy answers without scoring every match of a
+common word (block-max WAND). One combined query with a constant bonus
+clause for exact matches measured several times slower on common words.
+
+Phrases of frequent syllables (``ủy ban nhân dân``, ``của các``) are the slow
+case of any inverted index: their words are in nearly every document, and
+positions must be checked in all of them. As Lucene's "common grams" do,
+every adjacent pair in which one syllable is among the most frequent ones
+(``COMMON``) is also indexed as one term (``uy_ban``, ``cua_cac``) in
+``fold_pairs`` / ``exact_pairs``. A two-word phrase is then a single term
+(answered by WAND), and a longer one is checked for positions only in the few
+documents that hold all its pairs; pairs of two rare syllables are not
+needed, their postings are short anyway.
+
+A phrase whose every word or pair is in tens of thousands of documents
+still has that many true matches to score. Such a query is answered in two
+steps: block-max WAND picks the best few hundred documents for the phrase's
+most selective term, then the full query (positions, exact diacritics) runs
+restricted to those candidates; only if too few survive does the full query
+run on everything.
 """
 
 from __future__ import annotations
@@ -34,13 +54,27 @@ import tantivy
 from scanner.errors import ArchiveError
 
 # Bump when the fields or analyzers below change: an index of another version is rebuilt.
-INDEX_VERSION = 1
+INDEX_VERSION = 5
+PREFILTER_ABOVE = 20_000  # documents: above this, a phrase is answered in two steps
 EXACT_BONUS = 1000.0
 NO_END = 99991231  # valid_until of a paper valid indefinitely
 
 _FOLD = "vi_fold"
 _EXACT = "vi_exact"
 _KEYWORDS = ("agency", "procedure", "type", "owner", "kind")
+
+# The most frequent syllables of Vietnamese administrative text (folded): function words, and the words of
+# the names of bodies, procedures and papers. Changing the list changes the index: bump INDEX_VERSION.
+_COMMON_TEXT = """
+    va cua co cac la duoc trong cho nguoi khong nam voi nay mot da nhung ngay theo ve viec tai so nhan dan uy ban
+    tinh huyen xa phuong quyet dinh thuc hien cong tac quan ly ho thu tuc hanh chinh giay chung dang ky khai sinh
+    ket hon van ban co quan cap tu phap bao cao ke hoach noi vu tai nguyen moi truong dat dai xay dung giao thong
+    y te duc lao dong hoi ong ba ten dia chi cu tru thuong tam dien thoai can cuoc danh ca gia dinh quy dieu
+    khoan luat nghi thi huong dan de xac tinh trang thua tich nha o quyen su dung huu san don vi trach nhiem thoi
+    han hieu luc ke tu hanh noi luu sao phu thu tuong bo truong chu tich pho giam doc phong can vien de nghi
+    den tren duoi sau truoc khi neu thi ma nhu cung con se dang phai can bi boi vao ra len lai het tat ca moi
+"""
+COMMON = frozenset(_COMMON_TEXT.split())
 
 
 def _analyzer(fold: bool) -> tantivy.TextAnalyzer:
@@ -74,6 +108,7 @@ class IndexEntry:
 
     code: str
     text: str
+    key: int = 0  # the catalog's row id: lets a query be restricted to a set of candidates
     agency: str = ""
     procedure: str = ""
     types: tuple[str, ...] = ()
@@ -188,27 +223,27 @@ class SearchIndex:
         self.index.reload()
         return int(self.index.searcher().num_docs)
 
-    def query(self, parts: Sequence[QueryPart], filters: Filters | None = None) -> tantivy.Query | None:
-        """The tantivy query for PARTS and FILTERS; None when nothing is asked."""
+    def query(
+        self, parts: Sequence[QueryPart], filters: Filters | None = None, *, field: str = "fold"
+    ) -> tantivy.Query | None:
+        """The tantivy query for PARTS in FIELD (``fold`` or ``exact``) and FILTERS; None when nothing is asked."""
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
-        exact: list[tuple[tantivy.Occur, tantivy.Query]] = []
         for part in parts:
-            folded = [t for w in part.words for t in FOLD_ANALYZER.analyze(w)]
-            plain = [t for w in part.words for t in EXACT_ANALYZER.analyze(w)]
-            if not folded:
+            text = " ".join(part.words)
+            folded = FOLD_ANALYZER.analyze(text)
+            tokens = folded if field == "fold" else EXACT_ANALYZER.analyze(text)
+            if not tokens:
                 continue
-            clauses.append((tantivy.Occur.Must, self._words("fold", folded)))
-            exact.append((tantivy.Occur.Must, self._words("exact", plain)))
-        if clauses:
-            bonus = tantivy.Query.const_score_query(tantivy.Query.boolean_query(exact), EXACT_BONUS)
-            clauses.append((tantivy.Occur.Should, bonus))
+            pairs = _pairs(folded, tokens)
+            for pair in pairs:
+                clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, f"{field}_pairs", pair)))
+            if len(tokens) == 1 or len(pairs) < len(tokens) - 1 or len(tokens) > 2:
+                clauses.append((tantivy.Occur.Must, self._words(field, tokens)))
         for q in self._filters(filters or Filters()):
             clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(q, 0.0)))
         if not clauses:
             return None
-        if all(occur == tantivy.Occur.Must for occur, _ in clauses) and not parts:
-            clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
-        return tantivy.Query.boolean_query(clauses)
+        return clauses[0][1] if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
 
     def _words(self, field: str, tokens: list[str]) -> tantivy.Query:
         if len(tokens) == 1:
@@ -242,20 +277,65 @@ class SearchIndex:
     def search(
         self, parts: Sequence[QueryPart], filters: Filters | None = None, *, limit: int = 10
     ) -> list[tuple[str, float]]:
-        """(document code, score) of the best LIMIT matches."""
-        q = self.query(parts, filters)
+        """(document code, score) of the best LIMIT matches; exact matches first, scored EXACT_BONUS + bm25."""
+        searcher = self.index.searcher()
+        out: dict[str, float] = {}
+        if parts:
+            for score, addr in self._run(searcher, parts, filters, "exact", limit):
+                out[str(searcher.doc(addr)["code"][0])] = EXACT_BONUS + score
+        if len(out) < limit:
+            for score, addr in self._run(searcher, parts, filters, "fold", limit + len(out)):
+                code = str(searcher.doc(addr)["code"][0])
+                if code not in out and len(out) < limit:
+                    out[code] = score
+        return list(out.items())
+
+    def _run(
+        self, searcher: tantivy.Searcher, parts: Sequence[QueryPart], filters: Filters | None, field: str, limit: int
+    ) -> list[tuple[float, tantivy.DocAddress]]:
+        q = self.query(parts, filters, field=field)
         if q is None:
             return []
-        searcher = self.index.searcher()
-        result = searcher.search(q, limit=limit, count=False)
-        return [(str(searcher.doc(addr)["code"][0]), float(score)) for score, addr in result.hits]
+        lead = self._lead(searcher, parts, field) if (filters is None or filters.empty) else None
+        if lead is not None:
+            for k in (limit * 30, limit * 300):
+                hits = searcher.search(lead, limit=k, count=False).hits
+                keys = searcher.fast_field_values("key", [addr for _, addr in hits])
+                only = tantivy.Query.term_set_query(self.schema, "key", [int(v) for v in keys if v is not None])
+                within = tantivy.Query.boolean_query([(tantivy.Occur.Must, only), (tantivy.Occur.Must, q)])
+                found = searcher.search(within, limit=limit, count=False).hits
+                if len(found) >= limit or len(hits) < k:
+                    return [(float(s), a) for s, a in found]
+        return [(float(s), a) for s, a in searcher.search(q, limit=limit, count=False).hits]
+
+    def _lead(self, searcher: tantivy.Searcher, parts: Sequence[QueryPart], field: str) -> tantivy.Query | None:
+        """The most selective term of a phrase query whose every term is common, else None."""
+        terms: list[tuple[int, str, str]] = []
+        phrase = False
+        for part in parts:
+            text = " ".join(part.words)
+            folded = FOLD_ANALYZER.analyze(text)
+            tokens = folded if field == "fold" else EXACT_ANALYZER.analyze(text)
+            phrase = phrase or len(tokens) > 1
+            pairs = _pairs(folded, tokens)
+            if len(tokens) > 1 and len(pairs) == len(tokens) - 1:
+                terms += [(searcher.doc_freq(f"{field}_pairs", p), f"{field}_pairs", p) for p in pairs]
+            else:
+                terms += [(searcher.doc_freq(field, t), field, t) for t in tokens]
+        if not phrase or not terms:
+            return None
+        df, name, term = min(terms)
+        return tantivy.Query.term_query(self.schema, name, term) if df > PREFILTER_ABOVE else None
 
 
 def _schema() -> tantivy.Schema:
     b = tantivy.SchemaBuilder()
     b.add_text_field("code", stored=True, tokenizer_name="raw", index_option="basic")
+    b.add_integer_field("key", stored=False, indexed=True, fast=True)
     b.add_text_field("fold", stored=False, tokenizer_name=_FOLD, index_option="position")
     b.add_text_field("exact", stored=False, tokenizer_name=_EXACT, index_option="position")
+    b.add_text_field("fold_pairs", stored=False, tokenizer_name="whitespace", index_option="freq")
+    b.add_text_field("exact_pairs", stored=False, tokenizer_name="whitespace", index_option="freq")
     for name in _KEYWORDS:
         b.add_text_field(name, stored=False, tokenizer_name="raw", index_option="basic")
     b.add_integer_field("issued", stored=False, indexed=True, fast=True)
@@ -266,8 +346,14 @@ def _schema() -> tantivy.Schema:
 def _document(e: IndexEntry) -> tantivy.Document:
     doc = tantivy.Document()
     doc.add_text("code", e.code)
+    doc.add_integer("key", e.key)
     doc.add_text("fold", e.text)
     doc.add_text("exact", e.text)
+    folded = FOLD_ANALYZER.analyze(e.text)
+    exact = EXACT_ANALYZER.analyze(e.text)
+    if len(folded) == len(exact):
+        doc.add_text("fold_pairs", " ".join(_pairs(folded, folded)))
+        doc.add_text("exact_pairs", " ".join(_pairs(folded, exact)))
     for name, value in (("agency", e.agency), ("procedure", e.procedure), ("kind", e.kind)):
         if value:
             doc.add_text(name, fold_keyword(value))
@@ -280,3 +366,10 @@ def _document(e: IndexEntry) -> tantivy.Document:
     doc.add_integer("issued", day_number(e.issued))
     doc.add_integer("valid_until", day_number(e.valid_until, NO_END))
     return doc
+
+
+def _pairs(folded: list[str], tokens: list[str]) -> list[str]:
+    """The common-gram pairs of TOKENS: adjacent tokens of which one (judged on its folded form) is common."""
+    return [
+        f"{tokens[i]}_{tokens[i + 1]}" for i in range(len(tokens) - 1) if folded[i] in COMMON or folded[i + 1] in COMMON
+    ]
