@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--pdfa", choices=("2b", "1b"), default="2b")
     s.add_argument("-l", "--language", default="vie", help="ngôn ngữ Tesseract, ví dụ vie hoặc vie+eng")
     s.add_argument("--jobs", type=int, default=0, help="số tiến trình (0 = số nhân CPU)")
-    s.add_argument("--sidecar", type=Path, help="ghi thêm văn bản nhận dạng được vào tệp này (UTF-8, mỗi trang một đoạn)")
+    s.add_argument("--sidecar", type=Path, help="ghi thêm văn bản nhận dạng được vào tệp này (UTF-8)")
 
     s = sub.add_parser("process", help="xử lý một hồ sơ qua toàn bộ quy trình")
     s.add_argument("inputs", nargs="+", type=Path)

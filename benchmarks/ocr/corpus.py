@@ -17,9 +17,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from PIL import Image
-
-from benchmarks.ocr.documents import DOCUMENTS
 from pagegen import (
     add_noise,
     blank_backside,
@@ -32,6 +29,9 @@ from pagegen import (
     skew,
     tint_paper,
 )
+from PIL import Image
+
+from benchmarks.ocr.documents import DOCUMENTS
 
 CLASSES = ("plain", "skewed", "rotated", "low-dpi", "sealed", "shadow")
 BLANKS = 4
@@ -63,7 +63,9 @@ def _rng(name: str) -> random.Random:
     return random.Random(zlib.crc32(name.encode()))
 
 
-def _plan(kind: str, name: str) -> tuple[int, int, float, int, bool, list[tuple[str, Callable[[Image.Image], Image.Image]]]]:
+def _plan(
+    kind: str, name: str
+) -> tuple[int, int, float, int, bool, list[tuple[str, Callable[[Image.Image], Image.Image]]]]:
     """dpi, rotation, skew, JPEG quality, seal, and the degradations in the order paper and scanner apply them."""
     r = _rng(name)
     seed = r.randrange(1 << 30)

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 OUT=benchmarks/out
-PKGS=(ghostscript unpaper poppler-utils tesseract-ocr tesseract-ocr-vie fonts-liberation2 python3-venv)
+PKGS=(time ghostscript unpaper poppler-utils tesseract-ocr tesseract-ocr-vie fonts-liberation2 python3-venv)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

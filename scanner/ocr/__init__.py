@@ -26,6 +26,10 @@ from PIL import Image
 from scanner.model import OcrPage, Word
 from scanner.tools import tesseract
 
+# A "word" without a letter or digit read this unsurely is a speck, a seal's ring or a stroke of a
+# signature; dropped, it can neither bridge a column gutter nor add a stray character to the text.
+NOISE_CONF = 60.0
+
 
 @dataclass(frozen=True)
 class OcrOptions:
@@ -177,7 +181,8 @@ def parse_tsv(data: str, width: int, height: int, *, scale: float = 1.0, order: 
         if len(row) < len(header) or row[col["level"]] != "5":
             continue
         text = unicodedata.normalize("NFC", row[col["text"]]).strip()
-        if not text:
+        conf = max(float(row[col["conf"]]), 0.0)
+        if not text or (conf < NOISE_CONF and not any(ch.isalnum() for ch in text)):
             continue
         key = (
             int(row[col["page_num"]]),
@@ -191,7 +196,7 @@ def parse_tsv(data: str, width: int, height: int, *, scale: float = 1.0, order: 
             top=round(int(row[col["top"]]) * scale),
             width=max(1, round(int(row[col["width"]]) * scale)),
             height=max(1, round(int(row[col["height"]]) * scale)),
-            conf=max(float(row[col["conf"]]), 0.0),
+            conf=conf,
             block=key[1],
         )
         lines.setdefault(key, []).append(word)

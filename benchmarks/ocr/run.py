@@ -1,0 +1,293 @@
+"""Run `scanner ocr`, OCRmyPDF and bare Tesseract side by side on the corpus and score them.
+
+Fairness rules, so the numbers mean what they say:
+
+- every system gets the same JPEG pages, one page per run, one CPU thread
+  (``OMP_THREAD_LIMIT=1``, ``--jobs 1``); start-up costs count for everyone;
+- CPU time and peak memory are the child's own rusage from ``wait4``
+  (user + system seconds of the process and everything it waited for;
+  ``ru_maxrss`` of the largest of them);
+- the text scored is what each system says it recognized: the ``--sidecar``
+  file of `scanner ocr` and of OCRmyPDF, bare Tesseract's stdout. Reading
+  ``pdftotext`` output instead would score poppler's own reordering of the
+  text layer, the same for both PDF producers;
+- CER and WER against the page's text in reading order (NFC, whitespace
+  folded); ``CER rows`` scores against the row-by-row order a line reader
+  produces, so what reading order alone is worth can be seen;
+- blank backsides have no reference text: they are scored by how many
+  characters a system invents on them and left out of the CER means.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pagegen import page_text
+
+from benchmarks.ocr.corpus import CLASSES, PageCase, write_corpus
+from benchmarks.ocr.documents import DOCUMENTS
+from benchmarks.ocr.metrics import cer, normalize, wer
+
+REPO = Path(__file__).resolve().parents[2]
+SYSTEMS = ("scanner", "ocrmypdf", "tesseract")
+LABEL = {
+    "scanner": "scanner ocr",
+    "ocrmypdf": "OCRmyPDF --rotate-pages --deskew --clean",
+    "tesseract": "tesseract -l vie",
+}
+
+
+@dataclass(frozen=True)
+class Measure:
+    cpu: float
+    wall: float
+    rss_mb: float
+    status: int
+
+
+def measure(cmd: Sequence[str], env: dict[str, str], log: Path) -> Measure:
+    """Run CMD under GNU time: its CPU seconds and peak memory, children included.
+
+    GNU time rather than our own ``wait4``: a child forked from this
+    (large) Python process starts with our resident set as its high-water
+    mark, and ``ru_maxrss`` would report that instead of the program's own.
+    """
+    stats = log.with_suffix(".time")
+    with log.open("wb") as out:
+        proc = subprocess.run(
+            ["/usr/bin/time", "-o", str(stats), "-f", "%e %U %S %M", *cmd],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    wall, user, system, rss = stats.read_text().split()[-4:]
+    return Measure(cpu=float(user) + float(system), wall=float(wall), rss_mb=int(rss) / 1024, status=proc.returncode)
+
+
+def _command(system: str, image: Path, out: Path) -> tuple[list[str], Path]:
+    """The command line and the text file it leaves."""
+    text = out.with_suffix(".txt")
+    if system == "scanner":
+        scanner = REPO / ".venv" / "bin" / "scanner"
+        return [
+            str(scanner),
+            "ocr",
+            str(image),
+            "-o",
+            str(out.with_suffix(".pdf")),
+            "--jobs",
+            "1",
+            "--sidecar",
+            str(text),
+        ], text
+    if system == "ocrmypdf":
+        exe = REPO / "benchmarks" / "out" / "venv" / "bin" / "ocrmypdf"
+        return [
+            str(exe), "-l", "vie", "--rotate-pages", "--deskew", "--clean", "--jobs", "1",
+            "--sidecar", str(text), str(image), str(out.with_suffix(".pdf")),
+        ], text  # fmt: skip
+    return ["tesseract", str(image), str(out), "-l", "vie"], text
+
+
+def run_system(system: str, cases: list[PageCase], corpus: Path, out: Path) -> list[dict[str, object]]:
+    folder = out / system
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    rows: list[dict[str, object]] = []
+    for case in cases:
+        target = folder / case.name
+        cmd, text_file = _command(system, corpus / case.image, target)
+        text_file.unlink(missing_ok=True)
+        m = measure(cmd, env, target.with_suffix(".log"))
+        text = text_file.read_text(encoding="utf-8", errors="replace") if text_file.exists() else ""
+        row: dict[str, object] = {
+            "system": system,
+            "page": case.name,
+            "class": case.kind,
+            "dpi": case.dpi,
+            "status": m.status,
+            "cpu_s": round(m.cpu, 3),
+            "wall_s": round(m.wall, 3),
+            "rss_mb": round(m.rss_mb, 1),
+            "chars": len(normalize(text)),
+        }
+        if case.document:
+            spec = DOCUMENTS[case.document]
+            row["cer"] = round(cer(page_text(spec), text), 5)
+            row["cer_rows"] = round(cer(page_text(spec, order="rows"), text), 5)
+            row["wer"] = round(wer(page_text(spec), text), 5)
+        rows.append(row)
+        print(
+            f"  {system:9s} {case.name:28s} cpu {m.cpu:6.2f}s rss {m.rss_mb:6.0f} MB"
+            + (f" CER {100 * float(row['cer']):6.2f}%" if "cer" in row else f" blank: {row['chars']} chars"),
+            flush=True,
+        )
+    return rows
+
+
+def check_cleaning(cases: list[PageCase], corpus: Path, out: Path, texts: dict[str, str]) -> list[dict[str, object]]:
+    """Orientation, skew residual and the blank-page decision of the cleaning stage, page by page."""
+    from PIL import Image
+
+    from scanner.capture.group import is_blank
+    from scanner.clean import clean_page
+    from scanner.model import PageImage
+
+    rows: list[dict[str, object]] = []
+    for case in cases:
+        path = corpus / case.image
+        with Image.open(path) as im:
+            page = PageImage(path=path, width=im.width, height=im.height, dpi=case.dpi, source=case.image)
+        cleaned = clean_page(page, out / "clean")
+        upright = case.rotation  # turned counter-clockwise by this much: upright is that much clockwise
+        rows.append(
+            {
+                "page": case.name,
+                "class": case.kind,
+                "rotation_true": upright,
+                "rotation_found": cleaned.rotation,
+                "orientation_ok": case.kind == "blank" or cleaned.rotation == upright,
+                "skew_true": case.skew,
+                "skew_found": cleaned.skew,
+                "skew_residual": round(cleaned.skew - case.skew, 3),
+                "ink": cleaned.ink,
+                "blank": is_blank(cleaned.ink, texts.get(case.name, "")),
+                "is_blank_page": case.kind == "blank",
+            }
+        )
+    return rows
+
+
+def _mean(xs: list[float]) -> float:
+    return statistics.fmean(xs) if xs else float("nan")
+
+
+def summarize(rows: list[dict[str, object]], systems: Sequence[str]) -> tuple[list[dict[str, object]], str]:
+    """One line per system and per class; the markdown table."""
+    table: list[dict[str, object]] = []
+    for system in systems:
+        mine = [r for r in rows if r["system"] == system]
+        text_pages = [r for r in mine if "cer" in r]
+        blanks = [r for r in mine if "cer" not in r]
+        entry: dict[str, object] = {
+            "system": LABEL[system],
+            "pages": len(mine),
+            "cer_mean": 100 * _mean([float(r["cer"]) for r in text_pages]),  # type: ignore[arg-type]
+            "cer_median": 100 * statistics.median([float(r["cer"]) for r in text_pages])
+            if text_pages
+            else float("nan"),  # type: ignore[arg-type]
+            "cer_rows_mean": 100 * _mean([float(r["cer_rows"]) for r in text_pages]),  # type: ignore[arg-type]
+            "wer_mean": 100 * _mean([float(r["wer"]) for r in text_pages]),  # type: ignore[arg-type]
+            "wer_median": 100 * statistics.median([float(r["wer"]) for r in text_pages])
+            if text_pages
+            else float("nan"),  # type: ignore[arg-type]
+            "cpu_per_page": _mean([float(r["cpu_s"]) for r in mine]),  # type: ignore[arg-type]
+            "rss_peak_mb": max([float(r["rss_mb"]) for r in mine], default=float("nan")),  # type: ignore[arg-type]
+            "blank_chars": sum(int(r["chars"]) for r in blanks),  # type: ignore[call-overload]
+            "failures": sum(1 for r in mine if r["status"] != 0),
+        }
+        for kind in CLASSES:
+            of_kind = [r for r in text_pages if r["class"] == kind]
+            entry[f"cer_{kind}"] = 100 * _mean([float(r["cer"]) for r in of_kind])  # type: ignore[arg-type]
+            entry[f"cpu_{kind}"] = _mean([float(r["cpu_s"]) for r in of_kind])  # type: ignore[arg-type]
+        table.append(entry)
+
+    def f(x: object, nd: int = 2) -> str:
+        return "–" if isinstance(x, float) and x != x else f"{float(x):.{nd}f}"  # type: ignore[arg-type]
+
+    md = [
+        "| system | pages | CER mean % | CER median % | WER mean % | WER median % | CER rows % | CPU s/page | peak MB "
+        "| chars on blanks | failed |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for e in table:
+        md.append(
+            f"| {e['system']} | {e['pages']} | {f(e['cer_mean'])} | {f(e['cer_median'])} | {f(e['wer_mean'])} | "
+            f"{f(e['wer_median'])} | {f(e['cer_rows_mean'])} | {f(e['cpu_per_page'])} | {f(e['rss_peak_mb'], 0)} | "
+            f"{e['blank_chars']} | {e['failures']} |"
+        )
+    md += ["", "CER % by page class (CPU s/page in brackets):", ""]
+    md.append("| system | " + " | ".join(CLASSES) + " |")
+    md.append("| --- |" + " ---: |" * len(CLASSES))
+    for e in table:
+        cells = [f"{f(e[f'cer_{k}'])} ({f(e[f'cpu_{k}'], 1)})" for k in CLASSES]
+        md.append(f"| {e['system']} | " + " | ".join(cells) + " |")
+    return table, "\n".join(md)
+
+
+def clean_summary(rows: list[dict[str, object]]) -> str:
+    text_pages = [r for r in rows if not r["is_blank_page"]]
+    residuals = [abs(float(r["skew_residual"])) for r in text_pages]  # type: ignore[arg-type]
+    ok = sum(1 for r in text_pages if r["orientation_ok"])
+    blanks = [r for r in rows if r["is_blank_page"]]
+    return "\n".join(
+        [
+            f"- orientation right on {ok}/{len(text_pages)} text pages "
+            f"({sum(1 for r in text_pages if r['rotation_true'])} of them turned 90/180/270)",
+            f"- skew residual: max {max(residuals, default=0):.3f}°, mean {_mean(residuals):.3f}° "
+            f"(true skews up to {max((abs(float(r['skew_true'])) for r in text_pages), default=0):.2f}°)",  # type: ignore[arg-type]
+            f"- blank backsides found: {sum(1 for r in blanks if r['blank'])}/{len(blanks)}; "
+            f"text pages classed blank: {sum(1 for r in text_pages if r['blank'])}",
+        ]
+    )
+
+
+def write_csv(path: Path, rows: list[dict[str, object]]) -> None:
+    keys: list[str] = []
+    for r in rows:
+        keys += [k for k in r if k not in keys]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=keys)
+        w.writeheader()
+        w.writerows(rows)
+
+
+def main(out: Path, pages: int | None, systems: Sequence[str]) -> int:
+    corpus = out / "corpus"
+    print(f"corpus → {corpus}", flush=True)
+    cases = write_corpus(corpus, pages)
+    rows: list[dict[str, object]] = []
+    for system in systems:
+        print(f"{LABEL[system]}:", flush=True)
+        rows += run_system(system, cases, corpus, out / "runs")
+    write_csv(out / "pages.csv", rows)
+    texts = {}
+    if "scanner" in systems:
+        for case in cases:
+            t = out / "runs" / "scanner" / f"{case.name}.txt"
+            texts[case.name] = t.read_text(encoding="utf-8") if t.exists() else ""
+    print("cleaning checks:", flush=True)
+    clean_rows = check_cleaning(cases, corpus, out / "runs", texts)
+    write_csv(out / "cleaning.csv", clean_rows)
+    table, md = summarize(rows, systems)
+    write_csv(out / "results.csv", table)
+    header = (
+        f"OCR benchmark: {len(cases)} pages ({sum(1 for c in cases if c.kind == 'blank')} blank backsides), "
+        f"{os.cpu_count()} CPUs, Tesseract {_tesseract_version()}, one page per run, one thread per run; "
+        "text from each system's sidecar.\n\n"
+    )
+    report = header + md + "\n\nCleaning (scanner.clean on the same pages):\n\n" + clean_summary(clean_rows) + "\n"
+    (out / "results.md").write_text(report, encoding="utf-8")
+    (out / "results.json").write_text(json.dumps(table, ensure_ascii=False, indent=1), encoding="utf-8")
+    print("\n" + report)
+    return 0
+
+
+def _tesseract_version() -> str:
+    try:
+        out = subprocess.run(["tesseract", "--version"], capture_output=True, text=True, check=False).stdout
+        return out.split()[1] if out else "?"
+    except OSError:
+        return "?"
+
+
+if __name__ == "__main__":
+    sys.exit(main(REPO / "benchmarks" / "out", None, SYSTEMS))
