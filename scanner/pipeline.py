@@ -56,6 +56,7 @@ from scanner.capture.load import LoadLimits, check_arrival, first_page, load_pag
 from scanner.clean import CleanOptions, clean_page
 from scanner.config import Config, CounterConfig, SigningConfig
 from scanner.errors import InputError, ScannerError
+from scanner.extract import DocumentFields, Field, extract_fields
 from scanner.model import CleanedPage, OcrPage, PageImage, PdfMetadata, PdfPage, SourceFile
 from scanner.ocr import OcrOptions, ocr_page
 from scanner.pdf import build_pdfa
@@ -197,6 +198,29 @@ def _page_work(page: PageImage, clean_dir: Path, clean: CleanOptions, ocr: OcrOp
         cleaned.ocr_image, width=cleaned.image.width, height=cleaned.image.height, dpi=cleaned.image.dpi, options=ocr
     )
     return PageResult(cleaned=cleaned, ocr=result)
+
+
+def read_values(record: DocumentRecord, fields: DocumentFields) -> DocumentRecord:
+    """The catalog record with the metadata read from the document's first page (Phụ lục VI fields)."""
+
+    def value(f: Field | None) -> str:
+        return f.value if f is not None else ""
+
+    return replace(
+        record,
+        type_name=value(fields.type_name),
+        type_abbr=value(fields.type_abbr),
+        code_number=value(fields.number),
+        code_notation=value(fields.notation),
+        issued_date=value(fields.issued_date) or None,
+        organ_name=value(fields.issuer),
+        subject=value(fields.subject),
+        holder_name=value(fields.holder_name),
+        holder_id=value(fields.holder_id),
+        identifiers=tuple(dict.fromkeys((*fields.personal_ids, *fields.tax_codes))),
+        fields=fields.as_dict(),
+        review=fields.review,
+    )
 
 
 def given_values(record: DocumentRecord, sidecar: Sidecar) -> DocumentRecord:
@@ -769,7 +793,10 @@ class Pipeline:
                     p.stat().st_size,
                 )
             )
-        documents = [given_values(d, sidecar) for d in documents]
+        documents = [
+            given_values(read_values(d, extract_fields(pages[0].ocr)), sidecar)
+            for d, pages in zip(documents, results, strict=True)
+        ]
         self.catalog.record_dossier(
             DossierRecord(
                 code=dossier_code,

@@ -234,7 +234,7 @@ def disagreements(row: ManifestRow, fields: dict[str, object]) -> list[str]:
         given = row.result_number.replace(" ", "")
         if not (given == printed.replace(" ", "") or given.split("/")[0] == read_number):
             out.append(f"khác trang: số/ký hiệu trên trang là {printed}, bảng kê ghi {row.result_number}")
-    read_date = _field_value(fields, "date")
+    read_date = _field_value(fields, "issued_date")
     if read_date and read_date != row.issued_date.isoformat():
         shown = datetime.fromisoformat(read_date).strftime("%d/%m/%Y") if len(read_date) == 10 else read_date
         out.append(f"khác trang: ngày trên trang là {shown}, bảng kê ghi {row.issued_date:%d/%m/%Y}")
