@@ -54,7 +54,7 @@ import tantivy
 from scanner.errors import ArchiveError
 
 # Bump when the fields or analyzers below change: an index of another version is rebuilt.
-INDEX_VERSION = 5
+INDEX_VERSION = 6
 PREFILTER_ABOVE = 20_000  # documents: above this, a phrase is answered in two steps
 EXACT_BONUS = 1000.0
 NO_END = 99991231  # valid_until of a paper valid indefinitely
@@ -163,7 +163,9 @@ class SearchIndex:
     def __init__(self, path: Path) -> None:
         self.path = path
         version_file = path / "scanner-index-version"
-        if path.exists() and (not version_file.exists() or version_file.read_text().strip() != str(INDEX_VERSION)):
+        # only an index known to be of another layout is removed: a folder without the version file may be
+        # one another process is creating right now
+        if version_file.exists() and version_file.read_text().strip() != str(INDEX_VERSION):
             shutil.rmtree(path)  # another layout: the catalog rebuilds it
         self.created = not path.exists()
         path.mkdir(parents=True, exist_ok=True)
@@ -237,7 +239,11 @@ class SearchIndex:
             pairs = _pairs(folded, tokens)
             for pair in pairs:
                 clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, f"{field}_pairs", pair)))
-            if len(tokens) == 1 or len(pairs) < len(tokens) - 1 or len(tokens) > 2:
+            if field == "exact" and len(tokens) > 1:
+                # ``exact`` keeps no positions (it only ranks): the words as typed, adjacent in ``fold``.
+                clauses += [(tantivy.Occur.Must, tantivy.Query.term_query(self.schema, field, t)) for t in tokens]
+                clauses.append((tantivy.Occur.Must, self._words("fold", folded)))
+            elif len(tokens) == 1 or len(pairs) < len(tokens) - 1 or len(tokens) > 2:
                 clauses.append((tantivy.Occur.Must, self._words(field, tokens)))
         for q in self._filters(filters or Filters()):
             clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(q, 0.0)))
@@ -333,9 +339,9 @@ def _schema() -> tantivy.Schema:
     b.add_text_field("code", stored=True, tokenizer_name="raw", index_option="basic")
     b.add_integer_field("key", stored=False, indexed=True, fast=True)
     b.add_text_field("fold", stored=False, tokenizer_name=_FOLD, index_option="position")
-    b.add_text_field("exact", stored=False, tokenizer_name=_EXACT, index_option="position")
+    b.add_text_field("exact", stored=False, tokenizer_name=_EXACT, index_option="freq")
     b.add_text_field("fold_pairs", stored=False, tokenizer_name="whitespace", index_option="freq")
-    b.add_text_field("exact_pairs", stored=False, tokenizer_name="whitespace", index_option="freq")
+    b.add_text_field("exact_pairs", stored=False, tokenizer_name="whitespace", index_option="basic")
     for name in _KEYWORDS:
         b.add_text_field(name, stored=False, tokenizer_name="raw", index_option="basic")
     b.add_integer_field("issued", stored=False, indexed=True, fast=True)
