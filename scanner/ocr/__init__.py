@@ -29,6 +29,23 @@ from scanner.tools import tesseract
 # A "word" without a letter or digit read this unsurely is a speck, a seal's ring or a stroke of a
 # signature; dropped, it can neither bridge a column gutter nor add a stray character to the text.
 NOISE_CONF = 60.0
+# A "word" this many times taller than the page's words and read this unsurely is a signature.
+SCRIBBLE_HEIGHT = 2.2
+SCRIBBLE_CONF = 50.0
+
+
+def _is_letter(ch: str) -> bool:
+    """Letters and digits, but not the spacing accents (ˆ ˜ ˋ) Tesseract reads off a seal's ring."""
+    return unicodedata.category(ch) in ("Lu", "Ll", "Lt", "Lo", "Nd")
+
+
+def _drop_scribbles(lines: list[list[Word]]) -> list[list[Word]]:
+    words = [w for ln in lines for w in ln]
+    if not words:
+        return lines
+    limit = SCRIBBLE_HEIGHT * statistics.median(w.height for w in words)
+    kept = [[w for w in ln if w.height <= limit or w.conf >= SCRIBBLE_CONF] for ln in lines]
+    return [ln for ln in kept if ln]
 
 
 @dataclass(frozen=True)
@@ -182,7 +199,7 @@ def parse_tsv(data: str, width: int, height: int, *, scale: float = 1.0, order: 
             continue
         text = unicodedata.normalize("NFC", row[col["text"]]).strip()
         conf = max(float(row[col["conf"]]), 0.0)
-        if not text or (conf < NOISE_CONF and not any(ch.isalnum() for ch in text)):
+        if not text or (conf < NOISE_CONF and not any(_is_letter(ch) for ch in text)):
             continue
         key = (
             int(row[col["page_num"]]),
@@ -200,7 +217,8 @@ def parse_tsv(data: str, width: int, height: int, *, scale: float = 1.0, order: 
             block=key[1],
         )
         lines.setdefault(key, []).append(word)
-    ordered = reading_order(list(lines.values()), width) if order else list(lines.values())
+    kept = _drop_scribbles(list(lines.values()))
+    ordered = reading_order(kept, width) if order else kept
     numbered = [[replace(w, line=i) for w in ln] for i, ln in enumerate(ordered)]
     words = tuple(w for ln in numbered for w in ln)
     text = "\n".join(" ".join(w.text for w in ln) for ln in numbered)
