@@ -111,8 +111,14 @@ class OcrConfig:
 
 @dataclass(frozen=True)
 class CleanConfig:
+    """Switches of the cleaning steps (``scanner.clean.CleanOptions``); all on by default."""
+
     orientation: bool = True
     deskew: bool = True
+    dropout: bool = True
+    flatten: bool = True
+    borders: bool = True
+    despeckle: bool = True
 
 
 @dataclass(frozen=True)
@@ -377,7 +383,7 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
     o.done()
 
     c = _Section(top.get("clean", dict, {}), "clean")
-    clean = CleanConfig(orientation=c.get("orientation", bool, True), deskew=c.get("deskew", bool, True))
+    clean = CleanConfig(**{k: c.get(k, bool, True) for k in CleanConfig.__dataclass_fields__})
     c.done()
 
     p = _Section(top.get("pdfa", dict, {}), "pdfa")

@@ -549,7 +549,7 @@ class Pipeline:
 
     def _recognize(self, job_id: str, paths: _JobPaths, capture: Capture) -> tuple[list[list[PageResult]], Capture]:
         """Clean and OCR every page (in the pool), then drop confirmed blank backsides."""
-        clean = CleanOptions(orientation=self.config.clean.orientation, deskew=self.config.clean.deskew)
+        clean = CleanOptions(**vars(self.config.clean))
         ocr = OcrOptions(languages=self.config.ocr.languages, timeout_seconds=self.config.ocr.timeout_seconds)
         pending: dict[tuple[int, int], Future[PageResult]] = {}
         results: dict[tuple[int, int], PageResult] = {}

@@ -425,9 +425,13 @@ def clean_page(page: PageImage, out_dir: Path, options: CleanOptions = CleanOpti
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = out_dir / page.path.stem
-    grey = recognizer_grey(_read(page.path), options.dropout)
+    decoded = _read(page.path)
+    grey = recognizer_grey(decoded, options.dropout)
+    scan: np.ndarray | None = decoded
+    del decoded
     dpi = page.dpi or OCR_DPI
     if dpi > MAX_OCR_DPI:
+        scan = None  # a large page is read again for the archival copy, if it has to be turned at all
         f = OCR_DPI / dpi
         grey = cv2.resize(grey, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
         dpi = OCR_DPI
@@ -458,14 +462,18 @@ def clean_page(page: PageImage, out_dir: Path, options: CleanOptions = CleanOpti
 
     image = page
     if rotation or skew:
-        image = _transform_archival(page, rotation, skew, stem)
+        image = _transform_archival(page, rotation, skew, stem, scan)
     return CleanedPage(image=image, ocr_image=ocr_path, rotation=rotation, skew=round(skew, 2), ink=round(ink, 5))
 
 
-def _transform_archival(page: PageImage, rotation: int, skew: float, stem: Path) -> PageImage:
-    with Image.open(page.path) as im:
-        mode = im.mode
-        arr = np.asarray(im if mode in ("L", "RGB") else im.convert("L" if mode == "1" else "RGB"))
+def _transform_archival(page: PageImage, rotation: int, skew: float, stem: Path, scan: np.ndarray | None) -> PageImage:
+    """The scan turned and levelled, from the pixels already decoded (SCAN, BGR or grey) when given."""
+    if scan is not None:
+        arr = cv2.cvtColor(scan, cv2.COLOR_BGR2RGB) if scan.ndim == 3 else scan
+    else:
+        with Image.open(page.path) as im:
+            mode = im.mode
+            arr = np.asarray(im if mode in ("L", "RGB") else im.convert("L" if mode == "1" else "RGB"))
     if rotation:
         arr = cv2.rotate(arr, _QUARTER[rotation])
     if skew:
