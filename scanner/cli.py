@@ -60,8 +60,34 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("watch", help="dịch vụ: theo dõi hộp thư đến của các quầy và xử lý tệp mới")
 
     s = sub.add_parser("search", help="tìm kiếm toàn văn (có hoặc không dấu)")
-    s.add_argument("query")
+    s.add_argument("query", nargs="?", default="", help='từ khóa; "cụm từ trong ngoặc kép"')
     s.add_argument("--limit", type=int, default=10)
+    s.add_argument("--owner", help="số định danh cá nhân / mã số thuế của chủ hồ sơ")
+    s.add_argument("--agency", help="mã cơ quan")
+    s.add_argument("--procedure", help="mã thủ tục hành chính")
+    s.add_argument("--type", dest="doc_type", help="loại văn bản, ví dụ 'Giấy khai sinh' hoặc QĐ")
+    s.add_argument("--from", dest="date_from", help="ban hành từ ngày (YYYY-MM-DD)")
+    s.add_argument("--to", dest="date_to", help="ban hành đến ngày (YYYY-MM-DD)")
+    s.add_argument("--valid", action="store_true", help="chỉ giấy tờ, kết quả còn hiệu lực hôm nay")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("owner", help="giấy tờ, kết quả còn hiệu lực của một tổ chức/cá nhân (mới nhất trước)")
+    s.add_argument("owner_id", help="số định danh cá nhân hoặc mã số thuế")
+    s.add_argument("--json", action="store_true")
+
+    sub.add_parser("reindex", help="dựng lại chỉ mục tìm kiếm từ danh mục")
+
+    s = sub.add_parser("export", help="xuất hồ sơ/văn bản thành gói BagIt để nộp lưu")
+    s.add_argument("code")
+    s.add_argument("--out", type=Path, required=True)
+
+    s = sub.add_parser("delete", help="ghi nhận đề nghị hủy hồ sơ/văn bản (không xóa tệp)")
+    s.add_argument("code")
+    s.add_argument("--reason", required=True)
+
+    s = sub.add_parser("audit", help="nhật ký kiểm toán: xem hoặc kiểm tra tính toàn vẹn")
+    s.add_argument("action", choices=("verify", "list"))
+    s.add_argument("--limit", type=int, default=50)
     s.add_argument("--json", action="store_true")
 
     s = sub.add_parser("show", help="xem hồ sơ hoặc văn bản theo mã")
@@ -358,15 +384,41 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from datetime import date
+
     from scanner.archive import Catalog
+    from scanner.archive.index import Filters
 
     config = _config(args)
+    filters = Filters(
+        agency=args.agency,
+        procedure=args.procedure,
+        doc_type=args.doc_type,
+        owner=args.owner,
+        date_from=_day(args.date_from, "--from"),
+        date_to=_day(args.date_to, "--to"),
+        valid_on=date.today() if args.valid else None,
+    )
+    if not args.query.strip() and filters.empty:
+        raise ScannerError("cần từ khóa hoặc ít nhất một bộ lọc", "give a query or a filter")
     with Catalog(config.archive.catalog_path) as catalog:
-        hits = catalog.search(args.query, limit=args.limit)
+        hits = catalog.search(args.query, limit=args.limit, filters=filters)
     root = config.archive.root
     if args.json:
         _print_json(
-            [{"code": h.code, "title": h.title, "path": str(root / h.path), "snippet": h.snippet} for h in hits]
+            [
+                {
+                    "code": h.code,
+                    "title": h.title,
+                    "path": str(root / h.path),
+                    "snippet": h.snippet,
+                    "dossier_code": h.dossier_code,
+                    "type": h.type_name,
+                    "issued_date": h.issued_date,
+                    "score": h.score,
+                }
+                for h in hits
+            ]
         )
         return EXIT_OK
     if not hits:
@@ -395,6 +447,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             if doc is None:
                 raise NotFoundError(f"không có hồ sơ hay văn bản mã {args.code}", f"no dossier or document {args.code}")
             data = asdict(doc)
+        catalog.audit("view", args.code)
     if args.json:
         _print_json(data)
     else:
@@ -465,6 +518,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from scanner.archive import Catalog, sha256_file
+    from scanner.archive.fixity import check_fixity
     from scanner.errors import NotFoundError
     from scanner.sign.verify import check_file
 
@@ -488,10 +542,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
             path = root / doc.path
             problems: list[str] = []
             details: list[str] = []
+            actual = sha256_file(path) if path.exists() else None
             if not path.exists():
                 problems.append("tệp không còn trong kho lưu trữ")
             else:
-                if sha256_file(path) != doc.sha256:
+                if actual != doc.sha256:
                     problems.append("mã băm SHA-256 khác với danh mục (tệp đã bị thay đổi)")
                 else:
                     details.append("SHA-256: khớp danh mục")
@@ -501,7 +556,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
             ok = not problems
             failures += not ok
             catalog.record_event("verify", doc.code, "ok" if ok else "failed", "; ".join(problems))
+            outcome = "ok" if ok else "failed"
+            summary, detail = "; ".join(details), "; ".join(problems)
+            catalog.record_fixity(doc.path, doc.code, doc.sha256, actual, summary, outcome, detail)
             report.append({"code": doc.code, "path": str(path), "ok": ok, "problems": problems, "details": details})
+        dossiers = None if args.all else sorted({d.dossier_code for d in docs})
+        for f in check_fixity(catalog, root, None, dossiers=dossiers, roles=("metadata", "original")):
+            failures += not f.ok
+            report.append(
+                {"code": f.path, "path": str(root / f.path), "ok": f.ok, "problems": list(f.problems), "details": []}
+            )
     if args.json:
         _print_json(report)
     else:
@@ -652,6 +716,107 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- the archive officer: owner / reindex / export / delete / audit ----------------------------
+
+
+def _day(value: str | None, flag: str) -> Any:
+    from datetime import date
+
+    from scanner.errors import ConfigError
+
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{flag}: ngày '{value}' phải có dạng YYYY-MM-DD", f"{flag}: expected YYYY-MM-DD") from None
+
+
+def cmd_owner(args: argparse.Namespace) -> int:
+    """What a counter checks before asking a citizen for a paper: what is already digitized and still valid."""
+    from scanner.archive import Catalog
+
+    config = _config(args)
+    with Catalog(config.archive.catalog_path) as catalog:
+        rows = catalog.owner_documents(args.owner_id)
+        catalog.audit("view", f"owner:{args.owner_id}", f"{len(rows)} văn bản")
+    root = config.archive.root
+    for r in rows:
+        r["path"] = str(root / r["path"])
+    if args.json:
+        _print_json(rows)
+        return EXIT_OK
+    if not rows:
+        print(f"Không có giấy tờ, kết quả nào còn hiệu lực của {args.owner_id} trong kho.")
+    for r in rows:
+        kind = "kết quả" if r["kind"] == "result" else "giấy tờ"
+        number = f"số {r['code_number']}/{r['code_notation']}" if r["code_notation"] else ""
+        until = f"hiệu lực đến {r['valid_until']}" if r["valid_until"] else "không thời hạn"
+        print(f"{r['code']}  {kind}  {r['type_name'] or r['title']}  {number}  {r['issued_date'] or ''}  {until}")
+        print(f"  {r['path']}")
+    return EXIT_OK
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    from scanner.archive import Catalog
+
+    config = _config(args)
+    with Catalog(config.archive.catalog_path) as catalog:
+        n = catalog.reindex()
+    print(f"Đã dựng lại chỉ mục tìm kiếm: {n} văn bản")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from scanner.archive import Catalog
+    from scanner.archive.export import export_bag
+
+    config = _config(args)
+    with Catalog(config.archive.catalog_path) as catalog:
+        bag = export_bag(catalog, config.archive.root, args.code, args.out)
+    print(bag)
+    return EXIT_OK
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    """Deletion is a request: it is logged for approval under the retention rules; no file is removed here."""
+    from scanner.archive import Catalog
+    from scanner.errors import NotFoundError
+
+    config = _config(args)
+    with Catalog(config.archive.catalog_path) as catalog:
+        if catalog.dossier(args.code) is None and catalog.document(args.code) is None:
+            raise NotFoundError(f"không có hồ sơ hay văn bản mã {args.code}", f"no dossier or document {args.code}")
+        catalog.audit("delete-request", args.code, args.reason)
+    print(f"Đã ghi nhận đề nghị hủy {args.code}; tệp vẫn được giữ cho đến khi được phê duyệt theo thời hạn lưu trữ.")
+    return EXIT_OK
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from scanner.archive import Catalog
+
+    config = _config(args)
+    with Catalog(config.archive.catalog_path) as catalog:
+        if args.action == "list":
+            entries = catalog.audit_entries(limit=args.limit)
+            if args.json:
+                _print_json(entries)
+            for e in [] if args.json else entries:
+                print(f"{e['id']:>6}  {e['time']}  {e['actor']}  {e['action']}  {e['subject']}  {e['detail']}")
+            return EXIT_OK
+        problems = catalog.verify_audit()
+        count = len(catalog.audit_entries())
+    if args.json:
+        _print_json({"ok": not problems, "entries": count, "problems": problems})
+    elif problems:
+        print("Nhật ký kiểm toán KHÔNG còn nguyên vẹn:")
+        for p in problems:
+            print(f"  - {p}")
+    else:
+        print(f"Nhật ký kiểm toán nguyên vẹn: {count} mục, chuỗi băm khớp.")
+    return EXIT_OK if not problems else EXIT_INPUT_FAILED
+
+
 _COMMANDS = {
     "init": cmd_init,
     "ocr": cmd_ocr,
@@ -663,4 +828,9 @@ _COMMANDS = {
     "verify": cmd_verify,
     "backfill": cmd_backfill,
     "report": cmd_report,
+    "owner": cmd_owner,
+    "reindex": cmd_reindex,
+    "export": cmd_export,
+    "delete": cmd_delete,
+    "audit": cmd_audit,
 }

@@ -795,6 +795,12 @@ class Catalog:
         except IndexBusy as exc:
             log.info("%s", exc.message_vi)
             return 0
+        except (ArchiveError, ValueError, OSError) as exc:
+            # the catalog is the source of truth: a failing index never fails a filing; the documents
+            # stay pending and the next catch-up (or `scanner reindex`) indexes them
+            log.warning("chỉ mục tìm kiếm chưa cập nhật được, sẽ thử lại sau: %s", exc)
+            self._index = None
+            return 0
         if n:
             with self.transaction() as db:
                 db.execute(
