@@ -34,6 +34,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -55,7 +56,7 @@ from scanner.capture.group import DroppedPage, GroupRules, PageMarks, group_page
 from scanner.capture.load import LoadLimits, check_arrival, first_page, load_pages, pdf_signatures
 from scanner.clean import CleanOptions, clean_page
 from scanner.config import Config, CounterConfig, SigningConfig
-from scanner.errors import InputError, ScannerError
+from scanner.errors import InputError, OcrError, ScannerError
 from scanner.extract import DocumentFields, Field, extract_fields
 from scanner.model import CleanedPage, OcrPage, PageImage, PdfMetadata, PdfPage, SourceFile
 from scanner.ocr import OcrOptions, ocr_page
@@ -463,12 +464,30 @@ class Pipeline:
                 job_id, paths, capture, results, counter, dossier_code, receipt_day, signed, warnings, sidecar
             )
         except ScannerError as exc:
-            attempts = self.catalog.count_attempt(job_id)
-            log.error("công việc %s lỗi (lần %d): %s", job_id, attempts, exc)
-            if attempts >= self.config.capture.max_attempts:
-                return self._give_up(job_id, paths, str(exc), [], quarantined=False, error=exc)
-            self.catalog.set_job_state(job_id, "failed", error=str(exc))
-            return JobOutcome(job_id, "failed", error=str(exc))
+            return self._failed(job_id, paths, exc)
+        except BrokenProcessPool:
+            # a page worker died (killed for memory, crashed in the recognizer): new workers, and the job
+            # is tried again like any failure that is not the input's fault
+            log.exception("tiến trình nhận dạng bị dừng đột ngột ở công việc %s", job_id)
+            if isinstance(self.pool, ProcessPoolExecutor):
+                self.pool = make_pool(self.config.processes)
+            return self._failed(
+                job_id,
+                paths,
+                OcrError("tiến trình nhận dạng bị dừng đột ngột", "a page worker died"),
+            )
+        except Exception as exc:  # a surprise from a library must not stop the counter: retried, then parked
+            log.exception("lỗi không lường trước ở công việc %s", job_id)
+            return self._failed(job_id, paths, ScannerError(f"lỗi nội bộ: {exc}", f"internal error: {exc}"))
+
+    def _failed(self, job_id: str, paths: _JobPaths, exc: ScannerError) -> JobOutcome:
+        """Count the attempt; leave the job for a later one, or after ``max_attempts`` quarantine its inputs."""
+        attempts = self.catalog.count_attempt(job_id)
+        log.error("công việc %s lỗi (lần %d): %s", job_id, attempts, exc)
+        if attempts >= self.config.capture.max_attempts:
+            return self._give_up(job_id, paths, str(exc), [], quarantined=False, error=exc)
+        self.catalog.set_job_state(job_id, "failed", error=str(exc))
+        return JobOutcome(job_id, "failed", error=str(exc))
 
     def _give_up(
         self,

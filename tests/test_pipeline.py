@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import subprocess
+from concurrent.futures import Executor, Future
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pikepdf
@@ -93,3 +95,49 @@ def test_a_job_interrupted_before_signing_resumes_with_its_code(
         assert outcome.state == "archived"
         assert outcome.dossier_code == issued
         assert [d.code for d in catalog.documents(issued)] == [f"{issued}.01"]
+
+
+class _DyingPool(Executor):
+    """A page pool whose first worker is killed (as the kernel does when memory runs out); later pages run inline."""
+
+    def __init__(self) -> None:
+        self.deaths = 0
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        future: Future[object] = Future()
+        if self.deaths == 0:
+            self.deaths += 1
+            future.set_exception(BrokenProcessPool("a worker was killed"))
+        else:
+            future.set_result(fn(*args, **kwargs))
+        return future
+
+
+def test_a_dead_page_worker_costs_an_attempt_not_the_scan(workstation: Path, scan: Path) -> None:
+    config = load_config(workstation)
+    with Catalog(config.archive.catalog_path) as catalog:
+        pipeline = Pipeline(config, catalog, _DyingPool())
+        job = pipeline.submit([scan], config.counters[0])
+        first = pipeline.run(job)
+        assert first.state == "failed" and first.error and "nhận dạng" in first.error
+        second = pipeline.run(job)
+        assert second.state == "archived", second.error
+
+
+def test_an_unexpected_error_is_retried_then_parked_in_quarantine(
+    workstation: Path, scan: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = load_config(workstation)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("thư viện trả về điều bất ngờ")
+
+    with Catalog(config.archive.catalog_path) as catalog:
+        pipeline = Pipeline(config, catalog)
+        job = pipeline.submit([scan], config.counters[0])
+        monkeypatch.setattr("scanner.pipeline.build_pdfa", broken)
+        states = [pipeline.run(job).state for _ in range(config.capture.max_attempts)]
+    assert states == ["failed"] * (config.capture.max_attempts - 1) + ["quarantined"]
+    (kept,) = (config.archive.work / "quarantine").glob("*/giấy xác nhận.jpg")
+    assert kept.read_bytes() == scan.read_bytes()  # the scan is never lost
+    assert "lỗi nội bộ" in kept.with_name("giấy xác nhận.jpg.reason.txt").read_text(encoding="utf-8")

@@ -31,7 +31,7 @@ from watchdog.observers.polling import PollingObserver
 
 from scanner.archive import Catalog
 from scanner.config import DEFAULT_IGNORED, Config, CounterConfig
-from scanner.errors import EXIT_OK, ScannerError
+from scanner.errors import EXIT_OK
 from scanner.pipeline import Pipeline, make_pool
 
 log = logging.getLogger(__name__)
@@ -168,29 +168,18 @@ def serve(config: Config, *, stop: threading.Event | None = None, tick: float = 
         last_scan = time.monotonic()
         try:
             while not stop.is_set():
-                for inbox in inboxes:
-                    for path in inbox.settler.ready():
-                        if stop.is_set():
-                            break
-                        result = pipeline.take(path, inbox.counter)
-                        if result.job_id:
-                            log.info("đã nhận %s vào công việc %s", path.name, result.job_id)
-                pipeline.close_idle()
-                ran = False
-                for job_id in pipeline.pending():
-                    if stop.is_set():
-                        break
-                    _report(pipeline.run(job_id))
-                    ran = True
-                    break  # look at the inboxes again between dossiers
-                if time.monotonic() - last_scan > RESCAN_SECONDS:
-                    for inbox in inboxes:
-                        inbox.scan()
-                    last_scan = time.monotonic()
+                try:
+                    ran = _round(pipeline, inboxes, stop)
+                    if time.monotonic() - last_scan > RESCAN_SECONDS:
+                        for inbox in inboxes:
+                            inbox.scan()
+                        last_scan = time.monotonic()
+                except Exception:  # the service keeps running: one line in the log, then the next round
+                    log.exception("lỗi khi xử lý; dịch vụ tiếp tục chạy")
+                    ran = False
+                    last_scan = 0.0  # list the inboxes again: a file whose take failed is taken later
                 if not ran:
                     stop.wait(tick)
-        except ScannerError as exc:
-            log.error("%s", exc)
         finally:
             for inbox in inboxes:
                 inbox.observer.stop()
@@ -198,6 +187,24 @@ def serve(config: Config, *, stop: threading.Event | None = None, tick: float = 
                 inbox.observer.join(timeout=5)
     log.info("đã dừng dịch vụ")
     return EXIT_OK
+
+
+def _round(pipeline: Pipeline, inboxes: list[Inbox], stop: threading.Event) -> bool:
+    """Take the settled files, close idle dossiers and run one pending dossier; True if one ran."""
+    for inbox in inboxes:
+        for path in inbox.settler.ready():
+            if stop.is_set():
+                return False
+            result = pipeline.take(path, inbox.counter)
+            if result.job_id:
+                log.info("đã nhận %s vào công việc %s", path.name, result.job_id)
+    pipeline.close_idle()
+    for job_id in pipeline.pending():
+        if stop.is_set():
+            break
+        _report(pipeline.run(job_id))
+        return True  # look at the inboxes again between dossiers
+    return False
 
 
 def _report(outcome: object) -> None:

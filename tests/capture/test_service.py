@@ -107,3 +107,41 @@ def test_slow_chunked_write_is_taken_whole(workstation: Path, tmp_path: Path, po
     with Catalog(config.archive.catalog_path) as cat:
         assert cat.find_intake(whole) is not None  # the whole file, not a prefix of it
     assert not (config.archive.work / "quarantine").exists() or not any((config.archive.work / "quarantine").rglob("*"))
+
+
+def test_service_keeps_running_after_an_unexpected_error(
+    workstation: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A disk hiccup while taking a file is logged; the file stays in the inbox and is taken on a later round."""
+    from scanner.pipeline import Pipeline
+
+    text = workstation.read_text(encoding="utf-8").replace("settle_seconds = 2 ", "settle_seconds = 0.2 ")
+    workstation.write_text(text + "\n[capture]\ndossier_idle_seconds = 0\n", encoding="utf-8")
+    config = load_config(workstation)
+    real_take = Pipeline.take
+    failures = []
+
+    def flaky_take(self: Pipeline, path: Path, counter):  # type: ignore[no-untyped-def]
+        if not failures:
+            failures.append(path.name)
+            raise OSError(28, "No space left on device")
+        return real_take(self, path, counter)
+
+    monkeypatch.setattr(Pipeline, "take", flaky_take)
+    monkeypatch.setattr("scanner.capture.watch.RESCAN_SECONDS", 0.5)
+    render_lines(["Giấy đề nghị", "Lê Thị Mỹ Duyên"], dpi=150).save(config.counters[0].inbox / "de-nghi.png")
+    stop = threading.Event()
+    service = threading.Thread(target=serve, args=(config,), kwargs={"stop": stop, "tick": 0.1})
+    service.start()
+    try:
+
+        def archived() -> bool:
+            with Catalog(config.archive.catalog_path) as cat:
+                return len(cat.jobs(states=("archived",))) == 1
+
+        _wait(archived)
+    finally:
+        stop.set()
+        service.join(timeout=60)
+    assert failures == ["de-nghi.png"]
+    assert "dịch vụ tiếp tục chạy" in caplog.text
