@@ -121,6 +121,10 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(workstation: Path, 
     numbers = sorted(int(c.rsplit("-", 1)[1]) for c in codes)
     assert numbers == list(range(1, n + 1))  # unique and without gaps
     assert not list(config.archive.root.glob(".staging/*"))
+    print(
+        f"\n{KILLS} lần SIGKILL: {len(expected)} tệp vào, {len(archived)} đã lưu trữ trong {n} hồ sơ, "
+        f"{len(quarantined)} cách ly; không mất, không trùng"
+    )
     with Catalog(config.archive.catalog_path) as cat:
         for doc in cat.all_documents():
             assert hashlib.sha256((config.archive.root / doc.path).read_bytes()).hexdigest() == doc.sha256
