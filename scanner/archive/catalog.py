@@ -683,7 +683,7 @@ class Catalog:
             "JOIN documents d ON d.dossier_code = o.dossier_code "
             "AND (o.document_code = '' OR d.code = o.document_code) "
             "WHERE o.owner_id = ? AND (d.valid_until IS NULL OR d.valid_until >= ?) "
-            "AND (d.valid_from IS NULL OR d.valid_from <= ?) "
+            "AND COALESCE(d.valid_from, d.issued_date, s.receipt_date) <= ? "
             "GROUP BY d.code ORDER BY COALESCE(d.issued_date, s.receipt_date) DESC, d.code DESC",
             (owner_id, day, day),
         )
