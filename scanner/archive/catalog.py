@@ -6,11 +6,13 @@ dossier number of an agency, filing a dossier — run inside ``BEGIN
 IMMEDIATE`` so that two processes never get the same number.
 
 The catalog is the source of truth; the full-text index beside it
-(``index.py``) is derived. A filed document carries ``indexed_at = NULL``
-until the index has committed it, so the documents table doubles as the
-index's outbox: whatever a crash left unindexed is sent again when a catalog
-is next opened, and a search also scans those few pending documents
-directly, so a stored document is never unfindable.
+(``index.py``) is derived. Filing a document also puts its code in
+``index_outbox``, in the same transaction; the code leaves the outbox only
+after the index has committed the document. Whatever a crash left unindexed
+is sent again when a catalog is next opened, and a search also scans those
+few pending documents directly, so a stored document is never unfindable.
+(The outbox is its own small table: marking rows of ``documents`` would
+rewrite every page of text on each rebuild.)
 
 The audit log is a hash chain: each entry stores the SHA-256 of the previous
 entry and of itself, and triggers refuse UPDATE and DELETE, so an edit made
@@ -39,7 +41,7 @@ from scanner.errors import ArchiveError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 GENESIS = "0" * 64
 
 _MIGRATIONS: dict[int, str] = {
@@ -204,6 +206,12 @@ _MIGRATIONS: dict[int, str] = {
     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'nhật ký kiểm toán chỉ được ghi thêm (audit log is append-only)'); END;
     """,
+    # The index outbox replaces documents.indexed_at (kept, unused: dropping it would rewrite the table).
+    4: """
+    CREATE TABLE index_outbox (id INTEGER PRIMARY KEY, code TEXT NOT NULL);
+    INSERT INTO index_outbox (code) SELECT code FROM documents WHERE indexed_at IS NULL;
+    DROP INDEX documents_unindexed;
+    """,
 }
 
 AUDIT_ACTIONS = {
@@ -364,7 +372,7 @@ class JobRecord:
 class Catalog:
     """A connection to the catalog; open one per process (SQLite connections are not shared)."""
 
-    def __init__(self, path: Path, *, index_path: Path | None = None) -> None:
+    def __init__(self, path: Path, *, index_path: Path | None = None, catch_up: bool = True) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.index_path = index_path or path.with_name(path.stem + ".index")
@@ -379,7 +387,7 @@ class Catalog:
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.execute("PRAGMA busy_timeout=60000")
         self._migrate()
-        if self._has_unindexed():
+        if catch_up and self._has_unindexed():
             self.catch_up()
 
     def close(self) -> None:
@@ -569,8 +577,8 @@ class Catalog:
         """File a dossier, its documents, owners and files at once (idempotent), then index the documents.
 
         The catalog transaction commits first; the index follows. If the
-        process dies in between, the documents are still pending
-        (``indexed_at`` NULL) and the next catalog opened catches up.
+        process dies in between, the documents are still in the outbox and
+        the next catalog opened catches up.
         """
         with self.transaction() as db:
             if db.execute("SELECT 1 FROM dossiers WHERE code = ?", (dossier.code,)).fetchone():
@@ -587,6 +595,7 @@ class Catalog:
                 _owner(db, dossier.owner_id, dossier.code, "", "applicant")
             for d in documents:
                 _insert(db, "documents", _row_values(d))
+                db.execute("INSERT INTO index_outbox (code) VALUES (?)", (d.code,))
                 if d.holder_id:
                     _owner(db, d.holder_id, dossier.code, d.code, "holder")
                 for ident in d.identifiers:
@@ -756,11 +765,12 @@ class Catalog:
             if self._index.created:
                 # A new (or discarded) index knows nothing: every document is pending again.
                 with self.transaction() as db:
-                    db.execute("UPDATE documents SET indexed_at = NULL WHERE indexed_at IS NOT NULL")
+                    db.execute("DELETE FROM index_outbox")
+                    db.execute("INSERT INTO index_outbox (code) SELECT code FROM documents")
         return self._index
 
     def _has_unindexed(self) -> bool:
-        return self.db.execute("SELECT 1 FROM documents WHERE indexed_at IS NULL LIMIT 1").fetchone() is not None
+        return self.db.execute("SELECT 1 FROM index_outbox LIMIT 1").fetchone() is not None
 
     def _entries(self, where: str, args: Sequence[Any] = ()) -> Iterator[IndexEntry]:
         cur = self.db.execute(
@@ -789,9 +799,9 @@ class Catalog:
         """Index the documents the index does not have yet; 0 if another process holds the index."""
         try:
             index = self.index
-            top = self.db.execute("SELECT COALESCE(MAX(rowid), 0) FROM documents").fetchone()[0]
-            pending = self.db.execute("SELECT COUNT(*) FROM documents WHERE indexed_at IS NULL").fetchone()[0]
-            n = index.put(self._entries("d.indexed_at IS NULL AND d.rowid <= ?", (top,)), bulk=pending > 1000)
+            top, pending = self.db.execute("SELECT COALESCE(MAX(id), 0), COUNT(*) FROM index_outbox").fetchone()
+            where = "d.code IN (SELECT code FROM index_outbox WHERE id <= ?)"
+            n = index.put(self._entries(where, (top,)), bulk=pending > 1000)
         except IndexBusy as exc:
             log.info("%s", exc.message_vi)
             return 0
@@ -801,23 +811,23 @@ class Catalog:
             log.warning("chỉ mục tìm kiếm chưa cập nhật được, sẽ thử lại sau: %s", exc)
             self._index = None
             return 0
-        if n:
-            with self.transaction() as db:
-                db.execute(
-                    "UPDATE documents SET indexed_at = ? WHERE indexed_at IS NULL AND rowid <= ?", (now_iso(), top)
-                )
+        with self.transaction() as db:
+            db.execute("DELETE FROM index_outbox WHERE id <= ?", (top,))
         return n
 
     def reindex(self) -> int:
         """Rebuild the index from the catalog; returns the number of documents indexed."""
-        with self.transaction() as db:
-            db.execute("UPDATE documents SET indexed_at = NULL")
         index = self.index
+        with self.transaction() as db:  # everything pending first: a crash mid-rebuild hides nothing
+            db.execute("DELETE FROM index_outbox")
+            db.execute("INSERT INTO index_outbox (code) SELECT code FROM documents")
+            top = db.execute("SELECT COALESCE(MAX(id), 0) FROM index_outbox").fetchone()[0]
         index.clear()
-        top = self.db.execute("SELECT COALESCE(MAX(rowid), 0) FROM documents").fetchone()[0]
-        n = index.put(self._entries("d.rowid <= ?", (top,)), replace=False, bulk=True)
+        n = index.put(
+            self._entries("d.code IN (SELECT code FROM index_outbox WHERE id <= ?)", (top,)), replace=False, bulk=True
+        )
         with self.transaction() as db:
-            db.execute("UPDATE documents SET indexed_at = ? WHERE rowid <= ?", (now_iso(), top))
+            db.execute("DELETE FROM index_outbox WHERE id <= ?", (top,))
             _append_audit(db, "reindex", str(self.index_path), f"{n} văn bản")
         return n
 
@@ -873,7 +883,7 @@ class Catalog:
         out: list[tuple[str, float]] = []
         if not self._has_unindexed():
             return out
-        for e in self._entries("d.indexed_at IS NULL"):
+        for e in self._entries("d.code IN (SELECT code FROM index_outbox)"):
             if not _entry_passes(e, filters):
                 continue
             folded = " " + " ".join(_WORD.findall(fold(e.text))) + " "

@@ -27,8 +27,8 @@ Phrases of frequent syllables (``ủy ban nhân dân``, ``của các``) are the 
 case of any inverted index: their words are in nearly every document, and
 positions must be checked in all of them. As Lucene's "common grams" do,
 every adjacent pair in which one syllable is among the most frequent ones
-(``COMMON``) is also indexed as one term (``uy_ban``, ``cua_cac``) in
-``fold_pairs`` / ``exact_pairs``. A two-word phrase is then a single term
+(``COMMON``) is also indexed, folded, as one term (``uy_ban``, ``cua_cac``)
+in ``fold_pairs``. A two-word phrase is then a single term
 (answered by WAND), and a longer one is checked for positions only in the few
 documents that hold all its pairs; pairs of two rare syllables are not
 needed, their postings are short anyway.
@@ -54,7 +54,7 @@ import tantivy
 from scanner.errors import ArchiveError
 
 # Bump when the fields or analyzers below change: an index of another version is rebuilt.
-INDEX_VERSION = 6
+INDEX_VERSION = 7
 PREFILTER_ABOVE = 20_000  # documents: above this, a phrase is answered in two steps
 EXACT_BONUS = 1000.0
 NO_END = 99991231  # valid_until of a paper valid indefinitely
@@ -236,15 +236,16 @@ class SearchIndex:
             tokens = folded if field == "fold" else EXACT_ANALYZER.analyze(text)
             if not tokens:
                 continue
-            pairs = _pairs(folded, tokens)
-            for pair in pairs:
-                clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, f"{field}_pairs", pair)))
-            if field == "exact" and len(tokens) > 1:
+            if len(tokens) == 1:
+                clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, field, tokens[0])))
+                continue
+            pairs = _pairs(folded)
+            clauses += [(tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "fold_pairs", p)) for p in pairs]
+            if field == "exact":
                 # ``exact`` keeps no positions (it only ranks): the words as typed, adjacent in ``fold``.
                 clauses += [(tantivy.Occur.Must, tantivy.Query.term_query(self.schema, field, t)) for t in tokens]
+            if len(pairs) < len(tokens) - 1 or len(tokens) > 2:
                 clauses.append((tantivy.Occur.Must, self._words("fold", folded)))
-            elif len(tokens) == 1 or len(pairs) < len(tokens) - 1 or len(tokens) > 2:
-                clauses.append((tantivy.Occur.Must, self._words(field, tokens)))
         for q in self._filters(filters or Filters()):
             clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(q, 0.0)))
         if not clauses:
@@ -323,9 +324,9 @@ class SearchIndex:
             folded = FOLD_ANALYZER.analyze(text)
             tokens = folded if field == "fold" else EXACT_ANALYZER.analyze(text)
             phrase = phrase or len(tokens) > 1
-            pairs = _pairs(folded, tokens)
+            pairs = _pairs(folded)
             if len(tokens) > 1 and len(pairs) == len(tokens) - 1:
-                terms += [(searcher.doc_freq(f"{field}_pairs", p), f"{field}_pairs", p) for p in pairs]
+                terms += [(searcher.doc_freq("fold_pairs", p), "fold_pairs", p) for p in pairs]
             else:
                 terms += [(searcher.doc_freq(field, t), field, t) for t in tokens]
         if not phrase or not terms:
@@ -341,7 +342,6 @@ def _schema() -> tantivy.Schema:
     b.add_text_field("fold", stored=False, tokenizer_name=_FOLD, index_option="position")
     b.add_text_field("exact", stored=False, tokenizer_name=_EXACT, index_option="freq")
     b.add_text_field("fold_pairs", stored=False, tokenizer_name="whitespace", index_option="freq")
-    b.add_text_field("exact_pairs", stored=False, tokenizer_name="whitespace", index_option="basic")
     for name in _KEYWORDS:
         b.add_text_field(name, stored=False, tokenizer_name="raw", index_option="basic")
     b.add_integer_field("issued", stored=False, indexed=True, fast=True)
@@ -355,11 +355,7 @@ def _document(e: IndexEntry) -> tantivy.Document:
     doc.add_integer("key", e.key)
     doc.add_text("fold", e.text)
     doc.add_text("exact", e.text)
-    folded = FOLD_ANALYZER.analyze(e.text)
-    exact = EXACT_ANALYZER.analyze(e.text)
-    if len(folded) == len(exact):
-        doc.add_text("fold_pairs", " ".join(_pairs(folded, folded)))
-        doc.add_text("exact_pairs", " ".join(_pairs(folded, exact)))
+    doc.add_text("fold_pairs", " ".join(_pairs(FOLD_ANALYZER.analyze(e.text))))
     for name, value in (("agency", e.agency), ("procedure", e.procedure), ("kind", e.kind)):
         if value:
             doc.add_text(name, fold_keyword(value))
@@ -374,8 +370,6 @@ def _document(e: IndexEntry) -> tantivy.Document:
     return doc
 
 
-def _pairs(folded: list[str], tokens: list[str]) -> list[str]:
-    """The common-gram pairs of TOKENS: adjacent tokens of which one (judged on its folded form) is common."""
-    return [
-        f"{tokens[i]}_{tokens[i + 1]}" for i in range(len(tokens) - 1) if folded[i] in COMMON or folded[i + 1] in COMMON
-    ]
+def _pairs(folded: list[str]) -> list[str]:
+    """The common-gram pairs of FOLDED tokens: adjacent tokens of which one is common."""
+    return [f"{a}_{b}" for a, b in zip(folded, folded[1:], strict=False) if a in COMMON or b in COMMON]
