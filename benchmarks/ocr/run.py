@@ -97,40 +97,38 @@ def _command(system: str, image: Path, out: Path) -> tuple[list[str], Path]:
     return ["tesseract", str(image), str(out), "-l", "vie"], text
 
 
-def run_system(system: str, cases: list[PageCase], corpus: Path, out: Path) -> list[dict[str, object]]:
+def run_page(system: str, case: PageCase, corpus: Path, out: Path) -> dict[str, object]:
+    """One system on one page: its CPU, memory, and its text scored."""
     folder = out / system
     folder.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    rows: list[dict[str, object]] = []
-    for case in cases:
-        target = folder / case.name
-        cmd, text_file = _command(system, corpus / case.image, target)
-        text_file.unlink(missing_ok=True)
-        m = measure(cmd, env, target.with_suffix(".log"))
-        text = text_file.read_text(encoding="utf-8", errors="replace") if text_file.exists() else ""
-        row: dict[str, object] = {
-            "system": system,
-            "page": case.name,
-            "class": case.kind,
-            "dpi": case.dpi,
-            "status": m.status,
-            "cpu_s": round(m.cpu, 3),
-            "wall_s": round(m.wall, 3),
-            "rss_mb": round(m.rss_mb, 1),
-            "chars": len(normalize(text)),
-        }
-        if case.document:
-            spec = DOCUMENTS[case.document]
-            row["cer"] = round(cer(page_text(spec), text), 5)
-            row["cer_rows"] = round(cer(page_text(spec, order="rows"), text), 5)
-            row["wer"] = round(wer(page_text(spec), text), 5)
-        rows.append(row)
-        print(
-            f"  {system:9s} {case.name:28s} cpu {m.cpu:6.2f}s rss {m.rss_mb:6.0f} MB"
-            + (f" CER {100 * float(row['cer']):6.2f}%" if "cer" in row else f" blank: {row['chars']} chars"),
-            flush=True,
-        )
-    return rows
+    target = folder / case.name
+    cmd, text_file = _command(system, corpus / case.image, target)
+    text_file.unlink(missing_ok=True)
+    m = measure(cmd, env, target.with_suffix(".log"))
+    text = text_file.read_text(encoding="utf-8", errors="replace") if text_file.exists() else ""
+    row: dict[str, object] = {
+        "system": system,
+        "page": case.name,
+        "class": case.kind,
+        "dpi": case.dpi,
+        "status": m.status,
+        "cpu_s": round(m.cpu, 3),
+        "wall_s": round(m.wall, 3),
+        "rss_mb": round(m.rss_mb, 1),
+        "chars": len(normalize(text)),
+    }
+    if case.document:
+        spec = DOCUMENTS[case.document]
+        row["cer"] = round(cer(page_text(spec), text), 5)
+        row["cer_rows"] = round(cer(page_text(spec, order="rows"), text), 5)
+        row["wer"] = round(wer(page_text(spec), text), 5)
+    print(
+        f"  {system:9s} {case.name:28s} cpu {m.cpu:6.2f}s rss {m.rss_mb:6.0f} MB"
+        + (f" CER {100 * float(row['cer']):6.2f}%" if "cer" in row else f" blank: {row['chars']} chars"),
+        flush=True,
+    )
+    return row
 
 
 def run_batch(system: str, cases: list[PageCase], corpus: Path, out: Path) -> float | None:
@@ -276,17 +274,45 @@ def write_csv(path: Path, rows: list[dict[str, object]]) -> None:
         w.writerows(rows)
 
 
-def main(out: Path, pages: int | None, systems: Sequence[str]) -> int:
+def _previous(out: Path, names: set[str]) -> tuple[list[dict[str, object]], dict[str, float | None]]:
+    """Rows and one-run figures of an earlier run in OUT, for the pages in NAMES."""
+    rows: list[dict[str, object]] = []
+    if (out / "pages.csv").exists():
+        with (out / "pages.csv").open(encoding="utf-8") as fh:
+            for r in csv.DictReader(fh):
+                if r["page"] not in names:
+                    continue
+                row: dict[str, object] = {k: v for k, v in r.items() if v != ""}
+                for k in ("dpi", "status", "chars"):
+                    row[k] = int(r[k])
+                for k in ("cpu_s", "wall_s", "rss_mb", "cer", "cer_rows", "wer"):
+                    if r.get(k):
+                        row[k] = float(r[k])
+                rows.append(row)
+    batch = json.loads((out / "batch.json").read_text()) if (out / "batch.json").exists() else {}
+    return rows, batch
+
+
+def main(out: Path, pages: int | None, systems: Sequence[str], reuse: bool = False) -> int:
+    """Run SYSTEMS on the corpus; with REUSE, the other systems' results of the last run in OUT are kept."""
     corpus = out / "corpus"
     print(f"corpus → {corpus}", flush=True)
     cases = write_corpus(corpus, pages)
     rows: list[dict[str, object]] = []
     batch: dict[str, float | None] = {}
+    if reuse:
+        old_rows, old_batch = _previous(out, {c.name for c in cases})
+        rows = [r for r in old_rows if r["system"] not in systems]
+        batch = {k: v for k, v in old_batch.items() if k not in systems}
+    # Page by page, every system in turn: the machine's load (other users, frequency) is then the same for all.
+    for case in cases:
+        rows += [run_page(system, case, corpus, out / "runs") for system in systems]
     for system in systems:
-        print(f"{LABEL[system]}:", flush=True)
-        rows += run_system(system, cases, corpus, out / "runs")
         batch[system] = run_batch(system, cases, corpus, out / "runs")
+    systems = [s for s in SYSTEMS if any(r["system"] == s for r in rows)]
+    rows.sort(key=lambda r: (SYSTEMS.index(str(r["system"])), str(r["page"])))
     write_csv(out / "pages.csv", rows)
+    (out / "batch.json").write_text(json.dumps(batch), encoding="utf-8")
     texts = {}
     if "scanner" in systems:
         for case in cases:

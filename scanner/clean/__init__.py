@@ -121,17 +121,17 @@ def _small(grey: np.ndarray, width: int) -> tuple[np.ndarray, float]:
 def flatten(grey: np.ndarray) -> np.ndarray:
     """Divide the page by its own background so paper is white everywhere and ink keeps its darkness.
 
-    The background is what a maximum filter wider than any stroke leaves of
-    a downscaled page (text gone, paper colour, lid shadows and lighting
-    kept), smoothed and scaled back up. Dividing by it removes grey or
+    The background is what a morphological closing wider than any stroke
+    leaves of a downscaled page (text gone; paper colour, lid shadows and
+    lighting kept, a shadow's ramp in place up to the paper's edge), smoothed
+    and scaled back up. Dividing by it removes grey or
     yellowed paper and the gradient of a lid shadow in one step, where a
     global threshold would turn the shadow into a black band.
     """
     small, scale = _small(grey, 400)
     k = max(3, round(small.shape[1] / 60) | 1)  # ~3.5 mm: wider than a bold stroke, narrower than the margins
-    bg = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     bg = cv2.medianBlur(bg, k)
-    bg = cv2.GaussianBlur(bg, (0, 0), k / 2)
     bg = np.maximum(bg, 1)
     if scale < 1:
         bg = cv2.resize(bg, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
@@ -144,6 +144,9 @@ def _paper_to_white(grey: np.ndarray) -> np.ndarray:
     The paper level and its spread come from a sample of the page (most of
     a page is paper); everything lighter than three spreads under the paper
     level turns white and the ink's grey levels are stretched over the rest.
+    The lightest grey levels left (above ``_KNEE``) go to white too: on a
+    blank backside they are the front side's bleed-through, which Tesseract's
+    Otsu threshold would blow up into "text" on a page with nothing else.
     A clean white page costs Tesseract fewer blobs to look at and compresses
     to a fraction of the noisy one.
     """
@@ -152,7 +155,11 @@ def _paper_to_white(grey: np.ndarray) -> np.ndarray:
     spread = 1.4826 * float(np.median(np.abs(sample.astype(np.float32) - paper)))
     white = max(128.0, paper - 3 * max(spread, 1.0))
     lut = np.clip(np.arange(256, dtype=np.float32) * 255 / white, 0, 255).astype(np.uint8)
+    lut[lut > _KNEE] = 255
     return cv2.LUT(grey, lut)
+
+
+_KNEE = 235
 
 
 def whiten_borders(grey: np.ndarray, max_frac: float = 0.08) -> np.ndarray:

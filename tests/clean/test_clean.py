@@ -51,3 +51,136 @@ def test_switches_turn_steps_off(tmp_path: Path) -> None:
     page = _page(tmp_path, skewed(render_lines().rotate(180), 3.0), "c.png")
     cleaned = clean_page(page, tmp_path / "out", CleanOptions(orientation=False, deskew=False))
     assert cleaned.rotation == 0 and cleaned.skew == 0 and cleaned.image.path == page.path
+
+
+# --- the cleaning steps, on pages drawn by samples/pagegen (no OCR engine involved) --------------
+
+
+def _spec():  # type: ignore[no-untyped-def]
+    from pagegen import PageSpec
+
+    return PageSpec(
+        issuer_parent="UBND HUYỆN CAM LÂM",
+        issuer="ỦY BAN NHÂN DÂN\nXÃ SUỐI TÂN",
+        number_line="Số: 16/GXN-UBND",
+        place_date="Suối Tân, ngày 03 tháng 4 năm 2026",
+        type_name="GIẤY XÁC NHẬN",
+        subject="Về nơi cư trú của công dân",
+        body=[
+            "Ủy ban nhân dân xã Suối Tân xác nhận ông Trịnh Văn Hậu, sinh năm 1979, hiện cư trú tại "
+            "thôn Tân Xương, xã Suối Tân; hộ gia đình ông đã sống ổn định tại địa phương từ năm 2008.",
+            "Giấy xác nhận này có giá trị để bổ sung hồ sơ đề nghị cấp giấy chứng nhận quyền sử dụng đất; "
+            "thời hạn sử dụng ba mươi ngày kể từ ngày ký.",
+        ],
+        signer_position="TM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH",
+        signer_name="Lê Quang Vinh",
+    )
+
+
+def _grey(img: Image.Image) -> np.ndarray:
+    return np.asarray(img.convert("L"))
+
+
+@pytest.mark.parametrize("turned", [0, 90, 180, 270])
+def test_quarter_turns_are_found_from_the_diacritics(turned: int) -> None:
+    from pagegen import render_page, rotate, skew
+
+    from scanner.clean import ORIENTATION_MARGIN, _ink_mask, _orientation_vote
+
+    page = rotate(skew(render_page(_spec(), 150), 1.5), turned)  # turned counter-clockwise
+    turn, confidence = _orientation_vote(_ink_mask(_grey(page)))
+    assert turn == turned  # degrees clockwise that make it upright again
+    assert confidence >= ORIENTATION_MARGIN  # decided without asking Tesseract's OSD
+
+
+@pytest.mark.parametrize("angle", [-14.0, -3.7, 0.6, 9.5])
+def test_skew_of_an_administrative_page_is_found_within_a_fifth_of_a_degree(angle: float) -> None:
+    from pagegen import render_page, skew
+
+    grey = _grey(skew(render_page(_spec(), 150), angle))
+    assert abs(estimate_skew(grey) - angle) < 0.2
+
+
+def test_red_seal_is_dropped_for_the_recognizer_and_black_text_kept() -> None:
+    from scanner.clean import recognizer_grey
+
+    bgr = np.full((40, 60, 3), 255, np.uint8)
+    bgr[:, :20] = (48, 38, 214)  # seal ink (BGR)
+    bgr[:, 20:40] = (0, 0, 0)  # black text
+    bgr[:, 40:] = (120, 42, 28)  # blue signature ink
+    grey = recognizer_grey(bgr)
+    assert grey[:, :20].min() > 200
+    assert grey[:, 20:40].max() < 10
+    assert grey[:, 40:].max() < 80
+    assert recognizer_grey(bgr, dropout=False)[:, :20].max() < 120
+
+
+def test_flattening_removes_grey_paper_and_lid_shadow_but_keeps_ink() -> None:
+    from pagegen import lid_shadow, render_page, tint_paper
+
+    from scanner.clean import flatten
+
+    clean = _grey(render_page(_spec(), 150))
+    dirty = _grey(lid_shadow(tint_paper(render_page(_spec(), 150), (225, 222, 215)), "left", 0.08, 0.7))
+    flat = flatten(dirty)
+    band = flat[:, : flat.shape[1] // 20]
+    assert dirty[:, :5].mean() < 120 and band.mean() > 245
+    ink = clean < 100
+    assert flat[ink].mean() < 90  # letters stay dark
+    assert np.count_nonzero(flat > 250) > 0.9 * flat.size  # paper is white
+
+
+def test_dark_scanner_border_is_whitened_but_text_near_the_edge_is_not() -> None:
+    from scanner.clean import whiten_borders
+
+    grey = np.full((1000, 800), 255, np.uint8)
+    grey[:, :30] = 10  # the scanner bed beyond the paper
+    grey[100:120, 45:300] = 0  # a line of text close to the edge
+    out = whiten_borders(grey)
+    assert out[:, :30].min() == 255
+    assert out[100:120, 60:300].max() == 0
+
+
+def test_dust_is_removed_but_diacritics_stay() -> None:
+    from scanner.clean import despeckle
+
+    grey = np.full((400, 400), 255, np.uint8)
+    grey[100:140, 100:110] = 0  # the stem of an "i"
+    grey[90:93, 103:106] = 0  # its dot, a few pixels above
+    grey[300:302, 300:302] = 0  # dust, far from everything
+    out = despeckle(grey, 300)
+    assert out[300:302, 300:302].min() == 255
+    assert out[90:93, 103:106].max() == 0 and out[100:140, 100:110].max() == 0
+
+
+def test_blank_backside_is_blank_and_a_text_page_is_not(tmp_path: Path) -> None:
+    from pagegen import blank_backside, render_page
+
+    from scanner.capture.group import is_blank
+
+    blank = _page(tmp_path, blank_backside(150, seed=3), "blank.jpg")
+    text = _page(tmp_path, render_page(_spec(), 150), "text.jpg")
+    options = CleanOptions(orientation=False)
+    assert is_blank(clean_page(blank, tmp_path / "out", options).ink, "")
+    ink = clean_page(text, tmp_path / "out", options).ink
+    assert ink > 0.01 and not is_blank(ink, "")
+
+
+def test_config_switches_are_the_cleaning_options() -> None:
+    from dataclasses import fields
+
+    from scanner.config import CleanConfig
+
+    assert [f.name for f in fields(CleanConfig)] == [f.name for f in fields(CleanOptions)]
+
+
+def test_every_step_can_be_switched_off(tmp_path: Path) -> None:
+    from pagegen import render_page
+
+    page = _page(tmp_path, render_page(_spec(), 100, seal=True), "d.png")
+    off = CleanOptions(orientation=False, deskew=False, dropout=False, flatten=False, borders=False, despeckle=False)
+    cleaned = clean_page(page, tmp_path / "out", off)
+    with Image.open(page.path) as im:
+        expected = np.asarray(im.convert("L"), dtype=np.int16)
+    got = np.asarray(Image.open(cleaned.ocr_image), dtype=np.int16)
+    assert np.abs(got - expected).max() <= 1  # the recognizer sees the scan's own grey levels
