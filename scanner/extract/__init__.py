@@ -60,6 +60,9 @@ _HOLDER_ID = re.compile(
     r"(?:Số định danh(?: cá nhân)?|Số CCCD|Căn cước công dân(?: số)?|CCCD|Số căn cước)\s*:?\s*(?P<id>\d{12})",
     re.IGNORECASE,
 )
+# Lines that end the subject: the body's opening words, the signer's block, labelled fields of a certificate.
+_NOT_SUBJECT = re.compile(r"(Căn cứ|Kính gửi|Điều \d|Hôm nay|TM\.|KT\.|TL\.|TUQ\.|Nơi nhận|[^:]{2,40}:\s)")
+_BODY_START = re.compile(r"(Căn cứ|Kính gửi|Điều \d|Hôm nay|Thực hiện|Theo đề nghị)")
 _MOTTO = ("CỘNG HÒA", "CỘNG HOÀ", "ĐỘC LẬP", "TỰ DO", "HẠNH PHÚC")
 
 
@@ -136,6 +139,10 @@ class _Line:
     def conf(self) -> float:
         return sum(w.conf for w in self.words) / len(self.words)
 
+    @property
+    def low(self) -> float:
+        return min(w.conf for w in self.words)
+
 
 def _lines(page: OcrPage) -> list[_Line]:
     groups: dict[int, list[Word]] = {}
@@ -146,10 +153,10 @@ def _lines(page: OcrPage) -> list[_Line]:
 
 
 def _conf_of(line: _Line, text: str) -> float:
-    """Mean confidence of the words of LINE that make up TEXT."""
+    """Confidence of TEXT on LINE: that of its least certain word (one misread letter spoils a value)."""
     parts = set(text.split())
     ws = [w for w in line.words if w.text in parts or any(p in w.text for p in parts)]
-    return round(sum(w.conf for w in ws) / len(ws), 1) if ws else round(line.conf, 1)
+    return round(min(w.conf for w in ws), 1) if ws else round(line.low, 1)
 
 
 def _is_upper(text: str) -> bool:
@@ -188,7 +195,12 @@ def extract_fields(page: OcrPage) -> DocumentFields:
                 values["issuer_abbr"] = Field(notation, conf * 0.9)  # công văn: no type part
             break
 
+    # The place-date line is in the header (right column, above the type name); a date further down
+    # belongs to the body ("Căn cứ Luật … ngày 19 tháng 6 năm 2015") and is not the document's.
+    header_bottom = (page.height or max((ln.top for ln in lines), default=0) * 3) * 0.3
     for ln in lines[:40]:
+        if ln.top > header_bottom or _BODY_START.match(ln.text.strip()):
+            break
         m = _DATE.search(ln.text)
         if not m:
             continue
@@ -225,18 +237,23 @@ def extract_fields(page: OcrPage) -> DocumentFields:
         for ln in lines[type_line_index + 1 : type_line_index + 6]:
             text = ln.text.strip()
             gap = ln.top - (subject_lines[-1].top if subject_lines else base.top)
-            if gap > 3.5 * max(ln.height, base.height) or re.match(r"(Căn cứ|Kính gửi|Điều \d|Hôm nay)", text):
+            centre = (ln.left + ln.right) / 2
+            if (
+                gap > 3.5 * max(ln.height, base.height)
+                or _NOT_SUBJECT.match(text)
+                or abs(centre - mid) > 0.15 * 2 * mid  # the trích yếu is centred; body and labels are not
+            ):
                 break
             subject_lines.append(ln)
             if text.endswith((".", ":")):
                 break
         if subject_lines:
             text = " ".join(ln.text.strip() for ln in subject_lines)
-            values["subject"] = Field(text, round(sum(ln.conf for ln in subject_lines) / len(subject_lines), 1))
+            values["subject"] = Field(text, round(min(ln.low for ln in subject_lines), 1))
     else:
         for ln in lines[:30]:
             if re.match(r"V/v\b|Về việc\b", ln.text.strip()):
-                values["subject"] = Field(ln.text.strip(), round(ln.conf * 0.9, 1))
+                values["subject"] = Field(ln.text.strip(), round(ln.low * 0.9, 1))
                 break
 
     limit = number_line.top if number_line is not None else (page.height or 10**9) * 0.2
@@ -246,8 +263,8 @@ def extract_fields(page: OcrPage) -> DocumentFields:
         if ln.top < limit and ln.right <= mid * 1.1 and _is_upper(ln.text) and not any(m in ln.text for m in _MOTTO)
     ]
     if issuer_lines:
-        text = " / ".join(ln.text.strip() for ln in issuer_lines[:3])
-        values["issuer"] = Field(text, round(sum(ln.conf for ln in issuer_lines) / len(issuer_lines), 1))
+        text = " / ".join(ln.text.strip() for ln in issuer_lines)
+        values["issuer"] = Field(text, round(min(ln.low for ln in issuer_lines), 1))
 
     full = "\n".join(ln.text for ln in lines)
     m = _HOLDER.search(full)
