@@ -377,7 +377,10 @@ def detect_orientation(grey: np.ndarray, work: Path, ink: np.ndarray | None = No
     (it needs letters of 20-30 px), and its low-confidence answers are
     ignored, because a wrong turn is worse than none.
     """
-    turn, confidence = _orientation_vote(_ink_mask(grey) if ink is None else ink)
+    ink = _ink_mask(grey) if ink is None else ink
+    if np.count_nonzero(ink) < 500:
+        return 0  # a blank page (or a few specks): nothing to turn, and OSD would find too few letters
+    turn, confidence = _orientation_vote(ink)
     if confidence >= ORIENTATION_MARGIN:
         return turn
     small, _ = _small(grey, 1250)
