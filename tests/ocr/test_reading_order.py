@@ -69,6 +69,13 @@ def test_two_column_rows_and_full_width_body() -> None:
                     "Nơi nhận:", "- Lưu.", "CHỦ TỊCH", "Lê An"]  # fmt: skip
 
 
+def test_a_sure_accent_alone_in_the_gutter_does_not_join_the_columns() -> None:
+    row = [_w("UBND", 250, 100), _w("HÀ", 340, 100), _w("NỘI", 430, 100), _w("ˆ", 620, 95, 20, 15, conf=88.0)]
+    row += [_w("CỘNG", 800, 100), _w("HÒA", 900, 100)]
+    text = [" ".join(w.text for w in ln) for ln in reading_order([row, [_w("Độc", 820, 150)]], 1654)]
+    assert text == ["UBND HÀ NỘI", "CỘNG HÒA", "Độc"]
+
+
 def test_single_column_page_keeps_top_to_bottom_order() -> None:
     rows = [[_w("một", 200, 100 + 60 * i, 1200)] for i in range(5)]
     assert [ln[0].top for ln in reading_order(rows, 1654)] == [100, 160, 220, 280, 340]
