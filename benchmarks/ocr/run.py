@@ -300,15 +300,15 @@ def main(out: Path, pages: int | None, systems: Sequence[str], reuse: bool = Fal
     cases = write_corpus(corpus, pages)
     rows: list[dict[str, object]] = []
     batch: dict[str, float | None] = {}
-    if reuse:
-        old_rows, old_batch = _previous(out, {c.name for c in cases})
-        rows = [r for r in old_rows if r["system"] not in systems]
-        batch = {k: v for k, v in old_batch.items() if k not in systems}
     # Page by page, every system in turn: the machine's load (other users, frequency) is then the same for all.
     for case in cases:
         rows += [run_page(system, case, corpus, out / "runs") for system in systems]
     for system in systems:
         batch[system] = run_batch(system, cases, corpus, out / "runs")
+    if reuse:  # read at the end, so a run of the other systems that finished meanwhile is included
+        old_rows, old_batch = _previous(out, {c.name for c in cases})
+        rows += [r for r in old_rows if r["system"] not in systems]
+        batch.update({k: v for k, v in old_batch.items() if k not in systems})
     systems = [s for s in SYSTEMS if any(r["system"] == s for r in rows)]
     rows.sort(key=lambda r: (SYSTEMS.index(str(r["system"])), str(r["page"])))
     write_csv(out / "pages.csv", rows)
