@@ -303,6 +303,9 @@ class SearchIndex:
         q = self.query(parts, filters, field=field)
         if q is None:
             return []
+        if not parts:  # filters alone: nothing to rank by relevance, newest first
+            hits = searcher.search(q, limit=limit, count=False, order_by_field="issued").hits
+            return [(0.0, a) for _, a in hits]
         lead = self._lead(searcher, parts, field) if (filters is None or filters.empty) else None
         if lead is not None:
             for k in (limit * 30, limit * 300):

@@ -80,6 +80,8 @@ def test_filters(tmp_path: Path) -> None:
         assert codes(date_from=date(2024, 1, 1), date_to=date(2024, 2, 15)) == {"F-261124-0002"}
         assert codes(valid_on=date(2026, 1, 1)) == {"F-261124-0001", "F-261124-0003"}
         assert codes("", agency="000.00.00.H26") == {"F-261124-0001"}  # filters alone
+        newest_first = [h.dossier_code for h in cat.search("", filters=Filters(agency="000.00.00.H32"))]
+        assert newest_first == ["F-261124-0003", "F-261124-0002"]
 
 
 def _file_then_crash(db: Path) -> None:
