@@ -68,16 +68,14 @@ def _split_at_gaps(line: Line, page_width: int, height: float) -> list[Line]:
     """Cut a line where a gap is wider than a column gutter: Tesseract joined two columns' rows."""
     words = sorted(line, key=lambda w: w.left)
     limit = max(1.5 * height, 0.03 * page_width)
-    # A mark without a letter alone in a wide gap (an accent read off the gutter) would bridge it: it goes.
+    # A mark without a letter in a gap as wide as a gutter (an accent read off the column gap) would bridge it.
     words = [
         w
         for i, w in enumerate(words)
         if any(_is_letter(ch) for ch in w.text)
-        or not (
-            (i == 0 or w.left - (words[i - 1].left + words[i - 1].width) > limit / 2)
-            and (i == len(words) - 1 or words[i + 1].left - (w.left + w.width) > limit / 2)
-        )
-        or len(words) == 1
+        or i == 0
+        or i == len(words) - 1
+        or words[i + 1].left - (words[i - 1].left + words[i - 1].width) <= limit
     ]
     out: list[Line] = [[words[0]]]
     for prev, word in zip(words, words[1:], strict=False):
