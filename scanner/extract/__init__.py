@@ -53,6 +53,12 @@ _DATE = re.compile(
     r"(?:(?P<place>[^\n,]{2,40}),\s*)?ng[àa]y\s+(?P<d>\d{1,2})\s+th[áa]ng\s+(?P<m>\d{1,2})\s+n[ăa]m\s+(?P<y>\d{4})",
     re.IGNORECASE,
 )
+# The same line with its words misread (``ngàyy``, ``thang``, ``nam``): the three numbers carry the date; the
+# value is then flagged for the clerk.
+_LOOSE_DATE = re.compile(
+    r"(?:(?P<place>[^\n,]{2,40}),\s*)?ng\w{1,3}\s+(?P<d>\d{1,2})\s+th\w{2,4}\s+(?P<m>\d{1,2})\s+n\w{1,3}\s+(?P<y>\d{4})",
+    re.IGNORECASE,
+)
 _PERSONAL = re.compile(r"(?<!\d)\d{12}(?!\d)")
 _TAX = re.compile(r"(?<![\d-])\d{10}(?:-\d{3})?(?![\d-])")
 _HOLDER = re.compile(r"(?:Họ,? chữ đệm,? (?:và )?tên|Họ và tên|Họ tên)\s*(?:khai sinh)?\s*:\s*(?P<name>[^\n:]{3,60})")
@@ -202,13 +208,16 @@ def extract_fields(page: OcrPage) -> DocumentFields:
         if ln.top > header_bottom or _BODY_START.match(ln.text.strip()):
             break
         m = _DATE.search(ln.text)
+        penalty = 1.0
+        if not m:
+            m, penalty = _LOOSE_DATE.search(ln.text), 0.8
         if not m:
             continue
         try:
             day = date(int(m["y"]), int(m["m"]), int(m["d"]))
         except ValueError:
             continue
-        conf = _conf_of(ln, m.group(0))
+        conf = round(_conf_of(ln, m.group(0)) * penalty, 1)
         values["issued_date"] = Field(day.isoformat(), conf)
         place = (m["place"] or "").strip(" .:")
         if place and not re.search(r"\d", place):
