@@ -87,3 +87,37 @@ def test_low_confidence_fields_are_flagged() -> None:
 def test_invalid_date_is_not_a_date() -> None:
     f = extract_fields(layout([("Hà Nội, ngày 31 tháng 2 năm 2021", 900, 300)]))
     assert f.issued_date is None
+
+
+def test_a_date_in_the_body_is_not_the_documents_date() -> None:
+    page = layout(
+        [
+            ("Số: 12/QĐ-UBND", 160, 300),
+            ("QUYẾT ĐỊNH", 720, 450),
+            ("Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;", 200, 600),
+        ]
+    )
+    assert extract_fields(page).issued_date is None
+
+
+def test_a_misread_place_date_line_still_gives_its_date_for_review() -> None:
+    f = extract_fields(layout([("Hà Nội, ngàyy 05 thang 02 năm 2024", 900, 300)]))
+    assert f.issued_date is not None and f.issued_date.value == "2024-02-05"
+    assert "issued_date" in f.review
+
+
+def test_a_certificate_has_no_subject_and_one_unsure_word_flags_the_field() -> None:
+    cert = layout(
+        [
+            ("ỦY BAN NHÂN DÂN", 120, 150),
+            ("Số: 15/GXN-UBND", 120, 250),
+            ("GIẤY XÁC NHẬN", 650, 400),
+            ("Họ và tên: Lê Thị Lan", 150, 470),
+            ("Số định danh cá nhân: 056185000001", 150, 520),
+        ]
+    )
+    f = extract_fields(cert)
+    assert f.subject is None and f.holder_name.value == "Lê Thị Lan"  # type: ignore[union-attr]
+    words = [w if w.text != "NHÂN" else type(w)(**{**w.__dict__, "conf": 40.0}) for w in cert.words]
+    unsure = extract_fields(type(cert)(cert.text, tuple(words), cert.confidence, cert.width, cert.height))
+    assert "issuer" in unsure.review
