@@ -127,6 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(message)s",
         stream=sys.stderr,
     )
+    for noisy in ("fontTools", "pikepdf", "pyhanko", "pyhanko_certvalidator"):  # their INFO is not for clerks
+        logging.getLogger(noisy).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     try:
         return int(_COMMANDS[args.command](args))
     except ScannerError as exc:

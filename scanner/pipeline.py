@@ -879,8 +879,22 @@ class Pipeline:
 
 
 def document_title(doc: CapturedDocument, pages: Sequence[PageResult]) -> str:
-    """A readable title: the document's type line (QUYẾT ĐỊNH, GIẤY XÁC NHẬN…) if found, else the file name."""
+    """A title an archive officer recognizes: type, number and subject read from the page.
+
+    ``Quyết định số 1046/QĐ-STP — Về việc thành lập…``; without a type read
+    from the page, the capitalised type line, else the file name.
+    """
     if pages:
+        fields = extract_fields(pages[0].ocr)
+        if fields.type_name is not None:
+            title = fields.type_name.value
+            if fields.number is not None:
+                number = fields.number.value + (f"/{fields.notation.value}" if fields.notation else "")
+                title += f" số {number}"
+            if fields.subject is not None:
+                subject = fields.subject.value
+                title += " — " + (subject if len(subject) <= 120 else subject[:119].rsplit(" ", 1)[0] + "…")
+            return title
         for line in pages[0].ocr.text.splitlines()[:25]:
             words = line.split()
             clean = line.strip()
