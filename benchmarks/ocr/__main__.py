@@ -17,9 +17,10 @@ p.add_argument("--pages", type=int, default=None, help="only the first N pages o
 p.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated subset of " + ",".join(SYSTEMS))
 p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out")
 p.add_argument("--reuse", action="store_true", help="keep the other systems' results from the last run in --out")
+p.add_argument("--resume", action="store_true", help="keep every page run that an interrupted run finished")
 args = p.parse_args()
 systems = [s for s in args.systems.split(",") if s]
 unknown = set(systems) - set(SYSTEMS)
 if unknown:
     p.error(f"unknown systems: {', '.join(sorted(unknown))}")
-sys.exit(main(args.out, args.pages, systems, args.reuse))
+sys.exit(main(args.out, args.pages, systems, args.reuse, args.resume))

@@ -97,15 +97,29 @@ def _command(system: str, image: Path, out: Path) -> tuple[list[str], Path]:
     return ["tesseract", str(image), str(out), "-l", "vie"], text
 
 
-def run_page(system: str, case: PageCase, corpus: Path, out: Path) -> dict[str, object]:
-    """One system on one page: its CPU, memory, and its text scored."""
+def _recorded(log: Path, text: Path) -> Measure | None:
+    """The measure an earlier run left for this page (``--resume``), if it finished."""
+    stats, status = log.with_suffix(".time"), log.with_suffix(".status")
+    try:
+        wall, user, system, rss = stats.read_text().split()[-4:]
+        code = int(status.read_text()) if status.exists() else (0 if text.exists() else 1)
+    except (OSError, ValueError):
+        return None
+    return Measure(cpu=float(user) + float(system), wall=float(wall), rss_mb=int(rss) / 1024, status=code)
+
+
+def run_page(system: str, case: PageCase, corpus: Path, out: Path, resume: bool = False) -> dict[str, object]:
+    """One system on one page: its CPU, memory, and its text scored; RESUME keeps a finished earlier run."""
     folder = out / system
     folder.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     target = folder / case.name
     cmd, text_file = _command(system, corpus / case.image, target)
-    text_file.unlink(missing_ok=True)
-    m = measure(cmd, env, target.with_suffix(".log"))
+    m = _recorded(target.with_suffix(".log"), text_file) if resume else None
+    if m is None:
+        text_file.unlink(missing_ok=True)
+        m = measure(cmd, env, target.with_suffix(".log"))
+        target.with_suffix(".status").write_text(str(m.status))
     text = text_file.read_text(encoding="utf-8", errors="replace") if text_file.exists() else ""
     row: dict[str, object] = {
         "system": system,
@@ -298,7 +312,7 @@ def _previous(out: Path, names: set[str]) -> tuple[list[dict[str, object]], dict
     return rows, batch
 
 
-def main(out: Path, pages: int | None, systems: Sequence[str], reuse: bool = False) -> int:
+def main(out: Path, pages: int | None, systems: Sequence[str], reuse: bool = False, resume: bool = False) -> int:
     """Run SYSTEMS on the corpus; with REUSE, the other systems' results of the last run in OUT are kept."""
     corpus = out / "corpus"
     print(f"corpus → {corpus}", flush=True)
@@ -307,7 +321,7 @@ def main(out: Path, pages: int | None, systems: Sequence[str], reuse: bool = Fal
     batch: dict[str, float | None] = {}
     # Page by page, every system in turn: the machine's load (other users, frequency) is then the same for all.
     for case in cases:
-        rows += [run_page(system, case, corpus, out / "runs") for system in systems]
+        rows += [run_page(system, case, corpus, out / "runs", resume) for system in systems]
     for system in systems:
         batch[system] = run_batch(system, cases, corpus, out / "runs")
     if reuse:  # read at the end, so a run of the other systems that finished meanwhile is included
