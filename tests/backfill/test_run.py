@@ -107,6 +107,12 @@ def test_backfill_archives_results_reports_and_does_not_repeat(
     with Catalog(config.archive.catalog_path) as catalog:
         assert len(catalog.all_documents()) == 3
 
+    # the counter's reuse check: still-valid results of the owner, newest first (row 3 expired at the end of 2022)
+    capsys.readouterr()
+    assert main(["owner", OWNER, "--json"]) == 0
+    held = json.loads(capsys.readouterr().out)
+    assert [r["code"] for r in held] == [report[4]["ma_ket_qua"], report[2]["ma_ket_qua"]]
+
     # the rates: 3 backfilled results, 2 still valid (one expired); the agency's books say 8 in all
     totals = tmp_path / "tong-so.csv"
     totals.write_text("mã cơ quan,tổng số\n000.00.00.H32,8\n", encoding="utf-8")
