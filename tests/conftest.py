@@ -53,11 +53,24 @@ def page_png(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def workstation(tmp_path: Path) -> Path:
-    """A workstation made by `scanner init`, its config path returned."""
+@pytest.fixture(scope="session")
+def _workstation_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from scanner.cli import main
 
-    root = tmp_path / "ws"
+    root = tmp_path_factory.mktemp("template") / "ws"
     assert main(["init", "--root", str(root)]) == 0
+    return root
+
+
+@pytest.fixture
+def workstation(tmp_path: Path, _workstation_template: Path) -> Path:
+    """A fresh workstation as `scanner init` makes it, its config path returned.
+
+    Made once per session and copied: its paths are relative to the config
+    file, and generating the signing keys is the slow part of `init`.
+    """
+    import shutil
+
+    root = tmp_path / "ws"
+    shutil.copytree(_workstation_template, root, symlinks=True)
     return root / "scanner.toml"
