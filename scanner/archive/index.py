@@ -33,12 +33,14 @@ in ``fold_pairs``. A two-word phrase is then a single term
 documents that hold all its pairs; pairs of two rare syllables are not
 needed, their postings are short anyway.
 
-A phrase whose every word or pair is in tens of thousands of documents
-still has that many true matches to score. Such a query is answered in two
-steps: block-max WAND picks the best few hundred documents for the phrase's
-most selective term, then the full query (positions, exact diacritics) runs
-restricted to those candidates; only if too few survive does the full query
-run on everything.
+A query expected to match tens of thousands of documents (two common words,
+a phrase of common pairs) still has that many matches to score: tantivy
+skips postings only for a single term or for "any of these terms". Such a
+query is answered in two steps: block-max WAND picks the best few hundred
+documents for "any of the query's terms and pairs" (those holding all of
+them, often, score best), then the full query (positions, exact diacritics)
+runs restricted to those candidates; only if too few survive does the full
+query run on everything.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ from scanner.errors import ArchiveError
 
 # Bump when the fields or analyzers below change: an index of another version is rebuilt.
 INDEX_VERSION = 7
-PREFILTER_ABOVE = 20_000  # documents: above this, a phrase is answered in two steps
+PREFILTER_ABOVE = 400_000  # expected matches above which a query is answered in two steps (measured at 1M)
 EXACT_BONUS = 1000.0
 NO_END = 99991231  # valid_until of a paper valid indefinitely
 
@@ -244,7 +246,7 @@ class SearchIndex:
             if field == "exact":
                 # ``exact`` keeps no positions (it only ranks): the words as typed, adjacent in ``fold``.
                 clauses += [(tantivy.Occur.Must, tantivy.Query.term_query(self.schema, field, t)) for t in tokens]
-            if len(pairs) < len(tokens) - 1 or len(tokens) > 2:
+            if len(pairs) < len(tokens) - 1:  # every adjacent pair indexed: the pairs stand for the positions
                 clauses.append((tantivy.Occur.Must, self._words("fold", folded)))
         for q in self._filters(filters or Filters()):
             clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(q, 0.0)))
@@ -308,7 +310,7 @@ class SearchIndex:
             return [(0.0, a) for _, a in hits]
         lead = self._lead(searcher, parts, field) if (filters is None or filters.empty) else None
         if lead is not None:
-            for k in (limit * 30, limit * 300):
+            for k in (limit * 20, limit * 100):
                 hits = searcher.search(lead, limit=k, count=False).hits
                 keys = searcher.fast_field_values("key", [addr for _, addr in hits])
                 only = tantivy.Query.term_set_query(self.schema, "key", [int(v) for v in keys if v is not None])
@@ -319,23 +321,34 @@ class SearchIndex:
         return [(float(s), a) for s, a in searcher.search(q, limit=limit, count=False).hits]
 
     def _lead(self, searcher: tantivy.Searcher, parts: Sequence[QueryPart], field: str) -> tantivy.Query | None:
-        """The most selective term of a phrase query whose every term is common, else None."""
-        terms: list[tuple[int, str, str]] = []
-        phrase = False
+        """A WAND-friendly query (any of the terms) whose best documents are the full query's likely best ones.
+
+        None when the full query is cheap: fewer than PREFILTER_ABOVE
+        documents are expected to match it (terms taken as independent, a
+        phrase as frequent as its rarest pair), or it is a single term.
+        """
+        n = max(1, int(searcher.num_docs))
+        expected = float(n)
+        terms: list[tantivy.Query] = []
         for part in parts:
             text = " ".join(part.words)
             folded = FOLD_ANALYZER.analyze(text)
             tokens = folded if field == "fold" else EXACT_ANALYZER.analyze(text)
-            phrase = phrase or len(tokens) > 1
-            pairs = _pairs(folded)
-            if len(tokens) > 1 and len(pairs) == len(tokens) - 1:
-                terms += [(searcher.doc_freq("fold_pairs", p), "fold_pairs", p) for p in pairs]
-            else:
-                terms += [(searcher.doc_freq(field, t), field, t) for t in tokens]
-        if not phrase or not terms:
+            if not tokens:
+                continue
+            share = 1.0
+            for t in tokens:
+                share *= searcher.doc_freq(field, t) / n
+            pairs = _pairs(folded) if len(tokens) > 1 else []
+            if pairs and len(pairs) == len(tokens) - 1:
+                share = min(share, min(searcher.doc_freq("fold_pairs", p) for p in pairs) / n)
+                terms += [tantivy.Query.term_query(self.schema, "fold_pairs", p) for p in pairs]
+            if field == "exact" or not pairs or len(pairs) < len(tokens) - 1:
+                terms += [tantivy.Query.term_query(self.schema, field, t) for t in tokens]
+            expected *= share
+        if len(terms) < 2 or expected <= PREFILTER_ABOVE:
             return None
-        df, name, term = min(terms)
-        return tantivy.Query.term_query(self.schema, name, term) if df > PREFILTER_ABOVE else None
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, t) for t in terms])
 
 
 def _schema() -> tantivy.Schema:
