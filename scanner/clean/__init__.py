@@ -436,6 +436,9 @@ def clean_page(page: PageImage, out_dir: Path, options: CleanOptions = CleanOpti
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = out_dir / page.path.stem
     decoded = _read(page.path)
+    # The blank-page score is taken on the scan's own grey levels: a backside that carries
+    # only a red stamp ("ĐÃ THU PHÍ", a seal) has content, even though the recognizer never sees it.
+    ink = ink_ratio(decoded if decoded.ndim == 2 else cv2.cvtColor(decoded, cv2.COLOR_BGR2GRAY))
     grey = recognizer_grey(decoded, options.dropout)
     scan: np.ndarray | None = decoded
     del decoded
@@ -467,7 +470,6 @@ def clean_page(page: PageImage, out_dir: Path, options: CleanOptions = CleanOpti
     cv2.imwrite(
         str(ocr_path), grey, [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE]
     )
-    ink = ink_ratio(grey)
     del grey
 
     image = page

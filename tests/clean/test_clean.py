@@ -184,3 +184,15 @@ def test_every_step_can_be_switched_off(tmp_path: Path) -> None:
         expected = np.asarray(im.convert("L"), dtype=np.int16)
     got = np.asarray(Image.open(cleaned.ocr_image), dtype=np.int16)
     assert np.abs(got - expected).max() <= 1  # the recognizer sees the scan's own grey levels
+
+
+def test_a_backside_with_only_a_red_stamp_is_not_blank(tmp_path: Path) -> None:
+    """The recognizer never sees red ink, but a stamped backside is content and must not be dropped."""
+    from PIL import ImageDraw
+
+    img = Image.new("RGB", (1240, 1754), (248, 247, 243))
+    ImageDraw.Draw(img).ellipse((400, 600, 840, 1040), outline=(214, 38, 48), width=14)
+    ImageDraw.Draw(img).rectangle((480, 780, 760, 860), fill=(214, 38, 48))
+    cleaned = clean_page(_page(tmp_path, img, "stamp.png"), tmp_path / "out", CleanOptions(orientation=False))
+    assert cleaned.ink > 0.002
+    assert np.asarray(Image.open(cleaned.ocr_image)).min() > 200  # while the recognizer sees paper
