@@ -331,6 +331,7 @@ class SearchIndex:
         n = max(1, int(searcher.num_docs))
         expected = float(n)
         terms: list[tantivy.Query] = []
+        phrase = False
         for part in parts:
             text = " ".join(part.words)
             folded = FOLD_ANALYZER.analyze(text)
@@ -347,10 +348,12 @@ class SearchIndex:
                 terms.append(tantivy.Query.term_query(self.schema, field, tokens[0]))
             elif len(pairs) == len(tokens) - 1:  # the exact pass's words are checked on the candidates
                 terms += [tantivy.Query.term_query(self.schema, "fold_pairs", p) for p in pairs]
+                phrase = True
             else:  # a pair of rarer words: few true matches, and "any of the words" would not find them
                 return None
             expected *= share
-        if len(terms) < 2 or expected <= PREFILTER_ABOVE:
+        # Separate common words are answered faster by their plain conjunction (measured): phrases only.
+        if not phrase or len(terms) < 2 or expected <= PREFILTER_ABOVE:
             return None
         return tantivy.Query.boolean_query([(tantivy.Occur.Should, t) for t in terms])
 
