@@ -134,9 +134,11 @@ def _order_band(band: list[_Seg], gutter: float | None, height: float) -> list[_
     blocks.sort(key=lambda b: b[0])
     ordered: list[_Seg] = []
     i = 0
-    while i < len(blocks):  # blocks that start on the same row: the left one first
+    # Blocks that start on the same row, the left one first. "Same row" allows most of a line's
+    # height: the signer's 14 pt capitals with their accents stand taller than "Nơi nhận:" in 12 pt.
+    while i < len(blocks):
         j = i
-        while j < len(blocks) and blocks[j][0] - blocks[i][0] <= 0.5 * height:
+        while j < len(blocks) and blocks[j][0] - blocks[i][0] <= 0.9 * height:
             j += 1
         for _, _, segs in sorted(blocks[i:j], key=lambda b: b[1]):
             ordered.extend(segs)
