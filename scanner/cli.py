@@ -633,7 +633,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     config = _config(args)
     counter = config.counter(args.counter) if args.counter else config.counters[0]
     jobs = args.jobs or config.processes
-    with make_pool(config.processes) as pool:
+    with make_pool(jobs) as pool:
         if sys.stderr.isatty():
             summary = _backfill_with_bar(config, args, counter, pool, jobs)
         else:

@@ -7,8 +7,9 @@ reported as done, a row whose job was interrupted resumes at its first
 unfinished stage, and nothing is archived twice.
 
 Rows run concurrently in threads (each with its own catalog connection);
-their pages go to the shared process pool, so two one-page results keep
-two cores busy. At most a few rows per worker are in flight, so memory
+their pages go to the shared pool of JOBS worker processes. Twice as many
+rows as workers are in flight, so the workers recognize pages while other
+rows are built, signed and filed. At most a few rows per worker are queued, so memory
 does not grow with the manifest.
 """
 
@@ -118,7 +119,10 @@ def backfill(
         return _run_row(pipeline(), row, src, counter, manifest)
 
     tmp = summary.report.with_name(summary.report.name + ".tmp")  # type: ignore[union-attr]
-    with tmp.open("w", encoding="utf-8-sig", newline="") as out, ThreadPoolExecutor(max(1, jobs)) as threads:
+    # twice as many rows in flight as workers: while one row is built, signed and filed in this
+    # process, another row's pages keep the workers busy
+    rows_at_once = 2 * max(1, jobs)
+    with tmp.open("w", encoding="utf-8-sig", newline="") as out, ThreadPoolExecutor(rows_at_once) as threads:
         writer = csv.writer(out)
         writer.writerow(REPORT_COLUMNS)
 
@@ -145,7 +149,7 @@ def backfill(
             on_row(result)
 
         in_flight: set[Future[RowResult]] = set()
-        limit = max(2, 2 * jobs)
+        limit = 2 * rows_at_once
         for item in read_manifest(manifest, src):
             if isinstance(item, RowProblem):
                 summary.problems.append(item)
