@@ -182,9 +182,16 @@ def _open_image(src: SourceFile) -> Image.Image:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             return Image.open(src.path)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        detail = _detail(exc, src)
         raise InputError(
-            src.original_name, f"không đọc được ảnh: {exc}", f"unreadable image: {exc}", code="corrupt-image"
+            src.original_name, f"không đọc được ảnh: {detail}", f"unreadable image: {detail}", code="corrupt-image"
         ) from None
+
+
+def _detail(exc: BaseException, src: SourceFile) -> str:
+    """A library's message, with the work-area copy's path replaced by the name the clerk knows."""
+    text = str(exc).replace(f"{src.path}: ", "")
+    return text.replace(f"'{src.path}'", f"'{src.original_name}'").replace(str(src.path), src.original_name)
 
 
 def _normalize_mode(img: Image.Image) -> Image.Image:
@@ -249,7 +256,8 @@ def _pdf_pages(src: SourceFile, out_dir: Path, stem: str, limits: LoadLimits) ->
     except pikepdf.PasswordError:
         raise InputError(name, "PDF được mã hóa bằng mật khẩu", "encrypted PDF", code="encrypted-pdf") from None
     except pikepdf.PdfError as exc:
-        raise InputError(name, f"PDF bị hỏng ({exc})", f"corrupt PDF ({exc})", code="corrupt-pdf") from None
+        detail = _detail(exc, src)
+        raise InputError(name, f"PDF bị hỏng ({detail})", f"corrupt PDF ({detail})", code="corrupt-pdf") from None
     pages: list[PageImage] = []
     with pdf:
         if pdf.is_encrypted:

@@ -81,6 +81,7 @@ def test_broken_input_names_file_and_reason(tmp_path: Path, maker, code: str) ->
         load_pages(_src(path), tmp_path / "out")
     assert info.value.code == code
     assert "hỏng.jpg" in info.value.message_vi
+    assert str(tmp_path) not in info.value.message_vi  # never the work area's path, only the clerk's name
 
 
 def test_encrypted_pdf_is_refused(tmp_path: Path) -> None:
