@@ -652,7 +652,7 @@ class Pipeline:
             target = paths.pdf / f"{code}.pdf"
             if not target.exists():
                 meta = PdfMetadata(
-                    title=sidecar.document_type or document_title(doc, pages),
+                    title=sidecar.document_type or document_title(doc, pages, first_page_fields(pages)),
                     creator=counter.agency_name,
                     subject=f"Hồ sơ {dossier_code}",
                     keywords=(dossier_code, code),
@@ -725,9 +725,10 @@ class Pipeline:
         root = self.config.archive.root
         agency_code = sidecar.agency_code or counter.agency_code
         final = dossier_folder(root, agency_code, receipt_day.year, dossier_code)
+        read = [first_page_fields(pages) for pages in results]  # once: for the titles and the catalog
         titles = [
-            sidecar.document_type or document_title(doc, pages)
-            for doc, pages in zip(capture.documents, results, strict=True)
+            sidecar.document_type or document_title(doc, pages, fields)
+            for doc, pages, fields in zip(capture.documents, results, read, strict=True)
         ]
         receipt = capture.receipt
         procedure = sidecar.procedure_code or (receipt.procedure_code if receipt else "") or counter.procedure_code
@@ -812,10 +813,7 @@ class Pipeline:
                     p.stat().st_size,
                 )
             )
-        documents = [
-            given_values(read_values(d, extract_fields(pages[0].ocr)), sidecar)
-            for d, pages in zip(documents, results, strict=True)
-        ]
+        documents = [given_values(read_values(d, fields), sidecar) for d, fields in zip(documents, read, strict=True)]
         self.catalog.record_dossier(
             DossierRecord(
                 code=dossier_code,
@@ -878,14 +876,18 @@ class Pipeline:
         return self.pending()
 
 
-def document_title(doc: CapturedDocument, pages: Sequence[PageResult]) -> str:
+def first_page_fields(pages: Sequence[PageResult]) -> DocumentFields:
+    """The metadata printed on a document's first page (where the rules of Nghị định 30/2020 put it)."""
+    return extract_fields(pages[0].ocr) if pages else DocumentFields()
+
+
+def document_title(doc: CapturedDocument, pages: Sequence[PageResult], fields: DocumentFields) -> str:
     """A title an archive officer recognizes: type, number and subject read from the page.
 
     ``Quyết định số 1046/QĐ-STP — Về việc thành lập…``; without a type read
     from the page, the capitalised type line, else the file name.
     """
     if pages:
-        fields = extract_fields(pages[0].ocr)
         if fields.type_name is not None:
             title = fields.type_name.value
             if fields.number is not None:

@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -74,7 +74,6 @@ class Summary:
     flagged: int = 0  # rows whose page disagrees with the manifest
     seconds: float = 0.0
     report: Path | None = None
-    problems: list[RowProblem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -152,26 +151,20 @@ def backfill(
         limit = 2 * rows_at_once
         for item in read_manifest(manifest, src):
             if isinstance(item, RowProblem):
-                summary.problems.append(item)
                 record(RowResult(item.number, "", "invalid", warnings=(item.reason_vi,)))
                 continue
             in_flight.add(threads.submit(work, item))
             if len(in_flight) >= limit:
-                done, in_flight = _drain(in_flight)
+                done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
                 for f in done:
                     record(f.result())
         while in_flight:
-            done, in_flight = _drain(in_flight)
+            done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
             for f in done:
                 record(f.result())
     tmp.replace(summary.report)  # type: ignore[arg-type]
     summary.seconds = time.monotonic() - started
     return summary
-
-
-def _drain(futures: set[Future[RowResult]]) -> tuple[set[Future[RowResult]], set[Future[RowResult]]]:
-    done, pending = wait(futures, return_when=FIRST_COMPLETED)
-    return done, pending
 
 
 def _run_row(pipeline: Pipeline, row: ManifestRow, src: Path, counter: CounterConfig, manifest: Path) -> RowResult:

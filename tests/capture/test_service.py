@@ -26,6 +26,16 @@ def _wait(predicate, timeout: float = 120.0) -> None:  # type: ignore[no-untyped
     raise AssertionError("timed out")
 
 
+def _wait_archived(config, n: int) -> None:  # type: ignore[no-untyped-def]
+    """Until N dossiers of CONFIG's workstation are archived."""
+
+    def archived() -> bool:
+        with Catalog(config.archive.catalog_path) as cat:
+            return len(cat.jobs(states=("archived",))) == n
+
+    _wait(archived)
+
+
 def test_watcher_takes_a_scan_and_archives_it(workstation: Path, tmp_path: Path) -> None:
     text = workstation.read_text(encoding="utf-8") + "\n[capture]\ndossier_idle_seconds = 1\n"
     workstation.write_text(text, encoding="utf-8")
@@ -44,12 +54,7 @@ def test_watcher_takes_a_scan_and_archives_it(workstation: Path, tmp_path: Path)
             tmp, format="JPEG", dpi=(200, 200)
         )
         tmp.rename(inbox / "scan-0002.jpg")
-
-        def archived() -> bool:
-            with Catalog(config.archive.catalog_path) as cat:
-                return len(cat.jobs(states=("archived",))) == 1
-
-        _wait(archived)
+        _wait_archived(config, 1)
     finally:
         stop.set()
         service.join(timeout=60)
@@ -95,12 +100,7 @@ def test_slow_chunked_write_is_taken_whole(workstation: Path, tmp_path: Path, po
                 out.write(data[i * len(data) // chunks : (i + 1) * len(data) // chunks])
                 out.flush()
                 time.sleep(0.7)
-
-        def archived() -> bool:
-            with Catalog(config.archive.catalog_path) as cat:
-                return len(cat.jobs(states=("archived",))) == 1
-
-        _wait(archived)
+        _wait_archived(config, 1)
     finally:
         stop.set()
         service.join(timeout=60)
@@ -134,12 +134,7 @@ def test_service_keeps_running_after_an_unexpected_error(
     service = threading.Thread(target=serve, args=(config,), kwargs={"stop": stop, "tick": 0.1})
     service.start()
     try:
-
-        def archived() -> bool:
-            with Catalog(config.archive.catalog_path) as cat:
-                return len(cat.jobs(states=("archived",))) == 1
-
-        _wait(archived)
+        _wait_archived(config, 1)
     finally:
         stop.set()
         service.join(timeout=60)
