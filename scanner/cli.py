@@ -465,7 +465,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from scanner.archive import Catalog
-    from scanner.pipeline import VN_STATE
+    from scanner.pipeline import JobState
 
     config = _config(args)
     with Catalog(config.archive.catalog_path) as catalog:
@@ -480,7 +480,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                     "counter": job.counter,
                     "dossier_code": job.dossier_code,
                     "state": job.state,
-                    "state_vi": VN_STATE.get(job.state, job.state),
+                    "state_vi": JobState(job.state).label_vi,
                     "documents": dossier.doc_total if dossier else 0,
                     "pages": dossier.page_total if dossier else 0,
                     "warnings": list(dossier.warnings) if dossier else ([job.error] if job.error else []),
@@ -497,7 +497,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                     "counter": counter,
                     "file": name,
                     "state": "quarantined",
-                    "state_vi": VN_STATE["quarantined"],
+                    "state_vi": JobState.QUARANTINED.label_vi,
                     "reason_code": event["outcome"],
                     "warnings": [event["detail"]],
                     "updated": event["time"],

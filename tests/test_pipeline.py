@@ -81,7 +81,7 @@ def test_a_job_interrupted_before_signing_resumes_with_its_code(
         pipeline = Pipeline(config, catalog)
         job = pipeline.submit([scan], config.counters[0])
         with monkeypatch.context() as m:
-            m.setattr("scanner.pipeline.sign_pdf", crash)
+            m.setattr("scanner.pipeline.run.sign_pdf", crash)
             with pytest.raises(KeyboardInterrupt):
                 pipeline.run(job)
         record = catalog.job(job)
@@ -135,7 +135,7 @@ def test_an_unexpected_error_is_retried_then_parked_in_quarantine(
     with Catalog(config.archive.catalog_path) as catalog:
         pipeline = Pipeline(config, catalog)
         job = pipeline.submit([scan], config.counters[0])
-        monkeypatch.setattr("scanner.pipeline.build_pdfa", broken)
+        monkeypatch.setattr("scanner.pipeline.run.build_pdfa", broken)
         states = [pipeline.run(job).state for _ in range(config.capture.max_attempts)]
     assert states == ["failed"] * (config.capture.max_attempts - 1) + ["quarantined"]
     (kept,) = (config.archive.work / "quarantine").glob("*/giấy xác nhận.jpg")

@@ -37,6 +37,8 @@ from scanner.pipeline import Pipeline, make_pool
 log = logging.getLogger(__name__)
 
 RESCAN_SECONDS = 30.0
+RETRY_WAITING_SECONDS = 30.0
+_last_retry: dict[int, float] = {}
 
 
 def ignored(name: str, patterns: tuple[str, ...] = DEFAULT_IGNORED) -> bool:
@@ -199,6 +201,10 @@ def _round(pipeline: Pipeline, inboxes: list[Inbox], stop: threading.Event) -> b
             if result.job_id:
                 log.info("đã nhận %s vào công việc %s", path.name, result.job_id)
     pipeline.close_idle()
+    now = time.monotonic()
+    if now - _last_retry.get(id(pipeline), 0.0) > RETRY_WAITING_SECONDS:
+        _last_retry[id(pipeline)] = now
+        pipeline.retry_waiting()  # a program installed again, the disk freed: carry on without a restart
     for job_id in pipeline.pending():
         if stop.is_set():
             break
@@ -211,7 +217,9 @@ def _report(outcome: object) -> None:
     from scanner.pipeline import JobOutcome
 
     assert isinstance(outcome, JobOutcome)
-    if outcome.state == "archived":
+    if outcome.state == "reviewing":
+        log.info("hồ sơ %s chờ cán bộ kiểm tra trước khi ký số", outcome.dossier_code)
+    elif outcome.state == "archived":
         log.info("hồ sơ %s đã lưu trữ: %d văn bản", outcome.dossier_code, len(outcome.documents))
     else:
         log.error("công việc %s không hoàn thành: %s", outcome.job_id, outcome.error or outcome.state)

@@ -1,0 +1,486 @@
+"""A counter clerk's use cases: the open dossier, its pages and fields, and finishing it.
+
+Every function takes the acting clerk first and returns a typed result; the
+CLI and the web station only parse and render. Changes to a dossier's pages
+and fields are kept as the dossier's list of edits (see
+``scanner.pipeline.layout``) and each one is written to the audit log with
+the clerk's name, so the archive can show who turned, removed or corrected
+what before the agency signed it.
+
+Page operations work while the dossier is open and while it waits for the
+clerk's review; once it is being signed they are refused. Signing and filing
+are done by the service (``scanner watch`` / ``scanner serve``): finishing a
+dossier hands it over, and the clerk sees it filed in ``status`` seconds
+later.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+from PIL import Image
+
+from scanner import codes, jsonio
+from scanner.app import Actor
+from scanner.archive import Catalog
+from scanner.config import Config, CounterConfig
+from scanner.errors import InputError, NotFoundError, ScannerError
+from scanner.extract import DocumentFields, extract_fields
+from scanner.model import PageImage
+from scanner.pipeline import Edit, Edits, JobState, Pipeline, Sidecar
+from scanner.pipeline.filing import CORRECTABLE, document_values
+from scanner.pipeline.run import JobContext
+
+# Dossiers whose pages and fields the clerk may still change.
+EDITABLE = (JobState.COLLECTING, JobState.REVIEWING)
+
+
+@dataclass
+class Station:
+    """The workstation a use case acts on: its configuration and catalog (the pipeline made on demand)."""
+
+    config: Config
+    catalog: Catalog
+    _pipeline: Pipeline | None = field(default=None, repr=False)
+
+    @property
+    def pipeline(self) -> Pipeline:
+        if self._pipeline is None:
+            self._pipeline = Pipeline(self.config, self.catalog)
+        return self._pipeline
+
+
+@dataclass(frozen=True)
+class PageView:
+    id: str  # stable page id (its image's stem): what page operations name
+    source: str  # the scanned file (and page number) it came from
+    image: str  # the page image, relative to the work area
+    recognized: bool
+    confidence: float | None = None
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class FieldView:
+    name: str
+    label: str
+    value: str
+    confidence: float | None
+    flagged: bool  # the clerk should confirm it
+    corrected: bool  # the clerk entered this value
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    ordinal: int
+    pages: tuple[PageView, ...]
+    fields: tuple[FieldView, ...]
+
+    @property
+    def flagged(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.flagged)
+
+
+@dataclass(frozen=True)
+class DossierView:
+    job_id: str
+    counter: str
+    state: JobState
+    dossier_code: str  # issued, or announced by the receipt's QR / the sidecar while still open
+    procedure_code: str
+    owner_id: str
+    documents: tuple[DocumentView, ...]
+    warnings: tuple[str, ...]
+    error: str
+    updated: str
+
+    @property
+    def state_vi(self) -> str:
+        return self.state.label_vi
+
+    @property
+    def pages(self) -> int:
+        return sum(len(d.pages) for d in self.documents)
+
+
+@dataclass(frozen=True)
+class QuarantinedFile:
+    counter: str
+    name: str
+    reason_code: str
+    reason: str
+    time: str
+
+
+@dataclass(frozen=True)
+class CounterStatus:
+    dossiers: tuple[DossierView, ...]  # the open one first, then the most recent
+    quarantined: tuple[QuarantinedFile, ...]
+
+
+# --- looking -----------------------------------------------------------------------------------
+
+
+def status(actor: Actor, station: Station, *, counter: str | None = None, limit: int = 20) -> CounterStatus:
+    """The counter's dossiers as the clerk follows them: the open one page by page, the recent ones, refused files."""
+    counter = counter or actor.counter
+    jobs = station.catalog.jobs(counter=counter, limit=limit)
+    views = [dossier(actor, station, j.id, _job=j) for j in jobs]
+    views.sort(key=lambda v: (v.state is not JobState.COLLECTING, v.state is not JobState.REVIEWING))
+    seen: set[tuple[str, str]] = set()
+    files = []
+    for e in station.catalog.recent_events("quarantine", prefix=f"{counter}/" if counter else "", limit=limit):
+        where, _, name = _row(e, "subject").partition("/")
+        if (where, name) in seen:
+            continue  # one line per refused file, however often it was reported
+        seen.add((where, name))
+        files.append(QuarantinedFile(where, name, _row(e, "outcome"), _row(e, "detail"), _row(e, "time")))
+    return CounterStatus(tuple(views), tuple(files))
+
+
+def dossier(actor: Actor, station: Station, ref: str, *, _job: object = None) -> DossierView:
+    """One dossier in progress (or done), by job id or dossier code, with its documents as they stand now."""
+    job = _job or _find_job(station, ref)
+    state = JobState(job.state)  # type: ignore[attr-defined]
+    job_id: str = job.id  # type: ignore[attr-defined]
+    detail: dict[str, object] = job.detail  # type: ignore[attr-defined]
+    sidecar = Sidecar(**detail.get("sidecar", {}))  # type: ignore[arg-type]
+    code = job.dossier_code or sidecar.dossier_code or str(detail.get("receipt_code", ""))  # type: ignore[attr-defined]
+    documents: tuple[DocumentView, ...] = ()
+    warnings: list[str] = []
+    archived = station.catalog.dossier(job.dossier_code) if job.dossier_code else None  # type: ignore[attr-defined]
+    if archived is not None:
+        warnings = list(archived.warnings)
+        documents = tuple(
+            DocumentView(d.ordinal, tuple(PageView(f"{d.code}#{i + 1}", d.title, "", True) for i in range(d.pages)), ())
+            for d in station.catalog.documents(archived.code)
+        )
+    elif not state.finished:
+        documents, warnings = _documents_now(station, job_id)
+    return DossierView(
+        job_id=job_id,
+        counter=job.counter,  # type: ignore[attr-defined]
+        state=state,
+        dossier_code=code,
+        procedure_code=sidecar.procedure_code,
+        owner_id=sidecar.owner_id,
+        documents=documents,
+        warnings=tuple(warnings),
+        error=job.error or "",  # type: ignore[attr-defined]
+        updated=job.updated,  # type: ignore[attr-defined]
+    )
+
+
+def _documents_now(station: Station, job_id: str) -> tuple[tuple[DocumentView, ...], list[str]]:
+    pipeline = station.pipeline
+    ctx = pipeline.context(job_id)
+    laid = pipeline.layout(ctx)
+    edits = ctx.folder.edits()
+    saved: list[DocumentFields] = jsonio.load(ctx.folder.fields_file, list[DocumentFields]) or []
+    docs = []
+    for d, doc in enumerate(laid.capture.documents):
+        pages = []
+        first: DocumentFields | None = saved[d] if d < len(saved) else None
+        for i, page in enumerate(doc.pages):
+            result = ctx.folder.load_result(page)
+            error_note = ctx.folder.result_at(page).with_suffix(".error.txt")
+            error = error_note.read_text(encoding="utf-8") if error_note.exists() else ""
+            pages.append(
+                PageView(
+                    id=page.path.stem,
+                    source=page.source,
+                    image=str(page.path.relative_to(station.config.archive.work)),
+                    recognized=result is not None,
+                    confidence=round(result.ocr.confidence, 1) if result else None,
+                    error=error,
+                )
+            )
+            if i == 0 and first is None and result is not None:
+                first = extract_fields(result.ocr)
+        docs.append(DocumentView(d + 1, tuple(pages), _field_views(first, edits, d + 1, ctx.sidecar)))
+    return tuple(docs), [*ctx.folder.rejected(), *laid.capture.warnings]
+
+
+def _field_views(fields: DocumentFields | None, edits: Edits, ordinal: int, sidecar: Sidecar) -> tuple[FieldView, ...]:
+    if fields is None:
+        return ()
+    corrected = edits.fields(ordinal)
+    values = document_values(fields, corrected, sidecar)
+    out = []
+    for name, label in CORRECTABLE.items():
+        read = getattr(fields, "number" if name == "number" else name, None)
+        value = values.get(name, "")
+        if not value and read is None:
+            continue
+        out.append(
+            FieldView(
+                name=name,
+                label=label,
+                value=value,
+                confidence=getattr(read, "confidence", None),
+                flagged=name in fields.review and name not in corrected and not edits.confirmed_by,
+                corrected=name in corrected,
+            )
+        )
+    return tuple(out)
+
+
+# --- the dossier -------------------------------------------------------------------------------
+
+
+def open_dossier(
+    actor: Actor, station: Station, counter: str, *, procedure_code: str = "", owner_id: str = ""
+) -> DossierView:
+    """Start a new dossier at COUNTER (the one still open there is closed and goes on to be filed)."""
+    c = _counter(station, counter)
+    _check_details(procedure_code, owner_id)
+    current = station.catalog.open_job(c.name)
+    if current is not None:
+        station.pipeline.close(current.id)
+    sidecar = Sidecar(procedure_code=procedure_code, owner_id=owner_id)
+    job_id = station.pipeline.intake.new_job(c, JobState.COLLECTING, {"sidecar": sidecar.__dict__})
+    station.pipeline.folder(job_id).save_sources([])
+    _audit(station, actor, "dossier-open", job_id, f"quầy {c.name}")
+    return dossier(actor, station, job_id)
+
+
+def close_dossier(actor: Actor, station: Station, counter: str) -> DossierView:
+    """The clerk's word that the counter's open dossier is complete: the service files it now."""
+    c = _counter(station, counter)
+    job = station.catalog.open_job(c.name)
+    if job is None:
+        raise NotFoundError(f"quầy {c.name} không có hồ sơ đang mở", f"counter {c.name} has no open dossier")
+    if not station.pipeline.folder(job.id).sources():
+        station.catalog.set_job_state(job.id, JobState.ABANDONED, error="đóng khi chưa có trang nào")
+    else:
+        station.pipeline.close(job.id)
+    _audit(station, actor, "dossier-close", job.dossier_code or job.id, f"quầy {c.name}")
+    return dossier(actor, station, job.id)
+
+
+def set_details(
+    actor: Actor, station: Station, ref: str, *, procedure_code: str | None = None, owner_id: str | None = None
+) -> DossierView:
+    """The procedure code and the applicant's ID, typed or scanned by the clerk."""
+    job = _editable(station, ref)
+    _check_details(procedure_code or "", owner_id or "")
+    sidecar = Sidecar(**job.detail.get("sidecar", {}))
+    changes = {k: v.strip() for k, v in (("procedure_code", procedure_code), ("owner_id", owner_id)) if v is not None}
+    station.catalog.update_job_detail(job.id, sidecar=replace(sidecar, **changes).__dict__)
+    detail = ", ".join(f"{k}={v}" for k, v in changes.items())
+    _audit(station, actor, "dossier-details", job.dossier_code or job.id, detail)
+    return dossier(actor, station, job.id)
+
+
+def rotate_page(actor: Actor, station: Station, ref: str, page: str, degrees: int) -> DossierView:
+    """Turn a page by hand (clockwise); its orientation is then the clerk's, not guessed again."""
+    if degrees % 90 or degrees % 360 == 0:
+        raise InputError("--degrees", "chỉ xoay 90, 180 hoặc 270 độ", "rotate by 90, 180 or 270 degrees", code="usage")
+    job = _editable(station, ref)
+    folder = station.pipeline.folder(job.id)
+    current = _page(station, job.id, page)
+    turned_stem = f"{page.split('-r')[0]}-r{_turned_by(page) + degrees % 360}"
+    target = folder.pages / f"{turned_stem}.png"
+    with Image.open(current.path) as im:
+        turned = im.rotate(-degrees, expand=True)  # PIL turns anticlockwise
+        turned.save(target, dpi=(current.dpi, current.dpi))
+    image = PageImage(target, turned.width, turned.height, current.dpi, current.source)
+    owner = station.pipeline.layout(station.pipeline.context(job.id)).owner[current.path.stem]
+    jsonio.save(folder.pages / f"{owner.path.name[:3]}.{turned_stem}.page.json", image)
+    return _edit(actor, station, job, Edit("rotate", page=page, degrees=degrees, value=turned_stem))
+
+
+def delete_page(actor: Actor, station: Station, ref: str, page: str) -> DossierView:
+    job = _editable(station, ref)
+    _page(station, job.id, page)
+    return _edit(actor, station, job, Edit("delete", page=page))
+
+
+def move_page(actor: Actor, station: Station, ref: str, page: str, *, before: str = "") -> DossierView:
+    """Move a page before another page (of any document), or to the end of its document."""
+    job = _editable(station, ref)
+    _page(station, job.id, page)
+    if before:
+        _page(station, job.id, before)
+    return _edit(actor, station, job, Edit("move", page=page, before=before))
+
+
+def replace_page(actor: Actor, station: Station, ref: str, page: str, file: Path) -> DossierView:
+    """Put a rescanned page in the place of PAGE; the new scan must be one page."""
+    job = _editable(station, ref)
+    _page(station, job.id, page)
+    pipeline = station.pipeline
+    index = pipeline.intake.add_file(job.id, file, _counter(station, job.counter))
+    folder = pipeline.folder(job.id)
+    (folder.root / f"{index:03d}.replacement").touch()
+    prepared = pipeline.intake.prepare(job.id, index, job.counter)
+    if prepared is None:
+        raise InputError(file.name, "không đọc được tệp quét lại (đã chuyển vào khu cách ly)", code="corrupt-image")
+    if len(prepared.pages) != 1:
+        raise InputError(file.name, "tệp thay thế phải có đúng một trang", "a replacement must be one page")
+    new = prepared.pages[0]
+    jsonio.save(folder.pages / f"{index:03d}.{new.path.stem}.page.json", new)
+    return _edit(actor, station, job, Edit("replace", page=page, value=new.path.stem))
+
+
+def split_document(actor: Actor, station: Station, ref: str, page: str) -> DossierView:
+    """Start a new document at PAGE."""
+    job = _editable(station, ref)
+    _page(station, job.id, page)
+    return _edit(actor, station, job, Edit("split", page=page))
+
+
+def merge_document(actor: Actor, station: Station, ref: str, ordinal: int) -> DossierView:
+    """Join document ORDINAL (2 or more) to the one before it."""
+    job = _editable(station, ref)
+    docs = station.pipeline.layout(station.pipeline.context(job.id)).capture.documents
+    if not 2 <= ordinal <= len(docs):
+        raise InputError(f"văn bản {ordinal}", f"chỉ gộp văn bản số 2 đến {len(docs)} vào văn bản liền trước")
+    return _edit(actor, station, job, Edit("merge", page=docs[ordinal - 1].pages[0].path.stem))
+
+
+def correct_field(actor: Actor, station: Station, ref: str, document: int, name: str, value: str) -> DossierView:
+    """The clerk's value for one field of one document; it is what gets signed and filed."""
+    if name not in CORRECTABLE:
+        known = ", ".join(CORRECTABLE)
+        raise InputError(name, f"không có trường này (các trường: {known})", f"unknown field (known: {known})")
+    job = _editable(station, ref)
+    value = _normalized(name, value.strip())
+    return _edit(actor, station, job, Edit("field", document=document, name=name, value=value))
+
+
+def confirm(actor: Actor, station: Station, ref: str) -> DossierView:
+    """The clerk has checked the dossier: it goes on to be signed and filed (closed first if still open)."""
+    job = _editable(station, ref)
+    folder = station.pipeline.folder(job.id)
+    folder.save_edits(replace(folder.edits(), confirmed_by=actor.label))
+    if JobState(job.state) is JobState.COLLECTING:
+        station.pipeline.close(job.id)
+    else:
+        station.catalog.set_job_state(job.id, JobState.CONFIRMED)
+    _audit(station, actor, "dossier-confirm", job.dossier_code or job.id, "xác nhận để ký số và lưu trữ")
+    return dossier(actor, station, job.id)
+
+
+finish = confirm  # "Hoàn tất": the service signs and files it
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _edit(actor: Actor, station: Station, job: object, edit: Edit) -> DossierView:
+    job_id: str = job.id  # type: ignore[attr-defined]
+    folder = station.pipeline.folder(job_id)
+    edit = replace(edit, actor=actor.label)
+    folder.save_edits(replace(folder.edits(), edits=(*folder.edits().edits, edit)))
+    what = {
+        "rotate": f"xoay trang {edit.page} {edit.degrees}°",
+        "delete": f"xóa trang {edit.page}",
+        "move": f"chuyển trang {edit.page}" + (f" lên trước trang {edit.before}" if edit.before else " xuống cuối"),
+        "replace": f"thay trang {edit.page} bằng trang quét lại {edit.value}",
+        "split": f"tách văn bản mới từ trang {edit.page}",
+        "merge": f"gộp văn bản bắt đầu ở trang {edit.page} vào văn bản trước",
+        "field": f"văn bản {edit.document}: {CORRECTABLE.get(edit.name, edit.name)} = {edit.value}",
+    }[edit.op]
+    _audit(station, actor, f"edit-{edit.op}", job.dossier_code or job_id, what)  # type: ignore[attr-defined]
+    return dossier(actor, station, job_id)
+
+
+def _audit(station: Station, actor: Actor, action: str, subject: str, detail: str) -> None:
+    station.catalog.audit(action, subject, detail, actor=actor.label)
+
+
+def _row(row: object, key: str) -> str:
+    value = row[key] if isinstance(row, dict) else getattr(row, key)
+    return str(value or "")
+
+
+def _counter(station: Station, name: str) -> CounterConfig:
+    return station.config.counter(name)
+
+
+def _find_job(station: Station, ref: str) -> object:
+    job = station.catalog.job(ref)
+    if job is None:
+        job = next((j for j in station.catalog.jobs(limit=100000) if j.dossier_code == ref), None)
+    if job is None:
+        raise NotFoundError(f"không có hồ sơ đang xử lý mã {ref}", f"no dossier in progress {ref}")
+    return job
+
+
+def _editable(station: Station, ref: str):  # type: ignore[no-untyped-def]
+    job = _find_job(station, ref)
+    state = JobState(job.state)  # type: ignore[attr-defined]
+    if state not in EDITABLE:
+        raise ScannerError(
+            f"hồ sơ {job.dossier_code or job.id} đang ở trạng thái '{state.label_vi}': không sửa được nữa",  # type: ignore[attr-defined]
+            f"dossier is {state}: no longer editable",
+            code="not-editable",
+        )
+    return job
+
+
+def _page(station: Station, job_id: str, page: str) -> PageImage:
+    laid = station.pipeline.layout(station.pipeline.context(job_id))
+    for doc in laid.capture.documents:
+        for p in doc.pages:
+            if p.path.stem == page:
+                return p
+    raise NotFoundError(f"hồ sơ không có trang {page}", f"no page {page} in the dossier")
+
+
+def _turned_by(page: str) -> int:
+    m = re.search(r"-r(\d+)$", page)
+    return int(m.group(1)) if m else 0
+
+
+def _check_details(procedure_code: str, owner_id: str) -> None:
+    if procedure_code and not codes.is_procedure_code(procedure_code):
+        raise InputError("mã thủ tục", f"'{procedure_code}' không đúng dạng mã thủ tục hành chính", code="usage")
+    if owner_id and not (codes.parse_personal_id(owner_id) or codes.is_tax_code(owner_id)):
+        raise InputError("số định danh", f"'{owner_id}' không phải số định danh cá nhân hay mã số thuế", code="usage")
+
+
+def _normalized(name: str, value: str) -> str:
+    """Dates as ISO whatever way the clerk typed them (dd/mm/yyyy or yyyy-mm-dd)."""
+    if name in ("issued_date", "valid_from", "valid_until") and value:
+        m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", value)
+        try:
+            day = date(int(m[3]), int(m[2]), int(m[1])) if m else date.fromisoformat(value)
+        except ValueError:
+            raise InputError(
+                value, "ngày không hợp lệ (dd/mm/yyyy hoặc yyyy-mm-dd)", "invalid date", code="bad-date"
+            ) from None
+        return day.isoformat()
+    if name == "holder_id" and value:
+        _check_details("", value)
+    return value
+
+
+__all__ = [
+    "CounterStatus",
+    "DocumentView",
+    "DossierView",
+    "FieldView",
+    "JobContext",
+    "PageView",
+    "QuarantinedFile",
+    "Station",
+    "close_dossier",
+    "confirm",
+    "correct_field",
+    "delete_page",
+    "dossier",
+    "finish",
+    "merge_document",
+    "move_page",
+    "open_dossier",
+    "replace_page",
+    "rotate_page",
+    "set_details",
+    "split_document",
+    "status",
+]

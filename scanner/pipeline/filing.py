@@ -1,0 +1,279 @@
+"""Filing: a signed dossier into the archive folder and the catalog, exactly once.
+
+The dossier folder is assembled outside the archive (staging) and renamed
+into place in one step; the catalog is written after, in one transaction,
+and a run resumed after a crash in between finds the folder in place and
+only writes the catalog.
+
+The values filed for each document are the ones read from its first page,
+then the clerk's corrections, then values given from outside (a backfill
+manifest row): ``document_values`` is the one place that decides, and the
+PDF's XMP and the catalog both take it from there.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scanner import jsonio
+from scanner.archive import Catalog, DocumentRecord, DossierRecord, dossier_folder, file_folder, sha256_file
+from scanner.archive import staging_folder as staging_for
+from scanner.config import Config
+from scanner.extract import DocumentFields, Field
+from scanner.model import SignedPdf
+from scanner.pipeline.job import Capture, CapturedDocument, DocumentOutcome, Edits, JobOutcome, PageResult, Sidecar
+
+if TYPE_CHECKING:
+    from scanner.pipeline.run import JobContext
+
+# What the clerk may correct, and the Vietnamese label shown for each.
+CORRECTABLE: dict[str, str] = {
+    "type_name": "Loại văn bản",
+    "number": "Số, ký hiệu",
+    "issued_date": "Ngày ban hành",
+    "issuer": "Cơ quan ban hành",
+    "subject": "Trích yếu",
+    "holder_name": "Người được cấp",
+    "holder_id": "Số định danh người được cấp",
+    "valid_from": "Hiệu lực từ",
+    "valid_until": "Hiệu lực đến",
+    "signer_name": "Người ký",
+    "signer_title": "Chức vụ người ký",
+}
+_READ = {  # value name -> the extracted field it comes from
+    "type_name": "type_name",
+    "type_abbr": "type_abbr",
+    "issued_date": "issued_date",
+    "issuer": "issuer",
+    "subject": "subject",
+    "holder_name": "holder_name",
+    "holder_id": "holder_id",
+    "valid_from": "valid_from",
+    "valid_until": "valid_until",
+    "signer_name": "signer_name",
+    "signer_title": "signer_title",
+}
+
+
+def document_values(fields: DocumentFields, corrections: Mapping[str, str], sidecar: Sidecar) -> dict[str, str]:
+    """The document's metadata as it will be signed and filed: read, then corrected, then given."""
+
+    def read(name: str) -> str:
+        f: Field | None = getattr(fields, name, None)
+        return f.value if f is not None else ""
+
+    values = {name: read(source) for name, source in _READ.items()}
+    values["number"] = read("number") + (f"/{read('notation')}" if read("notation") else "")
+    values.update({k: v.strip() for k, v in corrections.items() if k in CORRECTABLE})
+    if sidecar.kind == "result":
+        values.update(
+            {
+                k: v
+                for k, v in {
+                    "type_name": sidecar.document_type,
+                    "number": sidecar.result_number,
+                    "issued_date": sidecar.issued_date,
+                    "valid_from": sidecar.issued_date,
+                    "holder_id": sidecar.owner_id,
+                    "holder_name": sidecar.owner_name,
+                }.items()
+                if v
+            }
+        )
+        values["valid_until"] = sidecar.valid_until  # the manifest's word: empty means no expiry
+    return values
+
+
+def still_to_review(fields: DocumentFields, edits: Edits, ordinal: int) -> tuple[str, ...]:
+    """Flagged fields the clerk has neither corrected nor confirmed."""
+    if edits.confirmed_by:
+        return ()
+    corrected = edits.fields(ordinal)
+    return tuple(f for f in fields.review if f not in corrected)
+
+
+def title_of(doc: CapturedDocument, pages: Sequence[PageResult], values: Mapping[str, str], sidecar: Sidecar) -> str:
+    """A title an archive officer recognizes: type, number and subject.
+
+    ``Quyết định số 1046/QĐ-STP — Về việc thành lập…``; without a type, the
+    capitalised type line of the page, else the file name.
+    """
+    if sidecar.document_type:
+        return sidecar.document_type
+    if values.get("type_name"):
+        title = values["type_name"]
+        if values.get("number"):
+            title += f" số {values['number']}"
+        if subject := values.get("subject"):
+            title += " — " + (subject if len(subject) <= 120 else subject[:119].rsplit(" ", 1)[0] + "…")
+        return title
+    if pages:
+        for line in pages[0].ocr.text.splitlines()[:25]:
+            words = line.split()
+            clean = line.strip()
+            if (
+                2 <= len(words) <= 8
+                and clean.isupper()
+                and not any(w in clean for w in ("CỘNG HÒA", "CỘNG HOÀ", "ỦY BAN", "UỶ BAN", "UBND", "SỞ ", "PHÒNG "))
+            ):
+                return clean
+    return Path(doc.sources[0].original_name).stem if doc.sources else ""
+
+
+def procedure_and_owner(ctx: JobContext, capture: Capture) -> tuple[str, str]:
+    """The dossier's procedure code and applicant: the clerk's or sidecar's word, the receipt's, the counter's."""
+    receipt, sidecar = capture.receipt, ctx.sidecar
+    procedure = sidecar.procedure_code or (receipt.procedure_code if receipt else "") or ctx.counter.procedure_code
+    owner = sidecar.owner_id or (receipt.owner_id if receipt else "")
+    return procedure, owner
+
+
+def file_dossier(
+    config: Config,
+    catalog: Catalog,
+    ctx: JobContext,
+    capture: Capture,
+    results: list[list[PageResult]],
+    fields: list[DocumentFields],
+    edits: Edits,
+    signed: list[SignedPdf],
+    *,
+    dossier_code: str,
+    receipt_day: date,
+    actor: str = "",
+) -> JobOutcome:
+    root = config.archive.root
+    counter, sidecar = ctx.counter, ctx.sidecar
+    agency_code = sidecar.agency_code or counter.agency_code
+    final = dossier_folder(root, agency_code, receipt_day.year, dossier_code)
+    values = [document_values(f, edits.fields(i + 1), sidecar) for i, f in enumerate(fields)]
+    titles = [
+        title_of(doc, pages, v, sidecar) for doc, pages, v in zip(capture.documents, results, values, strict=True)
+    ]
+    procedure, owner = procedure_and_owner(ctx, capture)
+    originals = {src.sha256: f"{dossier_code}.goc-{i + 1:02d}.pdf" for i, src in enumerate(capture.signed_sources)}
+    if not final.exists():
+        staging = staging_for(root, config.archive.work, ctx.job_id)
+        if staging.exists():
+            shutil.rmtree(staging)
+        staging.mkdir(parents=True)
+        for s in signed:
+            shutil.copyfile(s.path, staging / s.path.name)
+        for src in capture.signed_sources:
+            shutil.copyfile(src.path, staging / originals[src.sha256])
+        manifest = {
+            "dossier_code": dossier_code,
+            "agency_code": agency_code,
+            "agency_name": counter.agency_name,
+            "counter": counter.name,
+            "procedure_code": procedure,
+            "owner_id": owner,
+            "receipt_date": receipt_day.isoformat(),
+            "receipt_qr": capture.receipt.raw if capture.receipt else None,
+            "documents": [
+                {
+                    "code": s.path.stem,
+                    "title": t,
+                    "pages": len(doc.pages),
+                    "page_sources": [p.source for p in doc.pages],
+                    "sources": [{"name": src.original_name, "sha256": src.sha256} for src in doc.sources],
+                }
+                for s, t, doc in zip(signed, titles, capture.documents, strict=True)
+            ],
+            "signed_originals": [
+                {"file": originals[s.sha256], "name": s.original_name, "sha256": s.sha256}
+                for s in capture.signed_sources
+            ],
+            "dropped_pages": [d.__dict__ for d in capture.dropped],
+            "edits": [e.__dict__ for e in edits.edits],
+            "confirmed_by": edits.confirmed_by,
+            "warnings": ctx.warnings,
+        }
+        jsonio.write_atomic(staging / "dossier.json", jsonio.dumps(manifest).encode("utf-8"))
+        file_folder(staging, final)
+
+    rel = final.relative_to(root)
+    documents: list[DocumentRecord] = []
+    files: list[tuple[str, str | None, str, str, int]] = []
+    outcomes: list[DocumentOutcome] = []
+    for d, (pages, s, title) in enumerate(zip(results, signed, titles, strict=True)):
+        stored = final / s.path.name
+        sha, size = sha256_file(stored), stored.stat().st_size
+        v, f = values[d], fields[d]
+        number, _, notation = v["number"].partition("/")
+        documents.append(
+            DocumentRecord(
+                code=s.path.stem,
+                dossier_code=dossier_code,
+                ordinal=d + 1,
+                title=title,
+                path=str(rel / s.path.name),
+                pages=len(pages),
+                sha256=sha,
+                size=size,
+                pdfa=config.pdfa.flavour,
+                signer=s.signer,
+                signed_at=s.signed_at.isoformat(timespec="seconds"),
+                signature_level=s.level,
+                ocr_confidence=round(sum(r.ocr.confidence for r in pages) / max(1, len(pages)), 2),
+                text="\n\f\n".join(r.ocr.text for r in pages),
+                kind="result" if sidecar.kind == "result" else "paper",
+                type_name=v["type_name"],
+                type_abbr=v["type_abbr"],
+                code_number=number.strip(),
+                code_notation=notation.strip(),
+                issued_date=v["issued_date"] or None,
+                organ_name=v["issuer"],
+                subject=v["subject"],
+                signer_name=v["signer_name"],
+                signer_position=v["signer_title"],
+                valid_from=v["valid_from"] or None,
+                valid_until=v["valid_until"] or None,
+                holder_name=v["holder_name"],
+                holder_id=v["holder_id"],
+                identifiers=tuple(dict.fromkeys((*f.personal_ids, *f.tax_codes))),
+                fields={
+                    **f.as_dict(),
+                    "corrected": edits.fields(d + 1),
+                    "confirmed_by": edits.confirmed_by,
+                },
+                review=still_to_review(f, edits, d + 1),
+            )
+        )
+        files.append((str(rel / s.path.name), s.path.stem, "document", sha, size))
+        outcomes.append(DocumentOutcome(code=s.path.stem, path=stored, pages=len(pages), title=title))
+    for name in [*originals.values(), "dossier.json"]:
+        p = final / name
+        role = "original" if name != "dossier.json" else "metadata"
+        files.append((str(rel / name), None, role, sha256_file(p), p.stat().st_size))
+    signed_at = signed[0].signed_at.isoformat(timespec="seconds") if signed else ""
+    catalog.record_dossier(
+        DossierRecord(
+            code=dossier_code,
+            agency_code=agency_code,
+            agency_name=counter.agency_name,
+            counter=counter.name,
+            procedure_code=procedure,
+            owner_id=owner,
+            receipt_date=receipt_day.isoformat(),
+            title=titles[0] if titles else "",
+            path=str(rel),
+            doc_total=len(documents),
+            page_total=sum(d.pages for d in documents),
+            job_id=ctx.job_id,
+            warnings=tuple(ctx.warnings),
+            created=signed_at,
+            retention=sidecar.retention,
+            access=sidecar.access_level or "công khai",
+        ),
+        documents,
+        files,
+    )
+    return JobOutcome(ctx.job_id, "archived", dossier_code, tuple(outcomes), tuple(ctx.warnings))
+
+
+__all__ = ["CORRECTABLE", "document_values", "file_dossier", "procedure_and_owner", "still_to_review", "title_of"]
