@@ -356,7 +356,7 @@ def confirm(actor: Actor, station: Station, ref: str) -> DossierView:
     """The clerk has checked the dossier: it goes on to be signed and filed (closed first if still open)."""
     job = _editable(station, ref)
     folder = station.pipeline.folder(job.id)
-    folder.save_edits(replace(folder.edits(), confirmed_by=actor.label))
+    folder.save_edits(replace(folder.edits(), confirmed_by=actor.label), invalidate=False)
     if JobState(job.state) is JobState.COLLECTING:
         station.pipeline.close(job.id)
     else:

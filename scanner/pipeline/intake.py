@@ -83,7 +83,12 @@ class Intake:
         emptied and filled again.
         """
         detail = {"inputs": [p.name for p in inputs], **(detail or {})}
-        if job_id is None:
+        journal = job_id is None  # a clerk's files: refused if already taken, and noted so they are not taken twice
+        if journal:
+            for src in inputs:
+                seen = self.catalog.find_intake(sha256_file(src))
+                if seen is not None:
+                    raise _duplicate(src.name, seen)
             job_id = self.new_job(counter, JobState.RECEIVING, detail)
         else:
             existing = self.catalog.job(job_id)
@@ -99,6 +104,10 @@ class Intake:
             dest = folder.inputs / f"{len(sources) + 1:03d}{safe_suffix(src)}"
             copy_durably(src, dest)
             sources.append(SourceFile(dest, src.name, sha256_file(dest), dest.stat().st_size))
+            if journal:
+                # no origin: recovery must never remove the clerk's own file, which `submit` only copies
+                note = self.catalog.intake_begin(sources[-1].sha256, job_id, counter.name, src.name, "", str(dest))
+                self.catalog.intake_done(note)
         folder.save_sources(sources)
         self.catalog.set_job_state(job_id, JobState.RECEIVED)
         return job_id
@@ -249,7 +258,8 @@ class Intake:
                 if all(s.path != dest for s in sources):
                     sources.append(SourceFile(dest, row["original_name"], row["sha256"], dest.stat().st_size))
                     folder.save_sources(sources)
-                origin.unlink(missing_ok=True)
+                if row["origin"]:
+                    origin.unlink(missing_ok=True)
                 self.catalog.intake_done(row["id"])
             else:
                 dest.with_name(dest.name + ".part").unlink(missing_ok=True)

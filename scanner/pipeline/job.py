@@ -222,8 +222,11 @@ class JobFolder:
     def edits(self) -> Edits:
         return jsonio.load(self.edits_file, Edits) or Edits()
 
-    def save_edits(self, edits: Edits) -> None:
+    def save_edits(self, edits: Edits, *, invalidate: bool = True) -> None:
+        """Save the clerk's edits; a change to pages or fields makes every later result be computed again."""
         jsonio.save(self.edits_file, edits)
+        if not invalidate:
+            return
         self.capture_file.unlink(missing_ok=True)  # the documents follow from the edits: recomputed
         self.fields_file.unlink(missing_ok=True)
         shutil.rmtree(self.pdf, ignore_errors=True)
