@@ -72,5 +72,3 @@ def require_programs(
     problems = check_programs(programs, languages_needed=languages_needed)
     if problems:
         raise problems[0].error()
-
-

@@ -92,5 +92,3 @@ def pdftotext(pdf: Path, *, timeout: float = 60.0) -> str:
     if done.returncode != 0:
         raise _failure(done, pdf.name, None, "không trích được văn bản", "cannot extract the text")
     return done.stdout.decode("utf-8")
-
-

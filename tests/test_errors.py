@@ -1,0 +1,49 @@
+"""The error classes: whose fault each failure is, and how a full disk is told from a bad file."""
+
+from __future__ import annotations
+
+import errno
+
+import pytest
+
+from scanner.errors import (
+    EXIT_INPUT_FAILED,
+    EXIT_WORKSTATION,
+    FaultKind,
+    InputError,
+    OcrError,
+    ProgramMissing,
+    ScannerError,
+    WorkstationError,
+    workstation_fault,
+)
+
+
+@pytest.mark.parametrize("number", [errno.ENOSPC, errno.EDQUOT])
+def test_a_full_disk_or_quota_is_the_workstations_fault(number: int) -> None:
+    fault = workstation_fault(OSError(number, "No space left on device", "/srv/work/job-1/p1.png"))
+    assert fault is not None and fault.kind is FaultKind.DISK_FULL
+    assert fault.message_vi.startswith("ổ đĩa đầy") and "/srv/work/job-1/p1.png" in fault.message_vi
+    assert fault.exit_code == EXIT_WORKSTATION and fault.code == "workstation"
+
+
+def test_other_os_errors_are_not_put_down_to_the_workstation() -> None:
+    assert workstation_fault(OSError(errno.EIO, "Input/output error")) is None
+    assert workstation_fault(FileNotFoundError(errno.ENOENT, "gone", "a.jpg")) is None
+
+
+def test_every_fault_kind_has_both_texts() -> None:
+    for kind in FaultKind:
+        assert kind.label_vi and kind.label_en and kind.label_vi != kind.label_en
+    assert FaultKind("disk-full") is FaultKind.DISK_FULL
+
+
+def test_workstation_errors_are_never_input_or_page_errors() -> None:
+    missing = ProgramMissing("Tesseract", "tesseract-ocr")
+    assert isinstance(missing, WorkstationError) and isinstance(missing, ScannerError)
+    assert not isinstance(missing, InputError | OcrError)
+    assert InputError("a.pdf", "hỏng").exit_code == EXIT_INPUT_FAILED
+    assert (
+        str(missing) == "thiếu chương trình Tesseract (cài gói tesseract-ocr) (Tesseract not found "
+        "(install the tesseract-ocr package))"
+    )
