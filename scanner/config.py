@@ -238,6 +238,15 @@ class Config:
     def processes(self) -> int:
         return self.workers if self.workers > 0 else (os.cpu_count() or 1)
 
+    @property
+    def tesseract_languages(self) -> tuple[str, ...]:
+        """Every Tesseract language this configuration needs, for the start-up check of the programs.
+
+        ``osd`` is among them when pages are turned upright: without it
+        orientation would silently stop working rather than fail.
+        """
+        return (*self.ocr.languages, "osd") if self.clean.orientation else self.ocr.languages
+
     def counter(self, name: str) -> CounterConfig:
         for c in self.counters:
             if c.name == name:

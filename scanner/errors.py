@@ -56,15 +56,72 @@ class ConfigError(ScannerError):
     code = "config"
 
 
+class InputReason(StrEnum):
+    """Why an input is refused (an :class:`InputError`'s ``code``, written to quarantine notes and the catalog)."""
+
+    INPUT = "input"  # no more precise reason
+    MISSING = "missing"
+    EMPTY = "empty"
+    BAD_NAME = "bad-name"
+    SYMLINK = "symlink"
+    TOO_LARGE = "too-large"
+    TOO_MANY_PIXELS = "too-many-pixels"
+    TOO_MANY_PAGES = "too-many-pages"
+    UNSUPPORTED_TYPE = "unsupported-type"
+    CORRUPT_IMAGE = "corrupt-image"
+    CORRUPT_PDF = "corrupt-pdf"
+    ENCRYPTED_PDF = "encrypted-pdf"
+    ACTIVE_CONTENT = "active-content"
+    NO_PAGES = "no-pages"
+    DUPLICATE = "duplicate"
+    BAD_SIDECAR = "bad-sidecar"
+    BAD_MANIFEST = "bad-manifest"
+    BAD_DATE = "bad-date"
+
+    @property
+    def label_vi(self) -> str:
+        return _INPUT_TEXT[self][0]
+
+    @property
+    def label_en(self) -> str:
+        return _INPUT_TEXT[self][1]
+
+
+_INPUT_TEXT: dict[InputReason, tuple[str, str]] = {
+    InputReason.INPUT: ("tệp không số hóa được", "the file cannot be digitized"),
+    InputReason.MISSING: ("không tìm thấy tệp", "file not found"),
+    InputReason.EMPTY: ("tệp rỗng", "empty file"),
+    InputReason.BAD_NAME: ("tên tệp không hợp lệ", "invalid file name"),
+    InputReason.SYMLINK: ("liên kết tượng trưng", "symbolic link"),
+    InputReason.TOO_LARGE: ("tệp quá lớn", "file too large"),
+    InputReason.TOO_MANY_PIXELS: ("ảnh quá lớn", "image too large"),
+    InputReason.TOO_MANY_PAGES: ("quá nhiều trang", "too many pages"),
+    InputReason.UNSUPPORTED_TYPE: ("loại tệp không được hỗ trợ", "unsupported file type"),
+    InputReason.CORRUPT_IMAGE: ("ảnh bị hỏng", "corrupt image"),
+    InputReason.CORRUPT_PDF: ("PDF bị hỏng", "corrupt PDF"),
+    InputReason.ENCRYPTED_PDF: ("PDF được mã hóa", "encrypted PDF"),
+    InputReason.ACTIVE_CONTENT: ("PDF chứa mã thực thi", "PDF with active content"),
+    InputReason.NO_PAGES: ("tệp không có trang nào", "no pages"),
+    InputReason.DUPLICATE: ("tệp trùng đã nhận", "duplicate of a file already taken"),
+    InputReason.BAD_SIDECAR: ("tệp JSON đi kèm không hợp lệ", "invalid sidecar"),
+    InputReason.BAD_MANIFEST: ("bảng kê không hợp lệ", "invalid manifest"),
+    InputReason.BAD_DATE: ("ngày không hợp lệ", "invalid date"),
+}
+
+
 class InputError(ScannerError):
     """An input file cannot be digitized (not an image or PDF, truncated, too big...).
 
-    The file is kept (quarantined); ``path`` names it.
+    The file is kept (quarantined); ``path`` names it. ``code`` is an
+    :class:`InputReason` (plain strings are still accepted while callers move
+    to the enum; being a StrEnum, both compare equal).
     """
 
-    code = "input"
+    code = InputReason.INPUT
 
-    def __init__(self, path: str, message_vi: str, message_en: str = "", *, code: str | None = None) -> None:
+    def __init__(
+        self, path: str, message_vi: str, message_en: str = "", *, code: InputReason | str | None = None
+    ) -> None:
         super().__init__(f"{path}: {message_vi}", f"{path}: {message_en or message_vi}", code=code)
         self.path = path
 

@@ -187,3 +187,11 @@ def test_review_mode(tmp_path: Path, mode: ReviewMode) -> None:
 
 def test_review_defaults_to_flagged(tmp_path: Path) -> None:
     assert parse_config(MINIMAL, base=tmp_path).review.mode is ReviewMode.FLAGGED
+
+
+def test_tesseract_languages_include_osd_only_when_pages_are_turned(tmp_path: Path) -> None:
+    assert parse_config(MINIMAL, base=tmp_path).tesseract_languages == ("vie", "osd")
+    cfg = parse_config(
+        {**MINIMAL, "clean": {"orientation": False}, "ocr": {"languages": ["vie", "eng"]}}, base=tmp_path
+    )
+    assert cfg.tesseract_languages == ("vie", "eng")

@@ -11,6 +11,7 @@ from scanner.errors import (
     EXIT_WORKSTATION,
     FaultKind,
     InputError,
+    InputReason,
     OcrError,
     ProgramMissing,
     ScannerError,
@@ -47,3 +48,11 @@ def test_workstation_errors_are_never_input_or_page_errors() -> None:
         str(missing) == "thiếu chương trình Tesseract (cài gói tesseract-ocr) (Tesseract not found "
         "(install the tesseract-ocr package))"
     )
+
+
+def test_input_reasons_are_an_enum_with_both_texts_and_plain_strings_still_match() -> None:
+    for reason in InputReason:
+        assert reason.label_vi and reason.label_en
+    error = InputError("a.pdf", "PDF bị hỏng", code=InputReason.CORRUPT_PDF)
+    assert error.code == "corrupt-pdf" and InputError("b.pdf", "x", code="corrupt-pdf").code == error.code
+    assert InputError("c.jpg", "x").code is InputReason.INPUT

@@ -20,7 +20,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from scanner.errors import FaultKind, InputError, ProgramCrashed, ScannerError, WorkstationError
+from scanner.errors import FaultKind, InputError, InputReason, ProgramCrashed, ScannerError, WorkstationError
 from scanner.tools import runner
 
 PDFTOPPM = runner.Program(command="pdftoppm", package="poppler-utils", label="pdftoppm", version_args=("-v",))
@@ -63,7 +63,7 @@ def _failure(done: runner.Completed, label: str, out_dir: Path | None, what_vi: 
     stderr = done.stderr.decode("utf-8", "replace")
     complained = any(word in stderr for word in _COMPLAINTS)
     if done.returncode in (EXIT_OPEN_INPUT, EXIT_PERMISSIONS) or (done.returncode > 0 and complained):
-        return InputError(label, f"{what_vi}: {tail}", f"{what_en}: {tail}", code="corrupt-pdf")
+        return InputError(label, f"{what_vi}: {tail}", f"{what_en}: {tail}", code=InputReason.CORRUPT_PDF)
     return ProgramCrashed(
         prog,
         f"{label}: {prog} dừng bất thường (mã {done.returncode}): {tail or '?'}",
