@@ -48,8 +48,9 @@ def _failure(done: runner.Completed, label: str, out_dir: Path | None, what_vi: 
     """The project's error for a failed poppler run, by whose fault it is (see the module docstring)."""
     tail = done.tail()
     prog = done.program.label
-    if out_dir is not None and (done.returncode == EXIT_OPEN_OUTPUT or _low_disk(out_dir)):
-        if _low_disk(out_dir):
+    low_disk = out_dir is not None and _low_disk(out_dir)
+    if out_dir is not None and (low_disk or done.returncode == EXIT_OPEN_OUTPUT):
+        if low_disk:
             return WorkstationError(
                 FaultKind.DISK_FULL,
                 f"ổ đĩa đầy: {prog} không ghi được vào {out_dir} — giải phóng dung lượng rồi chạy lại",
