@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import errno
 from enum import StrEnum
+from typing import Any
 
 EXIT_OK = 0
 EXIT_INPUT_FAILED = 1
@@ -47,6 +48,23 @@ class ScannerError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message_vi} ({self.message_en})" if self.message_en != self.message_vi else self.message_vi
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Rebuild from the attributes, not the constructor: errors raised in a page worker cross a process pool.
+
+        The default pickling calls ``cls(*args)``, which fails for every
+        subclass whose constructor takes more than the message; in a
+        ``ProcessPoolExecutor`` that failure breaks the whole pool, and a
+        missing program would be taken for a crashed worker.
+        """
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(cls: type[ScannerError], args: tuple[Any, ...], state: dict[str, Any]) -> ScannerError:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class ConfigError(ScannerError):

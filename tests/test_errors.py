@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import errno
+import pickle
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
@@ -56,3 +58,28 @@ def test_input_reasons_are_an_enum_with_both_texts_and_plain_strings_still_match
     error = InputError("a.pdf", "PDF bị hỏng", code=InputReason.CORRUPT_PDF)
     assert error.code == "corrupt-pdf" and InputError("b.pdf", "x", code="corrupt-pdf").code == error.code
     assert InputError("c.jpg", "x").code is InputReason.INPUT
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ProgramMissing("Tesseract", "tesseract-ocr-vie"),
+        InputError("hồ-sơ.pdf", "PDF bị hỏng", "corrupt PDF", code=InputReason.CORRUPT_PDF),
+        OcrError("trang 1: Tesseract lỗi", "page 1: tesseract failed"),
+        workstation_fault(OSError(errno.ENOSPC, "No space left on device", "/srv/work")),
+    ],
+)
+def test_errors_survive_the_trip_back_from_a_page_worker(error: ScannerError) -> None:
+    """A page worker's error is pickled to the parent; a failure there would break the whole pool."""
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error) and copy.__dict__ == error.__dict__ and str(copy) == str(error)
+
+
+def _raise_missing() -> None:
+    raise ProgramMissing("Tesseract", "tesseract-ocr")
+
+
+def test_a_missing_program_in_a_worker_reaches_the_parent_as_itself() -> None:
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        error = pool.submit(_raise_missing).exception(timeout=60)
+    assert isinstance(error, ProgramMissing) and error.package == "tesseract-ocr"
