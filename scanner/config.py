@@ -9,6 +9,11 @@ the reason, in Vietnamese and English.
 Secrets (the PKCS#12 password, a token PIN) are never written in the file:
 the file names an environment variable or a file that holds them, and the
 loaded value is a :class:`Secret` whose ``repr`` hides it.
+
+One template, ``scanner/config_template.toml`` (package data), is both what
+``scanner init`` writes (:func:`render_template`) and, rendered with the
+example's values, the documented example ``config/scanner.toml``; a test
+keeps the two equal, so a new key is documented in one place.
 """
 
 from __future__ import annotations
@@ -17,15 +22,18 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
+from enum import StrEnum
+from importlib import resources
 from pathlib import Path
+from string import Template
 from typing import Any
 
+from scanner.codes import is_agency_code, is_procedure_code
 from scanner.errors import ConfigError
 
 CONFIG_ENV = "SCANNER_CONFIG"
+TEMPLATE = "config_template.toml"  # package data of ``scanner``
 
-_AGENCY_CODE = re.compile(r"^[0-9A-Z.]{1,35}$")
-_PROCEDURE_CODE = re.compile(r"^[1-3]\.\d{6}(\.000\.00\.00\.[A-Z]\d{2})?$")
 PDFA_FLAVOURS = ("2b", "1b")
 SIGNATURE_LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
 
@@ -126,6 +134,32 @@ class PdfaConfig:
     flavour: str = "2b"
 
 
+class ReviewMode(StrEnum):
+    """When a clerk confirms the recognized fields before the dossier is signed."""
+
+    NEVER = "never"
+    FLAGGED = "flagged"
+    ALWAYS = "always"
+
+    @property
+    def label_vi(self) -> str:
+        return _REVIEW_VI[self]
+
+
+_REVIEW_VI = {
+    ReviewMode.NEVER: "không chờ xác nhận",
+    ReviewMode.FLAGGED: "chờ cán bộ xác nhận các trường bị đánh dấu",
+    ReviewMode.ALWAYS: "luôn chờ cán bộ xác nhận",
+}
+
+
+@dataclass(frozen=True)
+class ReviewConfig:
+    """The counter's validation step; backfill never waits for it, whatever the mode."""
+
+    mode: ReviewMode = ReviewMode.FLAGGED
+
+
 @dataclass(frozen=True)
 class SigningConfig:
     pkcs12: Path | None
@@ -197,11 +231,21 @@ class Config:
     clean: CleanConfig = field(default_factory=CleanConfig)
     pdfa: PdfaConfig = field(default_factory=PdfaConfig)
     signing: SigningConfig = field(default_factory=lambda: SigningConfig(pkcs12=None))
+    review: ReviewConfig = field(default_factory=ReviewConfig)
     workers: int = 0
 
     @property
     def processes(self) -> int:
         return self.workers if self.workers > 0 else (os.cpu_count() or 1)
+
+    @property
+    def tesseract_languages(self) -> tuple[str, ...]:
+        """Every Tesseract language this configuration needs, for the start-up check of the programs.
+
+        ``osd`` is among them when pages are turned upright: without it
+        orientation would silently stop working rather than fail.
+        """
+        return (*self.ocr.languages, "osd") if self.clean.orientation else self.ocr.languages
 
     def counter(self, name: str) -> CounterConfig:
         for c in self.counters:
@@ -318,14 +362,14 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
         if not re.fullmatch(r"[\w.-]{1,64}", name):
             raise _err(s.key("name"), "chỉ gồm chữ, số, '.', '-', '_'", "letters, digits, '.', '-', '_' only")
         agency = s.get("agency_code", str)
-        if not _AGENCY_CODE.fullmatch(agency):
+        if not is_agency_code(agency):
             raise _err(
                 s.key("agency_code"),
-                f"mã định danh cơ quan '{agency}' không hợp lệ (tối đa 35 ký tự 0-9 A-Z .)",
-                f"agency code '{agency}' is invalid (at most 35 characters of 0-9 A-Z .)",
+                f"mã định danh cơ quan '{agency}' không hợp lệ (dạng 000.00.00.H32 hoặc H32.xx, tối đa 35 ký tự)",
+                f"agency code '{agency}' is invalid (form 000.00.00.H32 or H32.xx, at most 35 characters)",
             )
         procedure = s.get("procedure_code", str, "")
-        if procedure and not _PROCEDURE_CODE.fullmatch(procedure):
+        if procedure and not is_procedure_code(procedure):
             raise _err(
                 s.key("procedure_code"),
                 f"mã thủ tục '{procedure}' không hợp lệ (dạng 1.000894)",
@@ -333,8 +377,9 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
             )
         poll = s.get("poll_seconds", float, 0.0)
         settle = s.get("settle_seconds", float, 2.0)
-        if poll < 0 or settle < 0:
-            raise _err(s.key("poll_seconds"), "không được âm", "must not be negative")
+        for key, value in (("poll_seconds", poll), ("settle_seconds", settle)):
+            if value < 0:
+                raise _err(s.key(key), "không được âm", "must not be negative")
         counters.append(
             CounterConfig(
                 name=name,
@@ -367,8 +412,12 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
     for key, value in (("max_file_mb", capture.max_file_mb), ("max_megapixels", capture.max_megapixels)):
         if value <= 0:
             raise _err(cp.key(key), "phải lớn hơn 0", "must be positive")
-    if capture.dossier_idle_seconds < 0 or not 0 <= capture.blank_ink < 1 or capture.max_attempts < 1:
-        raise _err(cp.key("dossier_idle_seconds"), "giá trị ngoài khoảng cho phép", "value out of range")
+    if capture.dossier_idle_seconds < 0:
+        raise _err(cp.key("dossier_idle_seconds"), "không được âm", "must not be negative")
+    if not 0 <= capture.blank_ink < 1:
+        raise _err(cp.key("blank_ink"), "phải trong khoảng [0, 1)", "must be in [0, 1)")
+    if capture.max_attempts < 1:
+        raise _err(cp.key("max_attempts"), "phải từ 1 trở lên", "must be at least 1")
     cp.done()
 
     o = _Section(top.get("ocr", dict, {}), "ocr")
@@ -421,6 +470,13 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
     _check_signing(signing)
     sg.done()
 
+    rv = _Section(top.get("review", dict, {}), "review")
+    mode = rv.get("mode", str, ReviewMode.FLAGGED.value)
+    if mode not in {m.value for m in ReviewMode}:
+        choices = ", ".join(f'"{m.value}"' for m in ReviewMode)
+        raise _err(rv.key("mode"), f"phải là một trong {choices}", f"must be one of {choices}")
+    rv.done()
+
     w = _Section(top.get("workers", dict, {}), "workers")
     processes = w.get("processes", int, 0)
     if processes < 0:
@@ -436,6 +492,7 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
         clean=clean,
         pdfa=PdfaConfig(flavour=flavour),
         signing=signing,
+        review=ReviewConfig(mode=ReviewMode(mode)),
         workers=processes,
     )
 
@@ -492,3 +549,32 @@ def _check_signing(s: SigningConfig) -> None:
         raise _err("signing.mark_text", "không được để trống khi visible = true", "must not be empty when visible")
     if len(s.mark_text) > 60 or len(s.mark_agency) > 200:
         raise _err("signing.mark_text", "quá dài cho dấu chữ ký hiển thị", "too long for the visible mark")
+
+
+def template_text() -> str:
+    """The configuration template as shipped in the package, placeholders unfilled."""
+    return resources.files("scanner").joinpath(TEMPLATE).read_text(encoding="utf-8")
+
+
+def _toml_string_body(value: str) -> str:
+    """VALUE escaped to sit between the double quotes of a TOML basic string."""
+    out = []
+    for ch in value:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def render_template(*, agency: str, agency_name: str, pkcs12: str, ca: str) -> str:
+    """The configuration file ``scanner init`` writes: the template with one counter's agency and the keys.
+
+    Values are escaped for TOML, so an agency name with quotes or
+    backslashes reads back exactly as given; PKCS12 and CA are paths,
+    relative to the configuration file's folder or absolute.
+    """
+    values = {"agency": agency, "agency_name": agency_name, "pkcs12": pkcs12, "ca": ca}
+    return Template(template_text()).substitute({k: _toml_string_body(v) for k, v in values.items()})

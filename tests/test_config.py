@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from scanner.config import Secret, load_config, parse_config
+from scanner.config import ReviewMode, Secret, load_config, parse_config, render_template, template_text
 from scanner.errors import ConfigError
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "scanner.toml"
 
 MINIMAL = {
     "archive": {"root": "archive"},
@@ -39,6 +42,43 @@ def test_minimal_config_gets_defaults(tmp_path: Path) -> None:
             "counters[0].agency_code",
         ),
         ({"counters": [{"name": "q", "inbox": "i", "agency_name": "x"}]}, "counters[0].agency_code"),
+        (
+            {
+                "counters": [
+                    *MINIMAL["counters"],
+                    {"name": "q2", "inbox": "i", "agency_code": "H32", "agency_name": "x", "settle_seconds": "2"},
+                ]
+            },
+            "counters[1].settle_seconds",
+        ),
+        (
+            {"counters": [{"name": "q", "inbox": "i", "agency_code": "H32", "agency_name": "x", "settle_seconds": -1}]},
+            "counters[0].settle_seconds",
+        ),
+        (
+            {"counters": [{"name": "q", "inbox": "i", "agency_code": "H32", "agency_name": "x", "quay": "1"}]},
+            "counters[0].quay",
+        ),
+        (
+            {
+                "counters": [
+                    {"name": "q", "inbox": "i", "agency_code": "H32", "agency_name": "x", "procedure_code": "1.1"}
+                ]
+            },
+            "counters[0].procedure_code",
+        ),
+        (
+            {"counters": [{"name": "q", "inbox": "i", "agency_code": "ABCDEF", "agency_name": "x"}]},
+            "counters[0].agency_code",
+        ),
+        ({"capture": {"blank_ink": 1.5}}, "capture.blank_ink"),
+        ({"capture": {"max_attempts": 0}}, "capture.max_attempts"),
+        ({"capture": {"max_attempts": True}}, "capture.max_attempts"),
+        ({"clean": {"deskew": "yes"}}, "clean.deskew"),
+        ({"review": {"mode": "sometimes"}}, "review.mode"),
+        ({"review": {"mode": "flagged", "timeout": 3}}, "review.timeout"),
+        ({"review": "flagged"}, "review"),
+        ({"bogus": {}}, "bogus"),
     ],
 )
 def test_errors_name_the_key_in_both_languages(tmp_path: Path, patch: dict, key: str) -> None:
@@ -89,3 +129,69 @@ def test_the_commented_example_is_valid() -> None:
 
     cfg = load(Path(__file__).resolve().parent.parent / "config" / "scanner.toml")
     assert cfg.counters[0].name == "quay-1"
+
+
+def test_the_example_is_the_template_rendered_with_its_own_values() -> None:
+    """One template: what `scanner init` writes and the documented example cannot drift apart.
+
+    After editing scanner/config_template.toml, regenerate the example with
+    ``render_template`` and the values below.
+    """
+    example = EXAMPLE.read_text(encoding="utf-8")
+    data = tomllib.loads(example)
+    counter, signing = data["counters"][0], data["signing"]
+    rendered = render_template(
+        agency=counter["agency_code"],
+        agency_name=counter["agency_name"],
+        pkcs12=signing["pkcs12"],
+        ca=signing["trust_roots"][0],
+    )
+    assert rendered == example
+
+
+def test_every_section_of_the_loader_is_documented_in_the_template() -> None:
+    from scanner.config import Config
+
+    text = template_text()
+    for section in ("archive", "capture", "ocr", "clean", "pdfa", "review", "signing", "workers"):
+        assert f"[{section}]" in text, section
+    assert "[[counters]]" in text
+    assert set(Config.__dataclass_fields__) >= {"review", "capture", "clean"}
+
+
+def test_the_rendered_template_loads_and_keeps_awkward_names_exactly(tmp_path: Path) -> None:
+    name = 'Ủy ban nhân dân xã "Tân Thành" \\ thôn 2'
+    text = render_template(agency="H32.12", agency_name=name, pkcs12="/keys/a b.p12", ca="keys/ca.pem")
+    path = tmp_path / "scanner.toml"
+    path.write_text(text, encoding="utf-8")
+    cfg = load_config(path)
+    counter = cfg.counters[0]
+    assert (counter.agency_code, counter.agency_name) == ("H32.12", name)
+    assert cfg.signing.pkcs12 == Path("/keys/a b.p12")
+    assert cfg.signing.trust_roots == (tmp_path / "keys" / "ca.pem",)
+    assert cfg.review.mode is ReviewMode.FLAGGED
+
+
+def test_the_template_ships_with_the_package() -> None:
+    """Read through importlib.resources, as an installed package reads it (pyproject lists it as package data)."""
+    pyproject = tomllib.loads((EXAMPLE.parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "config_template.toml" in pyproject["tool"]["setuptools"]["package-data"]["scanner"]
+    assert "${agency}" in template_text()
+
+
+@pytest.mark.parametrize("mode", list(ReviewMode))
+def test_review_mode(tmp_path: Path, mode: ReviewMode) -> None:
+    cfg = parse_config({**MINIMAL, "review": {"mode": mode.value}}, base=tmp_path)
+    assert cfg.review.mode is mode and cfg.review.mode.label_vi
+
+
+def test_review_defaults_to_flagged(tmp_path: Path) -> None:
+    assert parse_config(MINIMAL, base=tmp_path).review.mode is ReviewMode.FLAGGED
+
+
+def test_tesseract_languages_include_osd_only_when_pages_are_turned(tmp_path: Path) -> None:
+    assert parse_config(MINIMAL, base=tmp_path).tesseract_languages == ("vie", "osd")
+    cfg = parse_config(
+        {**MINIMAL, "clean": {"orientation": False}, "ocr": {"languages": ["vie", "eng"]}}, base=tmp_path
+    )
+    assert cfg.tesseract_languages == ("vie", "eng")

@@ -12,28 +12,42 @@ it could not open as ``<exceptionThrown>``, always with exit status 0.
 The Debian packages (libpdfbox2-java and friends) put the jars in
 /usr/share/java; Preflight needs javax.activation and JAXB on Java 11+,
 and xmpbox and commons-logging at run time.
+
+Whose fault a failure is: Java or a jar missing, or a Java that cannot
+load Preflight's classes, is the workstation's (:class:`ProgramMissing`,
+:class:`ProgramFailed`, naming the Debian package); a file Preflight cannot
+read is a result (``valid=False``); a run that times out or ends without a
+report for another reason stays a :class:`PdfError`, counted as an attempt.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scanner.errors import PdfError
+from scanner.errors import PdfError, ProgramFailed, ProgramMissing, ProgramTimeout
+from scanner.tools import runner
 
-JAR_DIR = Path("/usr/share/java")
-JARS = (
-    "preflight.jar",
-    "pdfbox2.jar",
-    "fontbox2.jar",
-    "xmpbox.jar",
-    "javax.activation.jar",
-    "jaxb-api.jar",
-    "commons-logging.jar",
+JAVA = runner.Program(
+    command="java",
+    package="default-jre-headless",
+    label="Java",
+    version_args=("-version",),
+    version_pattern=r'version "(\d+(?:\.\d+)*)',
 )
+JAR_DIR = Path("/usr/share/java")
+# Each jar Preflight needs and the Debian package that installs it.
+JAR_PACKAGES = {
+    "preflight.jar": "libpdfbox2-java",
+    "pdfbox2.jar": "libpdfbox2-java",
+    "fontbox2.jar": "libfontbox2-java",
+    "xmpbox.jar": "libpdfbox2-java",
+    "javax.activation.jar": "libactivation-java",
+    "jaxb-api.jar": "libjaxb-api-java",
+    "commons-logging.jar": "libcommons-logging-java",
+}
+JARS = tuple(JAR_PACKAGES)
 MAIN_CLASS = "org.apache.pdfbox.preflight.Validator_A1b"
 
 
@@ -50,35 +64,51 @@ def _classpath(jar_dir: Path) -> str | None:
     return ":".join(str(j) for j in jars) if all(j.is_file() for j in jars) else None
 
 
+def missing_jars(jar_dir: Path = JAR_DIR) -> ProgramMissing | None:
+    """The error naming the first missing jar's package, or None when every jar is there."""
+    missing = [name for name in JARS if not (jar_dir / name).is_file()]
+    if not missing:
+        return None
+    package = JAR_PACKAGES[missing[0]]
+    return ProgramMissing(
+        "PDFBox Preflight",
+        package,
+        f"thiếu PDFBox Preflight: không có {', '.join(missing)} trong {jar_dir} (cài gói {package})",
+        f"PDFBox Preflight is incomplete: {', '.join(missing)} missing from {jar_dir} (install {package})",
+    )
+
+
 def preflight_available(jar_dir: Path = JAR_DIR) -> bool:
     """True if Java and every Preflight jar are installed."""
-    return shutil.which("java") is not None and _classpath(jar_dir) is not None
+    try:
+        runner.which(JAVA)
+    except ProgramMissing:
+        return False
+    return _classpath(jar_dir) is not None
 
 
 def preflight(path: Path, *, jar_dir: Path = JAR_DIR, timeout: float = 300.0) -> PreflightResult:
     """Validate PATH as PDF/A-1b with PDFBox Preflight.
 
-    Raises PdfError when Preflight cannot be run or gives no report; an
-    invalid or unreadable PDF is a result (``valid=False``), not an error.
+    Raises ProgramMissing or ProgramFailed when Java or Preflight is not
+    usable, PdfError when a run gives no report; an invalid or unreadable
+    PDF is a result (``valid=False``), not an error.
     """
-    java, classpath = shutil.which("java"), _classpath(jar_dir)
-    if java is None or classpath is None:
-        raise PdfError(
-            "không tìm thấy Java hoặc PDFBox Preflight (cài default-jre-headless, libpdfbox2-java)",
-            f"java or the PDFBox Preflight jars in {jar_dir} are missing",
-        )
+    runner.which(JAVA)
+    classpath = _classpath(jar_dir)
+    if classpath is None:
+        raise missing_jars(jar_dir) or ProgramMissing("PDFBox Preflight", "libpdfbox2-java")
     try:
-        proc = subprocess.run(
-            [java, "-cp", classpath, MAIN_CLASS, "xml", str(path)],
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
+        done = runner.run(JAVA, ["-cp", classpath, MAIN_CLASS, "xml", path], timeout=timeout)
+    except ProgramTimeout:
         raise PdfError(
             f"{path.name}: PDFBox Preflight chạy quá {timeout:.0f} giây", f"{path.name}: Preflight timed out"
         ) from None
-    return _parse_report(path, proc.stdout, proc.stderr)
+    return _parse_report(path, done.stdout, done.stderr)
+
+
+# What Java says when the classpath is broken: the installation, not the file, is at fault.
+_CLASS_MISSING = ("NoClassDefFoundError", "ClassNotFoundException", "Could not find or load main class")
 
 
 def _parse_report(path: Path, stdout: bytes, stderr: bytes) -> PreflightResult:
@@ -88,6 +118,14 @@ def _parse_report(path: Path, stdout: bytes, stderr: bytes) -> PreflightResult:
     except ET.ParseError:
         root = None
     if root is None or root.find("isValid") is None:
+        said = stderr.decode("utf-8", "replace")
+        if any(marker in said for marker in _CLASS_MISSING):
+            tail = runner.stderr_tail(stderr)
+            raise ProgramFailed(
+                "PDFBox Preflight",
+                f"Java không nạp được PDFBox Preflight (cài lại gói libpdfbox2-java): {tail}",
+                f"Java cannot load PDFBox Preflight (reinstall libpdfbox2-java): {tail}",
+            )
         reason = (stderr or stdout).decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]
         raise PdfError(
             f"{path.name}: PDFBox Preflight không trả về kết quả ({reason[0][:200]})",

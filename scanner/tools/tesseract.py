@@ -4,6 +4,12 @@ One thread per process (``OMP_THREAD_LIMIT=1``): pages are recognized in
 parallel by the pipeline, and Tesseract's own OpenMP threads only fight each
 other for the same cores. Images are passed by path and results read from
 stdout, so nothing is left behind in temporary folders.
+
+Whose fault a failure is: Tesseract or one of its languages not installed
+is the workstation's (:class:`ProgramMissing`, naming the Debian package);
+Tesseract crashing or timing out on one page stays an :class:`OcrError`,
+counted as an attempt, because a page can make it crash as well as a
+broken installation can.
 """
 
 from __future__ import annotations
@@ -11,14 +17,23 @@ from __future__ import annotations
 import functools
 import os
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from scanner.errors import OcrError
+from scanner.errors import OcrError, ProgramMissing, ProgramTimeout
+from scanner.tools import runner
 
-_ENV = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+TESSERACT = runner.Program(
+    command="tesseract",
+    package="tesseract-ocr",
+    label="Tesseract",
+    version_pattern=r"tesseract\s+v?(\d+(?:\.\d+)+)",
+    minimum=(4, 1),  # the LSTM engine, TSV output with word confidences, --dpi
+)
+_ENV = {"OMP_THREAD_LIMIT": "1"}
+
+# What Tesseract prints when a language's traineddata cannot be loaded.
+_NO_LANGUAGE = re.compile(r"Failed loading language '([^']+)'")
 
 
 @dataclass(frozen=True)
@@ -29,58 +44,55 @@ class Osd:
     confidence: float
 
 
-def _binary() -> str:
-    path = shutil.which("tesseract")
-    if path is None:
-        raise OcrError(
-            "không tìm thấy chương trình Tesseract (cài gói tesseract-ocr, tesseract-ocr-vie)",
-            "tesseract not found (install tesseract-ocr and tesseract-ocr-vie)",
-        )
-    return path
-
-
-@functools.cache
 def version() -> str:
-    out = subprocess.run([_binary(), "--version"], capture_output=True, text=True, check=False)
-    first = (out.stdout or out.stderr).splitlines()[0] if (out.stdout or out.stderr) else ""
-    return first.removeprefix("tesseract ").strip()
+    return runner.version(TESSERACT)
+
+
+def languages() -> frozenset[str]:
+    """The languages Tesseract can load, as ``--list-langs`` prints them (read once per binary and data folder)."""
+    return _languages(runner.which(TESSERACT), os.environ.get("TESSDATA_PREFIX", ""))
 
 
 @functools.cache
-def languages() -> frozenset[str]:
-    out = subprocess.run([_binary(), "--list-langs"], capture_output=True, text=True, check=False)
-    return frozenset(line.strip() for line in out.stdout.splitlines()[1:] if line.strip())
+def _languages(binary: str, tessdata_prefix: str) -> frozenset[str]:
+    out = runner.run(TESSERACT, ["--list-langs"], timeout=30.0, check=True)
+    lines = out.stdout.decode("utf-8", "replace").splitlines()[1:]
+    return frozenset(line.strip() for line in lines if line.strip())
+
+
+def language_missing(lang: str) -> ProgramMissing:
+    return ProgramMissing(
+        "Tesseract",
+        f"tesseract-ocr-{lang}",
+        f"Tesseract thiếu dữ liệu ngôn ngữ {lang} (cài gói tesseract-ocr-{lang})",
+        f"Tesseract lacks the {lang} language data (install tesseract-ocr-{lang})",
+    )
 
 
 def check_languages(langs: tuple[str, ...]) -> None:
     """Fail early, with the missing language named, rather than on the first page."""
     missing = [lang for lang in langs if lang not in languages()]
     if missing:
-        raise OcrError(
-            f"Tesseract thiếu dữ liệu ngôn ngữ: {', '.join(missing)} (cài gói tesseract-ocr-{missing[0]})",
-            f"Tesseract lacks language data: {', '.join(missing)}",
-        )
+        raise language_missing(missing[0])
 
 
 def _run(args: list[str], image: Path, timeout: float) -> str:
     try:
-        proc = subprocess.run(
-            [_binary(), str(image), "stdout", *args],
-            capture_output=True,
-            env=_ENV,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
+        proc = runner.run(TESSERACT, [image, "stdout", *args], env=_ENV, timeout=timeout)
+    except ProgramTimeout:
         raise OcrError(
             f"{image.name}: nhận dạng quá thời gian cho phép ({timeout:.0f} giây)",
             f"{image.name}: recognition timed out after {timeout:.0f} s",
         ) from None
     if proc.returncode != 0:
-        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]
+        stderr = proc.stderr.decode("utf-8", "replace")
+        lang = _NO_LANGUAGE.search(stderr)
+        if lang:
+            raise language_missing(lang.group(1))
+        tail = proc.tail() or "?"
         raise OcrError(
-            f"{image.name}: Tesseract lỗi (mã {proc.returncode}): {tail[0]}",
-            f"{image.name}: tesseract failed with status {proc.returncode}: {tail[0]}",
+            f"{image.name}: Tesseract lỗi (mã {proc.returncode}): {tail}",
+            f"{image.name}: tesseract failed with status {proc.returncode}: {tail}",
         )
     return proc.stdout.decode("utf-8", "replace")
 
@@ -95,7 +107,12 @@ _CONF = re.compile(r"Orientation confidence:\s*([\d.]+)")
 
 
 def osd(image: Path, *, timeout: float = 60.0) -> Osd | None:
-    """Orientation and script detection; None when the page has too little text to tell."""
+    """Orientation and script detection; None when the page has too little text to tell.
+
+    A missing ``osd`` language is not swallowed: it is the workstation's
+    fault (:class:`ProgramMissing`, package tesseract-ocr-osd), and
+    swallowing it would silently stop turning pages upright.
+    """
     try:
         out = _run(["--psm", "0", "-l", "osd"], image, timeout)
     except OcrError:
