@@ -77,5 +77,9 @@ def workstation(tmp_path: Path, _workstation_template: Path) -> Path:
     # The counter's default is to wait for the clerk when a field is flagged; the tests of the engine
     # file at once, and the tests of the clerk's review set their own mode.
     text = config.read_text(encoding="utf-8")
-    config.write_text(text + '\n[review]\nmode = "never"\n', encoding="utf-8")
+    if "\n[review]" in text:
+        text = text.replace('mode = "flagged"', 'mode = "never"', 1)
+    else:
+        text += '\n[review]\nmode = "never"\n'
+    config.write_text(text, encoding="utf-8")
     return config

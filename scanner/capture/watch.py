@@ -33,6 +33,7 @@ from scanner.archive import Catalog
 from scanner.config import DEFAULT_IGNORED, Config, CounterConfig
 from scanner.errors import EXIT_OK
 from scanner.pipeline import Pipeline, make_pool
+from scanner.tools import check_programs
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +159,10 @@ def serve(config: Config, *, stop: threading.Event | None = None, tick: float = 
     inboxes = open_inboxes(config)
     with Catalog(config.archive.catalog_path) as catalog, make_pool(config.processes) as pool:
         pipeline = Pipeline(config, catalog, pool)
+        for problem in check_programs(languages_needed=config.tesseract_languages):
+            # files are still taken and kept; their dossiers wait until the program is back
+            log.error("sự cố máy trạm: %s", problem.message_vi)
+            catalog.record_event("workstation", "*", problem.kind, problem.message_vi)
         for job_id in pipeline.recover():
             if stop.is_set():
                 break

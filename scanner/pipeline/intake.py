@@ -84,7 +84,7 @@ class Intake:
         """
         detail = {"inputs": [p.name for p in inputs], **(detail or {})}
         journal = job_id is None  # a clerk's files: refused if already taken, and noted so they are not taken twice
-        if journal:
+        if job_id is None:
             for src in inputs:
                 seen = self.catalog.find_intake(sha256_file(src))
                 if seen is not None:

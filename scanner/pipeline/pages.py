@@ -95,7 +95,9 @@ class PageQueue:
             return saved
         target = folder.result_at(page)
         future = sent or self.start(folder, page, clean, ocr)
-        result = future.result() if future is not None else page_work(page, folder.clean, clean, ocr)
+        if future is not None:
+            return future.result()  # saved by the pool's callback
+        result = page_work(page, folder.clean, clean, ocr)
         target.parent.mkdir(parents=True, exist_ok=True)
         jsonio.save(target, result)
         return result

@@ -40,7 +40,7 @@ from scanner.capture import quarantine
 from scanner.capture.group import DroppedPage, GroupRules, is_blank
 from scanner.clean import CleanOptions
 from scanner.config import Config, CounterConfig, SigningConfig
-from scanner.errors import InputError, OcrError, ScannerError
+from scanner.errors import InputError, OcrError, ScannerError, SigningError, WorkstationError, workstation_fault
 from scanner.extract import DocumentFields, extract_fields
 from scanner.model import PageImage, PdfMetadata, PdfPage, SignedPdf, SourceFile
 from scanner.ocr import OcrOptions
@@ -278,6 +278,11 @@ class Pipeline:
             )
         except ScannerError as exc:
             return self._failed(ctx, exc)
+        except OSError as exc:
+            fault = workstation_fault(exc)  # a full disk is the machine's, not the scan's
+            if fault is None:
+                log.exception("lỗi đọc/ghi ở công việc %s", job_id)
+            return self._failed(ctx, fault or ScannerError(f"lỗi đọc/ghi: {exc}", f"I/O error: {exc}"))
         except BrokenProcessPool:
             # a page worker died (killed for memory, crashed in the recognizer): new workers, and the job
             # is tried again like any failure that is not the input's fault
@@ -294,7 +299,9 @@ class Pipeline:
         """Park a workstation fault; otherwise count the attempt and, after ``max_attempts``, quarantine."""
         if _is_workstation_fault(exc):
             log.error("công việc %s chờ khắc phục sự cố máy trạm: %s", ctx.job_id, exc)
-            self._move(ctx.job_id, JobState.WAITING, error=str(exc))
+            kind = str(getattr(exc, "kind", exc.code))
+            self.catalog.record_event("workstation", ctx.counter.name, kind, exc.message_vi)
+            self._move(ctx.job_id, JobState.WAITING, error=exc.message_vi)
             return JobOutcome(ctx.job_id, JobState.WAITING, error=str(exc))
         attempts = self.catalog.count_attempt(ctx.job_id)
         log.error("công việc %s lỗi (lần %d): %s", ctx.job_id, attempts, exc)
@@ -548,11 +555,12 @@ def _source_of(doc: CapturedDocument, page: PageImage) -> SourceFile | None:
 
 
 def _is_workstation_fault(exc: ScannerError) -> bool:
-    try:
-        from scanner.errors import WorkstationError  # type: ignore[attr-defined]
-    except ImportError:
-        return False
-    return isinstance(exc, WorkstationError)
+    """A fault of this machine, never of the citizen's file: parked and retried, no attempt counted.
+
+    Signing is one: we sign our own PDF/A, so an absent token, a wrong
+    password or an unreachable time-stamping service is the workstation's.
+    """
+    return isinstance(exc, WorkstationError | SigningError)
 
 
 def _signing_key(signing: SigningConfig) -> dict[str, Any]:
