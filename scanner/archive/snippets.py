@@ -51,12 +51,7 @@ def snippet(text: str, query: str, width: int = 160) -> str:
     """About WIDTH characters of TEXT around its best passage, matched words in [brackets]."""
     flat = " ".join(unicodedata.normalize("NFC", text).split())
     terms = query_terms(query)
-    hits = [
-        (m.start(), m.end(), i)
-        for m in _WORD.finditer(flat)
-        for i, t in enumerate(terms)
-        if t.matches(m.group())
-    ]
+    hits = [(m.start(), m.end(), i) for m in _WORD.finditer(flat) for i, t in enumerate(terms) if t.matches(m.group())]
     if not hits:
         return _cut(flat, 0, width, [])
     best, best_score = 0, (-1, -1)
