@@ -68,7 +68,28 @@ def translate_argparse(message: str) -> str:
     return message
 
 
+# Placeholders for option values in the help, by option name.
+_METAVAR_VI = {
+    "limit": "SỐ",
+    "jobs": "SỐ",
+    "counter": "QUẦY",
+    "agency": "MÃ_CƠ_QUAN",
+    "agency_name": "TÊN",
+    "procedure": "MÃ_TTHC",
+    "owner": "SỐ_ĐỊNH_DANH",
+    "doc_type": "LOẠI",
+    "output": "TỆP",
+    "pdfa": "MỨC",
+    "language": "NGÔN_NGỮ",
+    "sidecar": "TỆP",
+    "manifest": "TỆP",
+}
+
+
 class _Formatter(argparse.HelpFormatter):
+    def _get_default_metavar_for_optional(self, action: argparse.Action) -> str:
+        return _METAVAR_VI.get(action.dest, "GIÁ_TRỊ")
+
     def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
         super().add_usage(usage, actions, groups, "Cách dùng: " if prefix is None else prefix)
 
@@ -120,7 +141,11 @@ def _common_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
     """--config, -v, --user; on the subcommands without defaults, so one given there overrides the top level."""
     keep: dict[str, Any] = {} if defaults else {"default": argparse.SUPPRESS}
     parser.add_argument(
-        "--config", type=Path, help="tệp cấu hình TOML (mặc định: biến môi trường SCANNER_CONFIG)", **keep
+        "--config",
+        type=Path,
+        metavar="TỆP",
+        help="tệp cấu hình TOML (mặc định: biến môi trường SCANNER_CONFIG)",
+        **keep,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="ghi nhật ký chi tiết, kể cả của thư viện", **keep)
     parser.add_argument(
@@ -190,7 +215,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     _setup_logging(args.verbose)
     try:
-        return int(args.handler(args))
+        status = int(args.handler(args))
+        sys.stdout.flush()  # a closed pipe shows up here, where it can still be handled quietly
+        return status
     except ScannerError as exc:
         print(f"scanner: {exc.message_vi}", file=sys.stderr)
         if exc.message_en != exc.message_vi:
