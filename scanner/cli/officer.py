@@ -177,7 +177,7 @@ def _show_document(doc: app.DocumentView, indent: str = "") -> None:
             ("SHA-256", doc.sha256),
             ("PDF/A", doc.pdfa),
             ("Chữ ký", signature),
-            ("Độ tin cậy nhận dạng (%)", doc.ocr_confidence),
+            ("Độ tin cậy nhận dạng", f"{r.text(doc.ocr_confidence)}%" if doc.ocr_confidence is not None else None),
             ("Cần đối chiếu", r.review(doc.review)),
         ],
         indent,
