@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections import Counter
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -26,42 +26,69 @@ def _fold(text: str) -> str:
     return fold(text)
 
 
-@dataclass(frozen=True)
-class _Term:
-    text: str  # lower case, NFC
-    exact: bool  # typed with marks: must match as written
-
-    def matches(self, word: str) -> bool:
-        lower = word.lower()
-        return lower == self.text if self.exact else _fold(lower) == self.text
+_TABLES: dict[str, dict[int, str]] = {}
 
 
-def query_terms(query: str) -> list[_Term]:
-    """The query's words (quotes and operators dropped), each to be matched exactly or folded."""
-    terms: dict[str, _Term] = {}
+def _table(kind: str) -> dict[int, str]:
+    """One character to one character (lower case, or folded): positions in the copy are positions in the text.
+
+    Matching runs as one regular expression over a translated copy of the
+    text, which keeps a thousand-hit search from folding word by word.
+    """
+    if kind not in _TABLES:
+        table: dict[int, str] = {}
+        for cp in (*range(0x41, 0x5B), *range(0xC0, 0x250), *range(0x1E00, 0x1F00)):
+            mapped = _fold(chr(cp)) if kind == "fold" else chr(cp).lower()
+            if len(mapped) == 1 and mapped != chr(cp):
+                table[cp] = mapped
+        _TABLES[kind] = table
+    return _TABLES[kind]
+
+
+def query_terms(query: str) -> tuple[list[str], list[str]]:
+    """The query's words (quotes and operators dropped): (typed with marks, lower case; typed without, folded)."""
+    exact: dict[str, None] = {}
+    folded: dict[str, None] = {}
     for word in _WORD.findall(unicodedata.normalize("NFC", query)):
         lower = word.lower()
-        folded = _fold(lower)
-        term = _Term(lower, True) if folded != lower else _Term(folded, False)
-        terms.setdefault(f"{term.exact}:{term.text}", term)
-    return list(terms.values())
+        plain = _fold(lower)
+        if plain != lower:
+            exact[lower] = None
+        else:
+            folded[plain] = None
+    return list(exact), list(folded)
+
+
+def _matches(flat: str, kind: str, words: list[str], offset: int) -> list[tuple[int, int, int]]:
+    if not words:
+        return []
+    copy = flat.translate(_table(kind))
+    alternatives = "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+    pattern = re.compile(r"(?<!\w)(?:" + alternatives + r")(?!\w)")
+    return [(m.start(), m.end(), offset + words.index(m.group())) for m in pattern.finditer(copy)]
 
 
 def snippet(text: str, query: str, width: int = 160) -> str:
     """About WIDTH characters of TEXT around its best passage, matched words in [brackets]."""
     flat = " ".join(unicodedata.normalize("NFC", text).split())
-    terms = query_terms(query)
-    hits = [(m.start(), m.end(), i) for m in _WORD.finditer(flat) for i, t in enumerate(terms) if t.matches(m.group())]
+    exact, folded = query_terms(query)
+    hits = sorted(_matches(flat, "lower", exact, 0) + _matches(flat, "fold", folded, len(exact)))
     if not hits:
         return _cut(flat, 0, width, [])
-    best, best_score = 0, (-1, -1)
+    best, best_end, best_score = 0, 1, (-1, -1)
+    end, inside = 0, Counter[int]()  # hits[i:end] fit in a window starting at hit i, by query word
     for i, (start, _, _) in enumerate(hits):
-        inside = [h for h in hits[i:] if h[1] <= start + width]
-        score = (len({h[2] for h in inside}), len(inside))
+        while end < len(hits) and (end <= i or hits[end][1] <= start + width):
+            inside[hits[end][2]] += 1
+            end += 1
+        score = (len(inside), end - i)
         if score > best_score:
-            best, best_score = i, score
+            best, best_end, best_score = i, end, score
+        inside[hits[i][2]] -= 1
+        if not inside[hits[i][2]]:
+            del inside[hits[i][2]]
     first = hits[best][0]
-    last_end = max(h[1] for h in hits[best:] if h[1] <= first + width)
+    last_end = hits[best_end - 1][1]
     lead = max(0, min(width // 4, width - (last_end - first)))  # a little context before, never at the cost of a match
     return _cut(flat, max(0, first - lead), width, hits)
 
