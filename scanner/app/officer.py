@@ -1,4 +1,4 @@
-"""The archive officer's and the records team's use cases.
+"""The archive officer's use cases (search, show, owner, verify, export, reindex), and what all use cases share.
 
 Each function takes the acting person first and the opened archive
 (``Archive``: catalog, archive root, trust roots) as a keyword, and returns a
@@ -11,11 +11,8 @@ today, frozen dataclasses once the catalog moves to SQLAlchemy) and the
 ``_*_view`` functions, and the audit log is written through ``_audit`` alone,
 so the move changes a handful of lines here and nothing in the interfaces.
 
-Deletion follows the four-eyes rule of records management: a request stays
-pending until a second person — never the one who asked — approves it. Both
-steps are audit entries, so the log is the register of requests; nothing is
-ever removed from disk here (destruction follows the retention schedule,
-outside this program).
+The records team's use cases (report, deletion, the audit log) are in
+``scanner.app.records``.
 """
 
 from __future__ import annotations
@@ -29,11 +26,9 @@ from typing import Any
 
 from scanner.app import Actor
 from scanner.archive import Catalog, DocumentRecord, DossierRecord
-from scanner.archive.catalog import AUDIT_ACTIONS
 from scanner.archive.fixity import FixityResult, check_fixity
 from scanner.archive.index import Filters
-from scanner.backfill.rates import CountRow, RateRow, counts, rates, read_totals
-from scanner.errors import ArchiveError, ConfigError, NotFoundError
+from scanner.errors import ConfigError, NotFoundError
 
 
 def _agency_zone() -> tzinfo:
@@ -41,7 +36,11 @@ def _agency_zone() -> tzinfo:
         from zoneinfo import ZoneInfo
 
         return ZoneInfo("Asia/Ho_Chi_Minh")
-    except Exception:  # no tz database on the machine: Vietnam has kept +07:00 without DST since 1975
+    except (
+        ImportError,
+        KeyError,
+        OSError,
+    ):  # no tz database on the machine: Vietnam has kept +07:00 without DST since 1975
         return timezone(timedelta(hours=7), "+07")
 
 
@@ -50,10 +49,6 @@ AGENCY_ZONE = _agency_zone()
 # How many hits a search counts before it says "more than". Counting is a search without a page size,
 # snippets included (about a millisecond a document): a count from the index alone would be cheaper.
 COUNT_CAP = 500
-
-APPROVE = "delete-approve"
-REQUEST = "delete-request"
-ACTIONS_VI = {**AUDIT_ACTIONS, APPROVE: "phê duyệt hủy"}
 
 
 def agency_time(value: str | datetime | None) -> str:
@@ -112,7 +107,7 @@ def open_archive(config: Any) -> Iterator[Archive]:
         yield Archive(catalog, config.archive.root, tuple(config.signing.trust_roots))
 
 
-def _get(row: Any, name: str) -> Any:
+def column(row: Any, name: str) -> Any:
     """A column of a catalog row: dict today, frozen dataclass after the SQLAlchemy move."""
     return row[name] if isinstance(row, dict) else getattr(row, name)
 
@@ -120,22 +115,22 @@ def _get(row: Any, name: str) -> Any:
 _ACTOR_MARK = " · người thực hiện: "
 
 
-def _audit(archive: Archive, actor: Actor, action: str, subject: str, detail: str = "") -> None:
-    """The one place this layer writes the audit log.
+def write_audit(archive: Archive, actor: Actor, action: str, subject: str, detail: str = "") -> None:
+    """The one place the application layer writes the audit log.
 
     Until ``Catalog.audit`` takes ``actor=``, the acting person's label rides
     at the end of the detail (the actor column holds the OS login of the
-    process); ``_entry_actor`` reads it back. At the merge: pass
+    process); ``entry_actor`` reads it back. At the merge: pass
     ``actor=actor.label`` and drop the mark.
     """
     archive.catalog.audit(action, subject, f"{detail}{_ACTOR_MARK}{actor.label}")
 
 
-def _entry_actor(row: Any) -> tuple[str, str]:
+def entry_actor(row: Any) -> tuple[str, str]:
     """(acting person, detail) of an audit row; entries written below this layer name the OS login."""
-    detail = _get(row, "detail") or ""
+    detail = column(row, "detail") or ""
     text, mark, label = detail.rpartition(_ACTOR_MARK)
-    return (label, text) if mark else (_get(row, "actor"), detail)
+    return (label, text) if mark else (column(row, "actor"), detail)
 
 
 # --- search ------------------------------------------------------------------------------
@@ -296,7 +291,7 @@ def _dossier_view(s: DossierRecord) -> DossierView:
     )  # fmt: skip
 
 
-def _not_found(code: str) -> NotFoundError:
+def not_found(code: str) -> NotFoundError:
     return NotFoundError(f"không có hồ sơ hay văn bản mã {code}", f"no dossier or document {code}")
 
 
@@ -308,15 +303,15 @@ def show(actor: Actor, code: str, *, archive: Archive) -> Shown:
     if dossier is None:
         doc = catalog.document(code)
         if doc is None:
-            raise _not_found(code)
+            raise not_found(code)
         dossier = catalog.dossier(doc.dossier_code)
         if dossier is None:
-            raise _not_found(doc.dossier_code)
+            raise not_found(doc.dossier_code)
         document = _document_view(doc)
         docs: tuple[DocumentView, ...] = (document,)
     else:
         docs = tuple(_document_view(d) for d in catalog.documents(code))
-    _audit(archive, actor, "view", code)
+    write_audit(archive, actor, "view", code)
     return Shown(code, _dossier_view(dossier), docs, document)
 
 
@@ -352,13 +347,13 @@ class OwnerPapers:
 
 def _owner_paper(r: Any) -> OwnerPaper:
     def text(name: str) -> str:
-        return str(_get(r, name) or "")
+        return str(column(r, name) or "")
 
     return OwnerPaper(
         code=text("code"), dossier_code=text("dossier_code"), title=text("title"), type_name=text("type_name"),
         kind=text("kind"), code_number=text("code_number"), code_notation=text("code_notation"),
-        issued_date=_get(r, "issued_date") or None, valid_from=_get(r, "valid_from") or None,
-        valid_until=_get(r, "valid_until") or None, holder_name=text("holder_name"), agency_name=text("agency_name"),
+        issued_date=column(r, "issued_date") or None, valid_from=column(r, "valid_from") or None,
+        valid_until=column(r, "valid_until") or None, holder_name=text("holder_name"), agency_name=text("agency_name"),
         procedure_code=text("procedure_code"), receipt_date=text("receipt_date"),
         roles=tuple(filter(None, text("roles").split(","))), path=text("path"),
     )  # fmt: skip
@@ -369,7 +364,7 @@ def owner(actor: Actor, owner_id: str, *, archive: Archive, on: date | None = No
     day = on or date.today()
     rows = archive.catalog.owner_documents(owner_id, on=day)
     papers = tuple(_owner_paper(r) for r in rows)
-    _audit(archive, actor, "view", f"owner:{owner_id}", f"{len(papers)} văn bản")
+    write_audit(archive, actor, "view", f"owner:{owner_id}", f"{len(papers)} văn bản")
     return OwnerPapers(owner_id, day, papers)
 
 
@@ -447,14 +442,14 @@ def verify(actor: Actor, codes: Sequence[str] = (), *, archive: Archive, everyth
                 dossiers.append(doc.dossier_code)
                 documents.add(doc.code)
             else:
-                raise _not_found(code)
+                raise not_found(code)
         dossiers = list(dict.fromkeys(dossiers))
     checks = check_fixity(
         catalog, archive.root, _signature_check(archive.trust_roots), dossiers=dossiers, documents=documents
     )
     report = VerifyReport(tuple(checks))
     subject = "*" if everything else ", ".join(codes)
-    _audit(archive, actor, "verify", subject, f"{len(checks) - report.failures}/{len(checks)} tệp hợp lệ")
+    write_audit(archive, actor, "verify", subject, f"{len(checks) - report.failures}/{len(checks)} tệp hợp lệ")
     return report
 
 
@@ -472,155 +467,12 @@ def export(actor: Actor, code: str, out: Path, *, archive: Archive) -> Exported:
     from scanner.archive.export import export_bag
 
     def audit(action: str, subject: str, detail: str) -> None:
-        _audit(archive, actor, action, subject, detail)
+        write_audit(archive, actor, action, subject, detail)
 
     return Exported(code, export_bag(archive.catalog, archive.root, code, out, audit=audit))
 
 
-# --- report ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Report:
-    since: date
-    until: date
-    agency: str | None
-    rows: tuple[CountRow, ...]
-    rates: tuple[RateRow, ...]  # empty without a totals file
-
-
-def report(
-    actor: Actor,
-    *,
-    archive: Archive,
-    since: date | None = None,
-    until: date | None = None,
-    agency: str | None = None,
-    totals: Path | None = None,
-    today: date | None = None,
-) -> Report:
-    """Digitized results per agency, procedure and month, and the digitization rate when totals are given."""
-    today = today or date.today()
-    check_range(since, until)
-    start, end = since or date(1900, 1, 1), until or today
-    rows = counts(archive.catalog, since=start, until=end, agency=agency, today=today)
-    shares = rates(rows, read_totals(totals)) if totals else []
-    return Report(start, end, agency, tuple(rows), tuple(shares))
-
-
-# --- deletion: requested by one person, approved by another -------------------------------
-
-
-@dataclass(frozen=True)
-class DeletionRequest:
-    code: str
-    reason: str
-    requested_by: str  # the requester's label
-    requested_at: str  # ISO 8601 with offset
-    entry: int  # the audit entry that records it
-
-
-@dataclass(frozen=True)
-class DeletionApproval:
-    request: DeletionRequest
-    approved_by: str
-
-
-def _deletion_requests(archive: Archive) -> dict[str, DeletionRequest]:
-    """Pending requests by code, read from the audit log (the log is the register)."""
-    pending: dict[str, DeletionRequest] = {}
-    for row in reversed(archive.catalog.audit_entries()):
-        action, subject = _get(row, "action"), _get(row, "subject")
-        if action == REQUEST:
-            who, reason = _entry_actor(row)
-            pending[subject] = DeletionRequest(subject, reason, who, _get(row, "time"), _get(row, "id"))
-        elif action == APPROVE:
-            pending.pop(subject, None)
-    return pending
-
-
-def pending_deletions(actor: Actor, *, archive: Archive) -> tuple[DeletionRequest, ...]:
-    """Deletion requests still waiting for a second person, oldest first."""
-    return tuple(sorted(_deletion_requests(archive).values(), key=lambda r: r.entry))
-
-
-def request_deletion(actor: Actor, code: str, reason: str, *, archive: Archive) -> DeletionRequest:
-    """Ask for CODE to be destroyed; nothing is removed, the request waits for a second person."""
-    catalog = archive.catalog
-    if catalog.dossier(code) is None and catalog.document(code) is None:
-        raise _not_found(code)
-    if not reason.strip():
-        raise ConfigError("cần nêu lý do đề nghị hủy (--reason)", "a reason is required", code="usage")
-    if (existing := _deletion_requests(archive).get(code)) is not None:
-        raise ArchiveError(
-            f"{code} đã có đề nghị hủy đang chờ phê duyệt (của {existing.requested_by})",
-            f"{code} already has a pending deletion request",
-            code="pending",
-        )
-    _audit(archive, actor, REQUEST, code, reason.strip())
-    return _deletion_requests(archive)[code]
-
-
-def _same_person(label: str, actor: Actor) -> bool:
-    return label == actor.label or label.partition(" (")[0] == actor.name
-
-
-def approve_deletion(actor: Actor, code: str, *, archive: Archive) -> DeletionApproval:
-    """Approve the pending request for CODE; the requester may not approve their own request."""
-    request = _deletion_requests(archive).get(code)
-    if request is None:
-        raise NotFoundError(f"không có đề nghị hủy nào đang chờ cho {code}", f"no pending deletion request for {code}")
-    if _same_person(request.requested_by, actor):
-        raise ArchiveError(
-            f"người đề nghị hủy ({request.requested_by}) không được tự phê duyệt; cần người thứ hai",
-            "the requester cannot approve their own deletion request",
-            code="four-eyes",
-        )
-    _audit(archive, actor, APPROVE, code, f"đề nghị #{request.entry} của {request.requested_by}")
-    return DeletionApproval(request, actor.label)
-
-
-# --- audit log, index --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    id: int
-    time: str  # ISO 8601 with offset
-    action: str
-    action_vi: str
-    subject: str
-    actor: str
-    detail: str
-
-
-def audit_list(actor: Actor, *, archive: Archive, limit: int | None = 50) -> tuple[AuditEntry, ...]:
-    """The newest entries of the audit log, newest first."""
-    out = []
-    for row in archive.catalog.audit_entries(limit=limit):
-        who, detail = _entry_actor(row)
-        action = _get(row, "action")
-        out.append(
-            AuditEntry(_get(row, "id"), _get(row, "time"), action, ACTIONS_VI.get(action, action),
-                       _get(row, "subject"), who, detail)
-        )  # fmt: skip
-    return tuple(out)
-
-
-@dataclass(frozen=True)
-class AuditCheck:
-    entries: int
-    problems: tuple[str, ...]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-def audit_verify(actor: Actor, *, archive: Archive) -> AuditCheck:
-    """Whether the audit log's hash chain is intact; each problem names the entries concerned."""
-    problems = archive.catalog.verify_audit()
-    return AuditCheck(len(archive.catalog.audit_entries()), tuple(problems))
+# --- index ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -631,39 +483,3 @@ class Reindexed:
 def reindex(actor: Actor, *, archive: Archive) -> Reindexed:
     """Rebuild the search index from the catalog (the catalog audits the rebuild)."""
     return Reindexed(archive.catalog.reindex())
-
-
-__all__ = [
-    "AGENCY_ZONE",
-    "Archive",
-    "AuditCheck",
-    "AuditEntry",
-    "DeletionApproval",
-    "DeletionRequest",
-    "DocumentView",
-    "DossierView",
-    "Exported",
-    "Hit",
-    "OwnerPaper",
-    "OwnerPapers",
-    "Report",
-    "Reindexed",
-    "SearchResult",
-    "Shown",
-    "VerifyReport",
-    "agency_day",
-    "agency_time",
-    "approve_deletion",
-    "audit_list",
-    "audit_verify",
-    "export",
-    "open_archive",
-    "owner",
-    "pending_deletions",
-    "reindex",
-    "report",
-    "request_deletion",
-    "search",
-    "show",
-    "verify",
-]

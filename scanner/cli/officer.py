@@ -1,4 +1,4 @@
-"""The archive officer's and the records team's commands: parse, call ``scanner.app.officer``, render.
+"""The archive officer's and the records team's commands: parse, call ``scanner.app.officer``/``records``, render.
 
 Nothing here reads the catalog: every command renders the typed result of
 one use case, so the web pages and these commands cannot disagree.
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.app import officer as app
+from scanner.app import records
 from scanner.archive.index import Filters
 from scanner.cli import actor, day, load_config, positive
 from scanner.cli import render as r
@@ -274,11 +275,11 @@ def cmd_delete(args: argparse.Namespace) -> int:
     person = actor(args)
     with app.open_archive(load_config(args)) as archive:
         if args.pending:
-            pending = app.pending_deletions(person, archive=archive)
+            pending = records.pending_deletions(person, archive=archive)
         elif args.approve:
-            approval = app.approve_deletion(person, args.code, archive=archive)
+            approval = records.approve_deletion(person, args.code, archive=archive)
         else:
-            request = app.request_deletion(person, args.code, args.reason, archive=archive)
+            request = records.request_deletion(person, args.code, args.reason, archive=archive)
     if args.pending:
         if args.json:
             r.print_json(pending)
@@ -310,14 +311,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
     person = actor(args)
     with app.open_archive(load_config(args)) as archive:
         if args.action == "list":
-            entries = app.audit_list(person, archive=archive, limit=args.limit)
+            entries = records.audit_list(person, archive=archive, limit=args.limit)
             if args.json:
                 r.print_json(entries)
             for e in [] if args.json else entries:
                 detail = f"  {e.detail}" if e.detail else ""
                 print(f"{e.id:>6}  {r.time(e.time)}  {e.actor}  {e.action_vi}  {e.subject}{detail}")
             return EXIT_OK
-        check = app.audit_verify(person, archive=archive)
+        check = records.audit_verify(person, archive=archive)
     if args.json:
         r.print_json({"ok": check.ok, "entries": check.entries, "problems": check.problems})
     elif check.problems:
@@ -338,7 +339,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     with app.open_archive(load_config(args)) as archive:
-        rep = app.report(
+        rep = records.report(
             actor(args), archive=archive, since=args.since, until=args.until, agency=args.agency, totals=args.totals
         )
     if args.json:

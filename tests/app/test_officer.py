@@ -1,4 +1,4 @@
-"""The archive officer's use cases, called as the CLI and the web call them: an actor, an archive, a typed result."""
+"""The officer's and records team's use cases, called as the CLI and the web call them: actor, archive, typed result."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner.app import Actor, Role
+from scanner.app import Actor, Role, records
 from scanner.app import officer as app
 from scanner.archive import Catalog
 from scanner.archive.index import Filters
@@ -39,36 +39,36 @@ def _file(archive: app.Archive, code: str, text: str, **kw: object) -> str:
 
 def test_deletion_waits_for_a_second_person(archive: app.Archive) -> None:
     rel = _file(archive, "D-261124-0001", "Quyết định")
-    request = app.request_deletion(LAN, "D-261124-0001", "hết thời hạn bảo quản", archive=archive)
+    request = records.request_deletion(LAN, "D-261124-0001", "hết thời hạn bảo quản", archive=archive)
     assert request.requested_by == LAN.label and request.reason == "hết thời hạn bảo quản"
-    assert app.pending_deletions(MINH, archive=archive) == (request,)
+    assert records.pending_deletions(MINH, archive=archive) == (request,)
 
     with pytest.raises(ArchiveError, match="người thứ hai"):
-        app.approve_deletion(LAN, "D-261124-0001", archive=archive)
+        records.approve_deletion(LAN, "D-261124-0001", archive=archive)
     with pytest.raises(ArchiveError, match="đang chờ"):
-        app.request_deletion(MINH, "D-261124-0001", "trùng", archive=archive)
-    assert app.pending_deletions(MINH, archive=archive) == (request,)
+        records.request_deletion(MINH, "D-261124-0001", "trùng", archive=archive)
+    assert records.pending_deletions(MINH, archive=archive) == (request,)
 
-    approval = app.approve_deletion(MINH, "D-261124-0001", archive=archive)
+    approval = records.approve_deletion(MINH, "D-261124-0001", archive=archive)
     assert approval.approved_by == MINH.label and approval.request == request
-    assert app.pending_deletions(LAN, archive=archive) == ()
+    assert records.pending_deletions(LAN, archive=archive) == ()
     with pytest.raises(NotFoundError):
-        app.approve_deletion(MINH, "D-261124-0001", archive=archive)
+        records.approve_deletion(MINH, "D-261124-0001", archive=archive)
     assert (archive.root / rel).is_file()  # nothing is removed from disk
     assert archive.catalog.dossier("D-261124-0001") is not None
 
-    entries = app.audit_list(LAN, archive=archive)
+    entries = records.audit_list(LAN, archive=archive)
     assert [(e.action, e.actor) for e in entries[:2]] == [("delete-approve", MINH.label), ("delete-request", LAN.label)]
     assert entries[0].action_vi == "phê duyệt hủy" and entries[1].detail == "hết thời hạn bảo quản"
-    assert app.audit_verify(MINH, archive=archive).ok
+    assert records.audit_verify(MINH, archive=archive).ok
 
 
 def test_a_request_names_an_existing_record_and_a_reason(archive: app.Archive) -> None:
     with pytest.raises(NotFoundError):
-        app.request_deletion(LAN, "KHONG-CO", "lý do", archive=archive)
+        records.request_deletion(LAN, "KHONG-CO", "lý do", archive=archive)
     _file(archive, "D-261124-0002", "Quyết định")
     with pytest.raises(ConfigError):
-        app.request_deletion(LAN, "D-261124-0002", "  ", archive=archive)
+        records.request_deletion(LAN, "D-261124-0002", "  ", archive=archive)
 
 
 def test_views_and_exports_are_audited_with_the_acting_person(archive: app.Archive, tmp_path: Path) -> None:
@@ -81,7 +81,7 @@ def test_views_and_exports_are_audited_with_the_acting_person(archive: app.Archi
     bag = app.export(LAN, "V-261124-0001", tmp_path / "bags", archive=archive)
     assert (bag.bag / "bagit.txt").is_file()
 
-    entries = app.audit_list(LAN, archive=archive, limit=4)
+    entries = records.audit_list(LAN, archive=archive, limit=4)
     assert [(e.action, e.subject, e.actor) for e in entries] == [
         ("export", "V-261124-0001", LAN.label),
         ("view", "owner:001085000123", MINH.label),
@@ -107,8 +107,8 @@ def test_a_period_that_ends_before_it_starts_is_refused(archive: app.Archive) ->
         app.search(LAN, "x", archive=archive, filters=Filters(date_from=date(2025, 2, 1), date_to=date(2024, 1, 1)))
     assert info.value.exit_code == 2
     with pytest.raises(ConfigError, match="--to"):
-        app.report(LAN, archive=archive, since=date(2025, 2, 1), until=date(2024, 1, 1))
-    assert app.report(LAN, archive=archive, since=date(2024, 1, 1)).rows == ()
+        records.report(LAN, archive=archive, since=date(2025, 2, 1), until=date(2024, 1, 1))
+    assert records.report(LAN, archive=archive, since=date(2024, 1, 1)).rows == ()
 
 
 def test_verify_finds_a_flipped_byte_once(workstation: Path, tmp_path: Path) -> None:
@@ -136,7 +136,7 @@ def test_verify_finds_a_flipped_byte_once(workstation: Path, tmp_path: Path) -> 
         (bad,) = [c for c in second.checks if not c.ok]
         assert bad.path == pdf.path and any("SHA-256" in p for p in bad.problems)
         assert [h["outcome"] for h in archive.catalog.fixity_history(pdf.path)] == ["ok", "failed"]
-        log = app.audit_list(LAN, archive=archive, limit=None)
+        log = records.audit_list(LAN, archive=archive, limit=None)
         runs = [e for e in log if e.action == "verify" and e.subject in (dossier, bad.document_code)]
         assert [(e.action, e.actor) for e in runs] == [("verify", MINH.label), ("verify", LAN.label)]
         everything = app.verify(LAN, archive=archive, everything=True)
