@@ -1,7 +1,10 @@
 """The archive officer's and the records team's commands: parse, call ``scanner.app.officer``/``records``, render.
 
 Nothing here reads the catalog: every command renders the typed result of
-one use case, so the web pages and these commands cannot disagree.
+one use case, so the web pages and these commands cannot disagree. On the
+terminal a stored file is shown by its full path on this workstation (where
+an officer opens it); in JSON by its path relative to the archive root (what
+travels to other machines and survives moving the archive).
 """
 
 from __future__ import annotations
@@ -103,7 +106,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         valid_on=date.today() if args.valid else None,
     )
     query = _query(args.query)
-    with app.open_archive(load_config(args)) as archive:
+    config = load_config(args)
+    with app.open_archive(config) as archive:
         result = app.search(actor(args), query, archive=archive, filters=filters, limit=args.limit)
     if args.json:
         r.print_json(result)
@@ -113,7 +117,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         kind = "kết quả giải quyết" if h.kind == "result" else "giấy tờ"
         print(f"   {h.type_name or kind} · ban hành {r.day(h.issued_date)} · hồ sơ {h.dossier_code}")
         print(f"   {h.snippet}")
-        print(f"   Tệp: {h.path}")
+        print(f"   Tệp: {config.archive.root / h.path}")
         if h.review:
             print(f"   Cần đối chiếu: {r.review(h.review)}")
     if result.total == 0:
@@ -125,7 +129,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _show_dossier(d: app.DossierView) -> None:
+def _show_dossier(d: app.DossierView, root: Path) -> None:
     r.fields(
         [
             ("Mã hồ sơ", d.code),
@@ -145,7 +149,7 @@ def _show_dossier(d: app.DossierView) -> None:
             ("Số văn bản", d.doc_total),
             ("Số trang", d.page_total),
             ("Chú giải", d.description),
-            ("Thư mục lưu trữ", d.path),
+            ("Thư mục lưu trữ", root / d.path),
             ("Thời điểm lưu trữ", r.time(d.created)),
             ("Cảnh báo", d.warnings),
         ]
@@ -156,7 +160,7 @@ def _number(doc: Any) -> str:
     return "/".join(p for p in (doc.code_number, doc.code_notation) if p)
 
 
-def _show_document(doc: app.DocumentView, indent: str = "") -> None:
+def _show_document(doc: app.DocumentView, root: Path, indent: str = "") -> None:
     signature = ", ".join(p for p in (doc.signer, doc.signature_level, r.time(doc.signed_at)) if p and p != r.DASH)
     r.fields(
         [
@@ -174,7 +178,7 @@ def _show_document(doc: app.DocumentView, indent: str = "") -> None:
             ("Người được cấp", " ".join(p for p in (doc.holder_name, doc.holder_id) if p)),
             ("Số định danh ghi trên văn bản", doc.identifiers),
             ("Số trang", doc.pages),
-            ("Tệp", doc.path),
+            ("Tệp", root / doc.path),
             ("SHA-256", doc.sha256),
             ("PDF/A", doc.pdfa),
             ("Chữ ký", signature),
@@ -186,25 +190,27 @@ def _show_document(doc: app.DocumentView, indent: str = "") -> None:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    with app.open_archive(load_config(args)) as archive:
+    config = load_config(args)
+    with app.open_archive(config) as archive:
         shown = app.show(actor(args), args.code, archive=archive)
     if args.json:
         r.print_json(shown)
         return EXIT_OK
     if shown.document is not None:
-        _show_document(shown.document)
+        _show_document(shown.document, config.archive.root)
         print(f"\nHồ sơ {shown.dossier.code}: {shown.dossier.title or r.DASH}")
         return EXIT_OK
-    _show_dossier(shown.dossier)
+    _show_dossier(shown.dossier, config.archive.root)
     for doc in shown.documents:
         print()
-        _show_document(doc, "  ")
+        _show_document(doc, config.archive.root, "  ")
     return EXIT_OK
 
 
 def cmd_owner(args: argparse.Namespace) -> int:
     """What a counter checks before asking a citizen for a paper: what is already digitized and still valid."""
-    with app.open_archive(load_config(args)) as archive:
+    config = load_config(args)
+    with app.open_archive(config) as archive:
         found = app.owner(actor(args), args.owner_id, archive=archive)
     if args.json:
         r.print_json(found.papers)
@@ -217,7 +223,7 @@ def cmd_owner(args: argparse.Namespace) -> int:
         number = f"số {_number(p)}" if _number(p) else ""
         parts = [p.code, kind, p.type_name or p.title or r.DASH, number, f"ban hành {r.day(p.issued_date)}", until]
         print("  ".join(x for x in parts if x))
-        print(f"  {p.agency_name} · hồ sơ {p.dossier_code} · {p.path}")
+        print(f"  {p.agency_name} · hồ sơ {p.dossier_code} · {config.archive.root / p.path}")
     return EXIT_OK
 
 
@@ -225,7 +231,8 @@ def cmd_owner(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    with app.open_archive(load_config(args)) as archive:
+    config = load_config(args)
+    with app.open_archive(config) as archive:
         result = app.verify(actor(args), args.codes, archive=archive, everything=args.all)
     if args.json:
         r.print_json(
@@ -246,7 +253,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         )
     else:
         for c in result.checks:
-            print(f"{'HỢP LỆ' if c.ok else 'LỖI'}  {c.document_code or c.path}  {c.path}")
+            print(f"{'HỢP LỆ' if c.ok else 'LỖI'}  {c.document_code or c.path}  {config.archive.root / c.path}")
             if c.actual == c.expected:
                 print("    SHA-256: khớp danh mục")
             for line in c.signature.splitlines():
