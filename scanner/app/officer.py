@@ -6,10 +6,11 @@ frozen dataclass; nothing here prints. Paths in results are relative to the
 archive root: a result travels to screens, JSON and other machines, where the
 workstation's absolute paths mean nothing.
 
-Catalog rows are read in this module only, through ``_get`` (rows are dicts
-today, frozen dataclasses once the catalog moves to SQLAlchemy) and the
-``_*_view`` functions, and the audit log is written through ``_audit`` alone,
-so the move changes a handful of lines here and nothing in the interfaces.
+Catalog rows are read in the application layer only (here and in
+``records``), through ``column`` (rows are dicts today, frozen dataclasses
+once the catalog moves to SQLAlchemy) and the ``_*_view`` functions, and the
+audit log is written through ``write_audit`` alone, so the move changes a
+handful of lines here and nothing in the interfaces.
 
 The records team's use cases (report, deletion, the audit log) are in
 ``scanner.app.records``.
