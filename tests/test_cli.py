@@ -41,9 +41,11 @@ def test_process_json_search_show_verify(workstation: Path, tmp_path: Path, caps
     assert doc["pages"] == 1 and Path(doc["path"]).exists()
 
     assert main([*cfg, "search", "Nguyễn Văn Thẩm", "--json"]) == 0
-    hits = json.loads(capsys.readouterr().out)
-    assert hits[0]["code"] == doc["code"] and hits[0]["path"] == doc["path"]
-    assert {"code", "title", "path", "snippet"} <= set(hits[0])
+    found = json.loads(capsys.readouterr().out)
+    hits, root = found["hits"], workstation.parent / "archive"
+    assert found["total"] == 1
+    assert hits[0]["code"] == doc["code"] and root / hits[0]["path"] == Path(doc["path"])
+    assert {"code", "title", "path", "snippet", "dossier_code", "type_name", "issued_date", "review"} <= set(hits[0])
     assert "[Thẩm]" in hits[0]["snippet"]
 
     assert main([*cfg, "show", out["dossier_code"], "--json"]) == 0

@@ -30,7 +30,7 @@ from scanner.config import Config, CounterConfig
 from scanner.errors import InputError, NotFoundError, ScannerError
 from scanner.extract import DocumentFields, extract_fields
 from scanner.model import PageImage
-from scanner.pipeline import Edit, Edits, JobState, Pipeline, Sidecar
+from scanner.pipeline import Edit, Edits, JobOutcome, JobState, Pipeline, Sidecar
 from scanner.pipeline.filing import CORRECTABLE, document_values
 from scanner.pipeline.run import JobContext
 
@@ -368,6 +368,22 @@ def confirm(actor: Actor, station: Station, ref: str) -> DossierView:
 finish = confirm  # "Hoàn tất": the service signs and files it
 
 
+def process(actor: Actor, station: Station, files: list[Path], counter: str) -> JobOutcome:
+    """One dossier from files the clerk names, carried through every step here and now (``scanner process``).
+
+    The clerk's files are copied, never moved; content already taken is
+    refused with the code of the dossier that holds it.
+    """
+    c = _counter(station, counter)
+    for path in files:
+        if not path.exists():
+            raise InputError(str(path), "không tìm thấy tệp", "file not found", code="missing")
+    pipeline = station.pipeline
+    job = pipeline.submit(files, c)
+    _audit(station, actor, "process", job, ", ".join(p.name for p in files))
+    return pipeline.run(job)
+
+
 # --- helpers -------------------------------------------------------------------------------------
 
 
@@ -478,6 +494,7 @@ __all__ = [
     "merge_document",
     "move_page",
     "open_dossier",
+    "process",
     "replace_page",
     "rotate_page",
     "set_details",

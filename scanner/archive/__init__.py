@@ -8,12 +8,12 @@ so the archive never shows a half-written dossier.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from pathlib import Path
 
 from scanner.archive.catalog import Catalog, DocumentRecord, DossierRecord, SearchHit, fold
+from scanner.files import sha256_file
 from scanner.jsonio import fsync_dir
 
 __all__ = [
@@ -27,14 +27,6 @@ __all__ = [
     "sha256_file",
     "staging_folder",
 ]
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def dossier_folder(root: Path, agency_code: str, year: int, dossier_code: str) -> Path:

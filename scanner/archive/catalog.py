@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.archive.index import EXACT_BONUS, Filters, IndexBusy, IndexEntry, QueryPart, SearchIndex, parse_query
+from scanner.archive.snippets import snippet
 from scanner.errors import ArchiveError
 
 log = logging.getLogger(__name__)
@@ -960,50 +961,6 @@ def _append_audit(db: sqlite3.Connection, action: str, subject: str, detail: str
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def _query_words(query: str) -> list[str]:
-    return _WORD.findall(unicodedata.normalize("NFC", query))
-
-
-def _fold_table() -> dict[int, str]:
-    """One character to one character: folding keeps positions, so matches found in folded text mark the original."""
-    table: dict[int, str] = {}
-    for cp in (*range(0x41, 0x5B), *range(0xC0, 0x250), *range(0x1E00, 0x1F00)):
-        folded = fold(chr(cp))
-        if len(folded) == 1 and folded != chr(cp):
-            table[cp] = folded
-    return table
-
-
-_FOLD_TABLE = _fold_table()
-
-
-def snippet(text: str, query: str, width: int = 160) -> str:
-    """A piece of TEXT around the first query word, the matched words in [brackets], marks kept."""
-    words = sorted({" ".join(_WORD.findall(fold(w))) for w in _query_words(query)}, key=len, reverse=True)
-    flat = " ".join(text.split())
-    if not words:
-        return flat[:width]
-    pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)")
-    hits = list(pattern.finditer(flat.translate(_FOLD_TABLE)))
-    if not hits:
-        return flat[:width]
-    start = max(0, hits[0].start() - width // 3)
-    while start > 0 and flat[start - 1].isalnum():
-        start -= 1
-    end = min(len(flat), start + width)
-    while end < len(flat) and flat[end].isalnum():
-        end += 1
-    out, pos = [], start
-    for m in hits:
-        if m.start() < start or m.end() > end:
-            continue
-        out.append(flat[pos : m.start()])
-        out.append(f"[{flat[m.start() : m.end()]}]")
-        pos = m.end()
-    out.append(flat[pos:end])
-    return ("…" if start > 0 else "") + "".join(out) + ("…" if end < len(flat) else "")
 
 
 def _job(row: sqlite3.Row) -> JobRecord:

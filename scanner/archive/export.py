@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -19,8 +20,11 @@ import bagit
 from scanner.archive import Catalog, sha256_file
 from scanner.errors import ArchiveError, NotFoundError
 
+# Writes the export's audit entry (action, subject, detail): the caller knows who is exporting.
+AuditWriter = Callable[[str, str, str], None]
 
-def export_bag(catalog: Catalog, root: Path, code: str, out: Path) -> Path:
+
+def export_bag(catalog: Catalog, root: Path, code: str, out: Path, *, audit: AuditWriter | None = None) -> Path:
     """Write the bag of CODE (dossier or document code) to ``OUT/<code>/`` and validate it; returns that folder."""
     dossier = catalog.dossier(code)
     documents = catalog.documents(code) if dossier else []
@@ -76,5 +80,5 @@ def export_bag(catalog: Catalog, root: Path, code: str, out: Path) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     staging.rename(target)
-    catalog.audit("export", code, f"{len(files)} tệp → {target}")
+    (audit or catalog.audit)("export", code, f"{len(files)} tệp → {target}")
     return target

@@ -2,19 +2,21 @@
 
 Following preservation practice (PREMIS "fixity check" events), every check
 is recorded, good or bad, so an officer can show when a file was last known
-intact. The signature check is passed in by the caller: the archive does not
-call the signing stage itself.
+intact. This is the one check of a stored file — ``scanner verify``, the
+web and the scheduled run all come here — so a file judged intact in one
+place is judged intact everywhere. The signature check is passed in by the
+caller: the archive does not call the signing stage itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from scanner.archive import Catalog, sha256_file
 
-# Checks a stored PDF's signatures: (short summary, problems in Vietnamese).
+# Checks a stored PDF's signatures: (what an officer reads, one line per signature; problems in Vietnamese).
 SignatureCheck = Callable[[Path], tuple[str, list[str]]]
 
 
@@ -40,12 +42,17 @@ def check_fixity(
     signature: SignatureCheck | None,
     *,
     dossiers: Sequence[str] | None = None,
-    roles: Sequence[str] | None = None,
+    documents: Collection[str] | None = None,
 ) -> list[FixityResult]:
-    """Check every stored file (or those of DOSSIERS, of ROLES) against the catalog; record one fixity event each."""
+    """Check every stored file (or those of DOSSIERS) against the catalog; record one fixity event each.
+
+    DOCUMENTS narrows the signed PDFs to those codes; the dossier's
+    ``dossier.json`` and signed originals are checked with them, since a
+    document is only as trustworthy as the record that files it.
+    """
     out: list[FixityResult] = []
     for f in catalog.stored_files(dossiers):
-        if roles is not None and f["role"] not in roles:
+        if documents is not None and f["role"] == "document" and f["document_code"] not in documents:
             continue
         path = root / f["path"]
         problems: list[str] = []

@@ -1,0 +1,486 @@
+"""The archive officer's use cases (search, show, owner, verify, export, reindex), and what all use cases share.
+
+Each function takes the acting person first and the opened archive
+(``Archive``: catalog, archive root, trust roots) as a keyword, and returns a
+frozen dataclass; nothing here prints. Paths in results are relative to the
+archive root: a result travels to screens, JSON and other machines, where the
+workstation's absolute paths mean nothing.
+
+Catalog rows are read in the application layer only (here and in
+``records``), through ``column`` (rows are dicts today, frozen dataclasses
+once the catalog moves to SQLAlchemy) and the ``_*_view`` functions, and the
+audit log is written through ``write_audit`` alone, so the move changes a
+handful of lines here and nothing in the interfaces.
+
+The records team's use cases (report, deletion, the audit log) are in
+``scanner.app.records``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+from typing import Any
+
+from scanner.app import Actor
+from scanner.archive import Catalog, DocumentRecord, DossierRecord
+from scanner.archive.fixity import FixityResult, check_fixity
+from scanner.archive.index import Filters
+from scanner.errors import ConfigError, NotFoundError
+
+
+def _agency_zone() -> tzinfo:
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo("Asia/Ho_Chi_Minh")
+    except (
+        ImportError,
+        KeyError,
+        OSError,
+    ):  # no tz database on the machine: Vietnam has kept +07:00 without DST since 1975
+        return timezone(timedelta(hours=7), "+07")
+
+
+AGENCY_ZONE = _agency_zone()
+
+# How many hits a search counts before it says "more than". Counting is a search without a page size,
+# snippets included (about a millisecond a document): a count from the index alone would be cheaper.
+COUNT_CAP = 500
+
+
+def agency_time(value: str | datetime | None) -> str:
+    """A time as the agency reads it — ``01/12/2026 15:04 (+07:00)`` — whatever zone it was stored in.
+
+    The signature mark on every PDF shows the agency's time; a screen that
+    showed the workstation's UTC clock beside it would make an officer doubt
+    one of them. An empty value stays empty; a bare date stays a date.
+    """
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        if len(value) == 10:
+            return agency_day(value)
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    else:
+        moment = value
+    if moment.tzinfo is None:
+        return f"{moment:%d/%m/%Y %H:%M}"
+    local = moment.astimezone(AGENCY_ZONE)
+    offset = local.strftime("%z")
+    return f"{local:%d/%m/%Y %H:%M} ({offset[:3]}:{offset[3:]})"
+
+
+def agency_day(value: str | date | None) -> str:
+    """A calendar date as written on Vietnamese papers, ``05/02/2024``; empty stays empty."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            return f"{date.fromisoformat(value[:10]):%d/%m/%Y}"
+        except ValueError:
+            return value
+    return f"{value:%d/%m/%Y}"
+
+
+# --- the opened archive ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Archive:
+    """What every use case works on: the catalog, the folder its paths are relative to, the trusted CAs."""
+
+    catalog: Catalog
+    root: Path
+    trust_roots: tuple[Path, ...] = ()
+
+
+@contextmanager
+def open_archive(config: Any) -> Iterator[Archive]:
+    """The archive of CONFIG, its catalog closed on leaving."""
+    with Catalog(config.archive.catalog_path) as catalog:
+        yield Archive(catalog, config.archive.root, tuple(config.signing.trust_roots))
+
+
+def column(row: Any, name: str) -> Any:
+    """A column of a catalog row: dict today, frozen dataclass after the SQLAlchemy move."""
+    return row[name] if isinstance(row, dict) else getattr(row, name)
+
+
+_ACTOR_MARK = " · người thực hiện: "
+
+
+def write_audit(archive: Archive, actor: Actor, action: str, subject: str, detail: str = "") -> None:
+    """The one place the application layer writes the audit log.
+
+    Until ``Catalog.audit`` takes ``actor=``, the acting person's label rides
+    at the end of the detail (the actor column holds the OS login of the
+    process); ``entry_actor`` reads it back. At the merge: pass
+    ``actor=actor.label`` and drop the mark.
+    """
+    archive.catalog.audit(action, subject, f"{detail}{_ACTOR_MARK}{actor.label}")
+
+
+def entry_actor(row: Any) -> tuple[str, str]:
+    """(acting person, detail) of an audit row; entries written below this layer name the OS login."""
+    detail = column(row, "detail") or ""
+    text, mark, label = detail.rpartition(_ACTOR_MARK)
+    return (label, text) if mark else (column(row, "actor"), detail)
+
+
+# --- search ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hit:
+    code: str
+    title: str
+    snippet: str  # matched words in [brackets]
+    dossier_code: str
+    type_name: str
+    kind: str  # paper | result
+    issued_date: str | None
+    valid_until: str | None
+    path: str  # relative to the archive root
+    review: tuple[str, ...]  # fields a clerk should still confirm
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    hits: tuple[Hit, ...]
+    total: int  # matching documents, up to COUNT_CAP
+    more: bool  # more than ``total`` match
+
+
+def check_range(since: date | None, until: date | None) -> None:
+    """Refuse a period that ends before it starts: it would silently find nothing."""
+    if since is not None and until is not None and since > until:
+        raise ConfigError(
+            f"--from ({since:%d/%m/%Y}) phải trước hoặc bằng --to ({until:%d/%m/%Y})",
+            f"--from ({since}) is after --to ({until})",
+            code="date-range",
+        )
+
+
+def search(actor: Actor, query: str, *, archive: Archive, filters: Filters, limit: int = 10) -> SearchResult:
+    """Documents matching QUERY and FILTERS, best first, with how many match in all."""
+    check_range(filters.date_from, filters.date_to)
+    if not query.strip() and filters.empty:
+        raise ConfigError("cần từ khóa hoặc ít nhất một bộ lọc", "give a query or a filter", code="usage")
+    found = archive.catalog.search(query, limit=max(limit, COUNT_CAP), filters=filters)
+    hits = []
+    for h in found[:limit]:
+        doc = archive.catalog.document(h.code)
+        hits.append(
+            Hit(
+                code=h.code,
+                title=h.title,
+                snippet=h.snippet,
+                dossier_code=h.dossier_code,
+                type_name=h.type_name,
+                kind=doc.kind if doc else "",
+                issued_date=h.issued_date,
+                valid_until=doc.valid_until if doc else None,
+                path=h.path,
+                review=tuple(doc.review) if doc else (),
+                score=h.score,
+            )
+        )
+    return SearchResult(query, tuple(hits), len(found), len(found) >= COUNT_CAP)
+
+
+# --- show --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """A document as an officer reads it (its recognized text left out: it is what search is for)."""
+
+    code: str
+    dossier_code: str
+    ordinal: int
+    title: str
+    type_name: str
+    code_number: str
+    code_notation: str
+    issued_date: str | None
+    organ_name: str
+    subject: str
+    kind: str
+    valid_from: str | None
+    valid_until: str | None
+    holder_name: str
+    holder_id: str
+    identifiers: tuple[str, ...]
+    pages: int
+    path: str
+    sha256: str
+    size: int
+    pdfa: str
+    signer: str
+    signed_at: str | None
+    signature_level: str
+    ocr_confidence: float | None
+    language: str
+    fields: dict[str, Any] = field(hash=False, compare=False)
+    review: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DossierView:
+    code: str
+    title: str
+    agency_code: str
+    agency_name: str
+    counter: str
+    procedure_code: str
+    owner_id: str
+    receipt_date: str
+    retention: str
+    access: str
+    creator: str
+    language: str
+    start_date: str | None
+    end_date: str | None
+    description: str
+    file_code: str  # FileCode of Phụ lục VI: agency code + year + notation
+    doc_total: int
+    page_total: int
+    path: str
+    warnings: tuple[str, ...]
+    created: str
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A dossier with its documents, or (``document`` set) one document with the dossier it belongs to."""
+
+    code: str
+    dossier: DossierView
+    documents: tuple[DocumentView, ...]
+    document: DocumentView | None = None
+
+
+def _document_view(d: DocumentRecord) -> DocumentView:
+    return DocumentView(
+        code=d.code, dossier_code=d.dossier_code, ordinal=d.ordinal, title=d.title, type_name=d.type_name,
+        code_number=d.code_number, code_notation=d.code_notation, issued_date=d.issued_date,
+        organ_name=d.organ_name, subject=d.subject, kind=d.kind, valid_from=d.valid_from,
+        valid_until=d.valid_until, holder_name=d.holder_name, holder_id=d.holder_id,
+        identifiers=tuple(d.identifiers), pages=d.pages, path=d.path, sha256=d.sha256, size=d.size, pdfa=d.pdfa,
+        signer=d.signer, signed_at=d.signed_at, signature_level=d.signature_level,
+        ocr_confidence=d.ocr_confidence, language=d.language, fields=dict(d.fields), review=tuple(d.review),
+    )  # fmt: skip
+
+
+def _dossier_view(s: DossierRecord) -> DossierView:
+    file_code = ".".join(p for p in (s.agency_code, str(s.file_catalog or ""), s.file_notation) if p)
+    return DossierView(
+        code=s.code, title=s.title, agency_code=s.agency_code, agency_name=s.agency_name, counter=s.counter,
+        procedure_code=s.procedure_code, owner_id=s.owner_id, receipt_date=s.receipt_date, retention=s.retention,
+        access=s.access, creator=s.creator, language=s.language, start_date=s.start_date, end_date=s.end_date,
+        description=s.description, file_code=file_code if s.file_notation else "", doc_total=s.doc_total,
+        page_total=s.page_total, path=s.path, warnings=tuple(s.warnings), created=s.created,
+    )  # fmt: skip
+
+
+def not_found(code: str) -> NotFoundError:
+    return NotFoundError(f"không có hồ sơ hay văn bản mã {code}", f"no dossier or document {code}")
+
+
+def show(actor: Actor, code: str, *, archive: Archive) -> Shown:
+    """A dossier or document record; the viewing is audited."""
+    catalog = archive.catalog
+    dossier = catalog.dossier(code)
+    document = None
+    if dossier is None:
+        doc = catalog.document(code)
+        if doc is None:
+            raise not_found(code)
+        dossier = catalog.dossier(doc.dossier_code)
+        if dossier is None:
+            raise not_found(doc.dossier_code)
+        document = _document_view(doc)
+        docs: tuple[DocumentView, ...] = (document,)
+    else:
+        docs = tuple(_document_view(d) for d in catalog.documents(code))
+    write_audit(archive, actor, "view", code)
+    return Shown(code, _dossier_view(dossier), docs, document)
+
+
+# --- owner -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OwnerPaper:
+    code: str
+    dossier_code: str
+    title: str
+    type_name: str
+    kind: str
+    code_number: str
+    code_notation: str
+    issued_date: str | None
+    valid_from: str | None
+    valid_until: str | None
+    holder_name: str
+    agency_name: str
+    procedure_code: str
+    receipt_date: str
+    roles: tuple[str, ...]  # how the owner is named: applicant, holder, identifier
+    path: str
+
+
+@dataclass(frozen=True)
+class OwnerPapers:
+    owner_id: str
+    on: date
+    papers: tuple[OwnerPaper, ...]
+
+
+def _owner_paper(r: Any) -> OwnerPaper:
+    def text(name: str) -> str:
+        return str(column(r, name) or "")
+
+    return OwnerPaper(
+        code=text("code"), dossier_code=text("dossier_code"), title=text("title"), type_name=text("type_name"),
+        kind=text("kind"), code_number=text("code_number"), code_notation=text("code_notation"),
+        issued_date=column(r, "issued_date") or None, valid_from=column(r, "valid_from") or None,
+        valid_until=column(r, "valid_until") or None, holder_name=text("holder_name"), agency_name=text("agency_name"),
+        procedure_code=text("procedure_code"), receipt_date=text("receipt_date"),
+        roles=tuple(filter(None, text("roles").split(","))), path=text("path"),
+    )  # fmt: skip
+
+
+def owner(actor: Actor, owner_id: str, *, archive: Archive, on: date | None = None) -> OwnerPapers:
+    """The owner's papers and results still valid ON (today), newest first; the look-up is audited."""
+    day = on or date.today()
+    rows = archive.catalog.owner_documents(owner_id, on=day)
+    papers = tuple(_owner_paper(r) for r in rows)
+    write_audit(archive, actor, "view", f"owner:{owner_id}", f"{len(papers)} văn bản")
+    return OwnerPapers(owner_id, day, papers)
+
+
+# --- verify ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    checks: tuple[FixityResult, ...]  # paths relative to the archive root
+
+    @property
+    def failures(self) -> int:
+        return sum(not c.ok for c in self.checks)
+
+    @property
+    def ok(self) -> bool:
+        return self.failures == 0
+
+
+_REVOCATION_VI = {
+    "good": "không bị thu hồi (theo dữ liệu OCSP/CRL lưu trong tệp)",
+    "revoked": "ĐÃ BỊ THU HỒI",
+    "incomplete": "dữ liệu trong tệp không đủ để kết luận",
+    "none": "tệp không lưu dữ liệu thu hồi",
+}
+
+
+def _signature_check(trust_roots: Sequence[Path]) -> Any:
+    """The signing stage's file check, as fixity wants it: one line per signature, and the problems."""
+    from scanner.sign.verify import check_file
+
+    def check(path: Path) -> tuple[str, list[str]]:
+        checked = check_file(path, trust_roots)
+        lines = []
+        for sig in checked.signatures:
+            if not sig.signed:
+                continue
+            lines.append(
+                f"chữ ký '{sig.field_name}' của {sig.signer or 'không rõ'}: "
+                f"toàn vẹn {'có' if sig.intact and sig.valid else 'KHÔNG'}, "
+                f"chuỗi tin cậy {'có' if sig.trusted else 'KHÔNG'}, mức {sig.level or '—'}, "
+                f"dấu thời gian {agency_time(sig.timestamp) or 'không có'}, "
+                f"trạng thái thu hồi: {_REVOCATION_VI.get(sig.revocation, sig.revocation)}"
+            )
+        for ts in checked.timestamps:
+            good = ts.intact and ts.valid and ts.trusted
+            lines.append(
+                f"dấu thời gian tài liệu '{ts.field_name}': {agency_time(ts.time) or '?'}, "
+                f"{'hợp lệ' if good else 'KHÔNG hợp lệ'}"
+            )
+        lines.append(f"PDF/A: {checked.pdfa or 'không khai báo'}")
+        return "\n".join(lines), list(checked.problems)
+
+    return check
+
+
+def verify(actor: Actor, codes: Sequence[str] = (), *, archive: Archive, everything: bool = False) -> VerifyReport:
+    """Re-hash the stored files of CODES (dossiers or documents), or of the whole archive, and check signatures.
+
+    Every file checked leaves a fixity event; the run itself is audited
+    with the acting person.
+    """
+    if not codes and not everything:
+        raise ConfigError("cần chỉ định mã hồ sơ/văn bản hoặc --all", "give codes or --all", code="usage")
+    catalog = archive.catalog
+    dossiers: list[str] | None = None
+    documents: set[str] | None = None
+    if not everything:
+        dossiers, documents = [], set()
+        for code in codes:
+            if catalog.dossier(code) is not None:
+                dossiers.append(code)
+                documents.update(d.code for d in catalog.documents(code))
+            elif (doc := catalog.document(code)) is not None:
+                dossiers.append(doc.dossier_code)
+                documents.add(doc.code)
+            else:
+                raise not_found(code)
+        dossiers = list(dict.fromkeys(dossiers))
+    checks = check_fixity(
+        catalog, archive.root, _signature_check(archive.trust_roots), dossiers=dossiers, documents=documents
+    )
+    report = VerifyReport(tuple(checks))
+    subject = "*" if everything else ", ".join(codes)
+    write_audit(archive, actor, "verify", subject, f"{len(checks) - report.failures}/{len(checks)} tệp hợp lệ")
+    return report
+
+
+# --- export ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Exported:
+    code: str
+    bag: Path  # where the officer asked for it: not inside the archive
+
+
+def export(actor: Actor, code: str, out: Path, *, archive: Archive) -> Exported:
+    """CODE as a validated BagIt bag in ``OUT/CODE``; refused if a stored file no longer matches its hash."""
+    from scanner.archive.export import export_bag
+
+    def audit(action: str, subject: str, detail: str) -> None:
+        write_audit(archive, actor, action, subject, detail)
+
+    return Exported(code, export_bag(archive.catalog, archive.root, code, out, audit=audit))
+
+
+# --- index ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reindexed:
+    documents: int
+
+
+def reindex(actor: Actor, *, archive: Archive) -> Reindexed:
+    """Rebuild the search index from the catalog (the catalog audits the rebuild)."""
+    return Reindexed(archive.catalog.reindex())

@@ -1,0 +1,171 @@
+"""The records team's use cases: the digitization report, deletion requests and approvals, the audit log.
+
+Deletion follows the four-eyes rule of records management: a request stays
+pending until a second person — never the one who asked — approves it. Both
+steps are audit entries, so the log itself is the register of requests
+(append-only and hash-chained, it cannot be quietly edited); nothing is ever
+removed from disk here: destruction follows the retention schedule, outside
+this program.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from scanner.app import Actor
+from scanner.app.officer import Archive, check_range, column, entry_actor, not_found, write_audit
+from scanner.archive.catalog import AUDIT_ACTIONS
+from scanner.backfill.rates import CountRow, RateRow, counts, rates, read_totals
+from scanner.errors import ArchiveError, ConfigError, NotFoundError
+
+APPROVE = "delete-approve"
+REQUEST = "delete-request"
+ACTIONS_VI = {**AUDIT_ACTIONS, APPROVE: "phê duyệt hủy"}
+
+
+# --- report ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Report:
+    since: date
+    until: date
+    agency: str | None
+    rows: tuple[CountRow, ...]
+    rates: tuple[RateRow, ...]  # empty without a totals file
+
+
+def report(
+    actor: Actor,
+    *,
+    archive: Archive,
+    since: date | None = None,
+    until: date | None = None,
+    agency: str | None = None,
+    totals: Path | None = None,
+    today: date | None = None,
+) -> Report:
+    """Digitized results per agency, procedure and month, and the digitization rate when totals are given."""
+    today = today or date.today()
+    check_range(since, until)
+    start, end = since or date(1900, 1, 1), until or today
+    rows = counts(archive.catalog, since=start, until=end, agency=agency, today=today)
+    shares = rates(rows, read_totals(totals)) if totals else []
+    return Report(start, end, agency, tuple(rows), tuple(shares))
+
+
+# --- deletion: requested by one person, approved by another -------------------------------
+
+
+@dataclass(frozen=True)
+class DeletionRequest:
+    code: str
+    reason: str
+    requested_by: str  # the requester's label
+    requested_at: str  # ISO 8601 with offset
+    entry: int  # the audit entry that records it
+
+
+@dataclass(frozen=True)
+class DeletionApproval:
+    request: DeletionRequest
+    approved_by: str
+
+
+def _deletion_requests(archive: Archive) -> dict[str, DeletionRequest]:
+    """Pending requests by code, read from the audit log (the log is the register)."""
+    pending: dict[str, DeletionRequest] = {}
+    for row in reversed(archive.catalog.audit_entries()):
+        action, subject = column(row, "action"), column(row, "subject")
+        if action == REQUEST:
+            who, reason = entry_actor(row)
+            pending[subject] = DeletionRequest(subject, reason, who, column(row, "time"), column(row, "id"))
+        elif action == APPROVE:
+            pending.pop(subject, None)
+    return pending
+
+
+def pending_deletions(actor: Actor, *, archive: Archive) -> tuple[DeletionRequest, ...]:
+    """Deletion requests still waiting for a second person, oldest first."""
+    return tuple(sorted(_deletion_requests(archive).values(), key=lambda r: r.entry))
+
+
+def request_deletion(actor: Actor, code: str, reason: str, *, archive: Archive) -> DeletionRequest:
+    """Ask for CODE to be destroyed; nothing is removed, the request waits for a second person."""
+    catalog = archive.catalog
+    if catalog.dossier(code) is None and catalog.document(code) is None:
+        raise not_found(code)
+    if not reason.strip():
+        raise ConfigError("cần nêu lý do đề nghị hủy (--reason)", "a reason is required", code="usage")
+    if (existing := _deletion_requests(archive).get(code)) is not None:
+        raise ArchiveError(
+            f"{code} đã có đề nghị hủy đang chờ phê duyệt (của {existing.requested_by})",
+            f"{code} already has a pending deletion request",
+            code="pending",
+        )
+    write_audit(archive, actor, REQUEST, code, reason.strip())
+    return _deletion_requests(archive)[code]
+
+
+def _same_person(label: str, actor: Actor) -> bool:
+    return label == actor.label or label.partition(" (")[0] == actor.name
+
+
+def approve_deletion(actor: Actor, code: str, *, archive: Archive) -> DeletionApproval:
+    """Approve the pending request for CODE; the requester may not approve their own request."""
+    request = _deletion_requests(archive).get(code)
+    if request is None:
+        raise NotFoundError(f"không có đề nghị hủy nào đang chờ cho {code}", f"no pending deletion request for {code}")
+    if _same_person(request.requested_by, actor):
+        raise ArchiveError(
+            f"người đề nghị hủy ({request.requested_by}) không được tự phê duyệt; cần người thứ hai",
+            "the requester cannot approve their own deletion request",
+            code="four-eyes",
+        )
+    write_audit(archive, actor, APPROVE, code, f"đề nghị #{request.entry} của {request.requested_by}")
+    return DeletionApproval(request, actor.label)
+
+
+# --- audit log, index --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    time: str  # ISO 8601 with offset
+    action: str
+    action_vi: str
+    subject: str
+    actor: str
+    detail: str
+
+
+def audit_list(actor: Actor, *, archive: Archive, limit: int | None = 50) -> tuple[AuditEntry, ...]:
+    """The newest entries of the audit log, newest first."""
+    out = []
+    for row in archive.catalog.audit_entries(limit=limit):
+        who, detail = entry_actor(row)
+        action = column(row, "action")
+        out.append(
+            AuditEntry(column(row, "id"), column(row, "time"), action, ACTIONS_VI.get(action, action),
+                       column(row, "subject"), who, detail)
+        )  # fmt: skip
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class AuditCheck:
+    entries: int
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def audit_verify(actor: Actor, *, archive: Archive) -> AuditCheck:
+    """Whether the audit log's hash chain is intact; each problem names the entries concerned."""
+    problems = archive.catalog.verify_audit()
+    return AuditCheck(len(archive.catalog.audit_entries()), tuple(problems))
