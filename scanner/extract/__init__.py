@@ -283,9 +283,9 @@ def _subject(lines: list[Line], type_index: int, mid: float) -> Field | None:
             if _NOT_SUBJECT.match(text) or _BODY_OPENING.match(text) or (is_upper(text) and not is_upper(prev.text)):
                 break  # "Căn cứ …", "1. …", "Kính gửi: …", or the authority line "CHỦ TỊCH ỦY BAN NHÂN DÂN …"
             signs = (
-                ln.left - left_margin <= 1.5 * h,  # starts at the left margin
-                right_margin - ln.right <= 1.5 * h and off > h / 2,  # runs to the right margin: justified
-                ln.right - ln.left >= 0.9 * width,  # spans the text width
+                ln.left - left_margin <= 1.2 * h,  # starts at the left margin
+                right_margin - ln.right <= 1.2 * h and off > h / 2,  # runs to the right margin: justified
+                ln.right - ln.left >= 0.88 * width,  # spans the text width
                 off > tolerance,  # not centred under the type line
             )
             wide_gap = gap > 1.6 * pitch or gap > 3.5 * h

@@ -3,19 +3,7 @@
 from __future__ import annotations
 
 from scanner.extract import extract_fields
-from scanner.model import OcrPage, Word
-
-
-def layout(rows: list[tuple[str, int, int]], *, conf: float = 95.0, width: int = 1654, height: int = 2339) -> OcrPage:
-    """An OcrPage from (text, left, top) rows: words 20 px per character, 40 px high."""
-    words = []
-    for line, (text, left, top) in enumerate(rows):
-        x = left
-        for token in text.split():
-            words.append(Word(token, x, top, 20 * len(token), 40, conf, block=line, line=line))
-            x += 20 * len(token) + 15
-    return OcrPage(text="\n".join(r[0] for r in rows), words=tuple(words), confidence=conf, width=width, height=height)
-
+from tests.extract.pages import layout
 
 PLAN = layout(
     [
