@@ -12,7 +12,7 @@ so a regular-expression match can be traced back to its words.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from scanner.model import OcrPage, Word
 
@@ -73,9 +73,11 @@ class Line:
 
 
 def page_lines(page: OcrPage) -> list[Line]:
+    """The page's lines top to bottom, their words composed (NFC): the rules and the catalog spell one way."""
     groups: dict[int, list[Word]] = {}
     for w in page.words:
-        groups.setdefault(w.line, []).append(w)
+        text = unicodedata.normalize("NFC", w.text)
+        groups.setdefault(w.line, []).append(w if text == w.text else replace(w, text=text))
     lines = [Line(tuple(sorted(ws, key=lambda w: w.left))) for ws in groups.values()]
     return sorted(lines, key=lambda ln: (ln.top, ln.left))
 
