@@ -29,7 +29,7 @@ _HOLDER_LABEL = re.compile(
     re.IGNORECASE,
 )
 _HOLDER_TITLE = re.compile(
-    r"(?:^|\n|\b(?:cấp\s+cho|chứng\s+nhận|xác\s+nhận|cho)\s+)"
+    r"(?:^|\n|\b(?i:cấp\s+cho|chứng\s+nhận|xác\s+nhận|cho)\s+)"
     r"(?:[Ôô]ng\s*/\s*[Bb]à|[Ôô]ng\s*\(\s*[Bb]à\s*\)|[Ôô]ng|[Bb]à)\s*:?\s+"
 )
 # The first words of a signer's title block: who signs for whom (TM., KT., Q., TL., TUQ.) or the office itself.
