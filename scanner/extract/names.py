@@ -91,30 +91,46 @@ def read_holder(text: PageText) -> Field | None:
 
 
 def read_signer(lines: list[Line], *, below: float, mid: float) -> Signer:
-    """The signer's titles and name, looked for in the right-hand column under BELOW (the end of the header)."""
-    right = [ln for ln in lines if ln.top > below and ln.centre > mid * 1.05]
-    for i, ln in enumerate(right):
+    """The signer's titles and name, looked for in the right-hand column under BELOW (the end of the header).
+
+    A line in capitals that opens like a title may also be the body's authority line ("CHỦ TỊCH ỦY BAN NHÂN
+    DÂN TỈNH", centred on the page): the block with a name under it wins, the lowest one otherwise.
+    """
+    right = [ln for ln in lines if ln.top > below and ln.centre > mid * 1.15 and ln.left > mid * 0.75]
+    fallback = Signer(None, None)
+    i = 0
+    while i < len(right):
+        ln = right[i]
         if not (is_upper(ln.text) and _SIGNER_TITLE.match(ln.text.strip())):
+            i += 1
             continue
         titles = [ln]
         for nxt in right[i + 1 : i + 4]:
             if not is_upper(nxt.text) or nxt.top - titles[-1].top > 2.2 * nxt.height:
                 break
             titles.append(nxt)
-        title_text = " / ".join(t.text.strip() for t in titles)
-        title = Field(title_text, round(min(t.low for t in titles), 1))
-        reach = titles[-1].bottom + 14 * titles[-1].height  # the signature and seal take some 30 mm
-        in_capitals: Field | None = None
-        for cand in right[i + len(titles) :]:
-            if cand.top > reach:
-                break
-            found = personal_name(cand.text.split())
-            if found is None or found[1] != len(cand.words) or _SIGNER_TITLE.match(cand.text.strip()):
-                continue
-            conf = round(min(w.conf for w in cand.words), 1)
-            if not cand.text.isupper():
-                return Signer(Field(found[0], conf), title)
-            # a name in capitals, or the seal's words read as one: the clerk decides
-            in_capitals = in_capitals or Field(found[0], min(conf, REVIEW_BELOW - 5))
-        return Signer(in_capitals, title)
-    return Signer(None, None)
+        title = Field(" / ".join(t.text.strip() for t in titles), round(min(t.low for t in titles), 1))
+        i += len(titles)
+        name = _name_under(right[i:], titles[-1])
+        if name is not None:
+            return Signer(name, title)
+        fallback = Signer(None, title)
+    return fallback
+
+
+def _name_under(lines: list[Line], last_title: Line) -> Field | None:
+    """The first name-shaped line within the signature's space under LAST_TITLE (seal and ink read as words)."""
+    reach = last_title.bottom + 14 * last_title.height  # the signature and seal take some 30 mm
+    in_capitals: Field | None = None
+    for cand in lines:
+        if cand.top > reach:
+            break
+        found = personal_name(cand.text.split())
+        if found is None or found[1] != len(cand.words) or _SIGNER_TITLE.match(cand.text.strip()):
+            continue
+        conf = round(min(w.conf for w in cand.words), 1)
+        if not cand.text.isupper():
+            return Field(found[0], conf)
+        # a name in capitals, or the seal's words read as one: the clerk decides
+        in_capitals = in_capitals or Field(found[0], min(conf, REVIEW_BELOW - 5))
+    return in_capitals
