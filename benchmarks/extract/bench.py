@@ -17,6 +17,8 @@ a tone mark lost, lower confidence) to see how fields degrade.
 
 A field counts as correct only when equal to the truth (whitespace
 normalised). Precision = correct / extracted, recall = correct / present.
+"Wrong, not flagged" counts the values an officer would trust and should not:
+the number the review flags are there to keep at zero.
 """
 
 from __future__ import annotations
@@ -215,6 +217,7 @@ def main() -> int:
     rng = random.Random(args.seed)
     aux = random.Random(args.seed + 1)
     present, extracted, correct, flagged = Counter[str](), Counter[str](), Counter[str](), Counter[str]()
+    silent = Counter[str]()  # wrong and not flagged: what an officer would trust and should not
     misses: dict[str, list[tuple[str, str]]] = {}
     for _ in range(args.docs):
         truth = make(rng, aux)
@@ -232,16 +235,19 @@ def main() -> int:
                 flagged[name] += 1
             if got is not None and got == want:
                 correct[name] += 1
+            elif got is not None and not f.needs_review:
+                silent[name] += 1
             elif want is not None or got is not None:
                 misses.setdefault(name, []).append((want or "—", got or "—"))
     print(f"{args.docs} generated documents, noise {args.noise:.0%}\n")
-    print("| field | present | extracted | correct | precision | recall | flagged for review |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| field | present | extracted | correct | precision | recall | flagged for review | wrong, not flagged |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name in FIELDS:
         p = correct[name] / extracted[name] if extracted[name] else 1.0
         r = correct[name] / present[name] if present[name] else 1.0
         print(
-            f"| {name} | {present[name]} | {extracted[name]} | {correct[name]} | {p:.3f} | {r:.3f} | {flagged[name]} |"
+            f"| {name} | {present[name]} | {extracted[name]} | {correct[name]} | {p:.3f} | {r:.3f} | {flagged[name]} "
+            f"| {silent[name]} |"
         )
     for name, items in misses.items():
         print(

@@ -194,7 +194,7 @@ def extract_fields(page: OcrPage) -> DocumentFields:
     type_line_index: int | None = None
     for i, ln in enumerate(lines[:40]):
         text = ln.text.strip()
-        if not is_upper(text) or any(mk in text for mk in _MOTTO):
+        if not is_upper(text, 0.7) or any(mk in text for mk in _MOTTO):  # the name is compared folded below
             continue
         folded = fold(text)
         for name in _TYPE_NAMES:
@@ -214,7 +214,7 @@ def extract_fields(page: OcrPage) -> DocumentFields:
     else:
         for ln in lines[:30]:
             if re.match(r"V/v\b|Về việc\b", ln.text.strip()):
-                values["subject"] = Field(ln.text.strip(), round(ln.low * 0.9, 1))
+                values["subject"] = _letter_subject(lines, lines.index(ln))
                 break
 
     limit = number_line.top if number_line is not None else (page.height or 10**9) * 0.2
@@ -302,6 +302,25 @@ def _subject(lines: list[Line], type_index: int, mid: float) -> Field | None:
         return None
     conf = round(min(ln.low for ln in taken), 1)
     return Field(" ".join(ln.text.strip() for ln in taken), conf if sure else min(conf, REVIEW_BELOW - 5))
+
+
+def _letter_subject(lines: list[Line], first: int) -> Field:
+    """An official letter's "V/v …" under its number, with the lines it wraps onto (same centre, same spacing).
+
+    Without a type line there is less layout to go by, so the value is always lowered a little.
+    """
+    taken = [lines[first]]
+    for ln in lines[first + 1 : first + 4]:
+        prev = taken[-1]
+        if (
+            ln.top - prev.top > 1.6 * prev.height
+            or abs(ln.centre - prev.centre) > 1.2 * prev.height
+            or _NOT_SUBJECT.match(ln.text.strip())
+            or _BODY_OPENING.match(ln.text.strip())
+        ):
+            break
+        taken.append(ln)
+    return Field(" ".join(ln.text.strip() for ln in taken), round(min(ln.low for ln in taken) * 0.9, 1))
 
 
 def first_page_fields(pages: Sequence[OcrPage]) -> DocumentFields:

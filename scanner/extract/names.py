@@ -47,19 +47,28 @@ class Signer:
     title: Field | None
 
 
-def personal_name(words: list[str]) -> tuple[str, int] | None:
-    """The name at the start of WORDS in its capitalised NFC form, and how many words it took; None when too short."""
+def personal_name(words: list[str]) -> tuple[str, int, bool] | None:
+    """The name at the start of WORDS in its capitalised NFC form, how many words it took, and whether one of
+    them is odd (capitalised but not a well-formed syllable: "NNam", "Nguyễnn", as OCR garbles); None when the
+    words do not start with a name of two to five syllables."""
     out: list[str] = []
+    odd = False
     for i, raw in enumerate(words):
         w = unicodedata.normalize("NFC", raw).strip(",.;")
-        if not _is_syllable(w) or (i >= 2 and _starts_label(words, i)):
+        if i >= 2 and _starts_label(words, i):
             break
-        out.append(w if not w.isupper() or len(w) == 1 else w.capitalize())
+        if _is_syllable(w):
+            out.append(w if not w.isupper() or len(w) == 1 else w.capitalize())
+        elif w.isalpha() and w[0].isupper() and len(w) <= _SYLLABLE_MAX + 2:
+            out.append(w)
+            odd = True
+        else:
+            break
         if raw.endswith((",", ";", ".")) or len(out) == 5:
             break
     if len(out) < 2 or (len(out) == 5 and len(words) > 5 and _is_syllable(words[5].strip(",.;"))):
         return None
-    return " ".join(out), len(out)
+    return " ".join(out), len(out), odd
 
 
 def _is_syllable(w: str) -> bool:
@@ -84,9 +93,10 @@ def read_holder(text: PageText) -> Field | None:
             found = personal_name(rest.split())
             if found is None:
                 continue
-            name, count = found
+            name, count, odd = found
             end = m.end() + len(" ".join(rest.split()[:count]))
-            return Field(name, round(text.conf(m.end(), end) * penalty, 1))
+            conf = round(text.conf(m.end(), end) * penalty, 1)
+            return Field(name, min(conf, REVIEW_BELOW - 5) if odd else conf)
     return None
 
 
@@ -94,28 +104,43 @@ def read_signer(lines: list[Line], *, below: float, mid: float) -> Signer:
     """The signer's titles and name, looked for in the right-hand column under BELOW (the end of the header).
 
     A line in capitals that opens like a title may also be the body's authority line ("CHỦ TỊCH ỦY BAN NHÂN
-    DÂN TỈNH", centred on the page): the block with a name under it wins, the lowest one otherwise.
+    DÂN TỈNH", centred on the page): the block with a name under it wins, the lowest one otherwise. The block
+    is every line in capitals at title spacing around the one recognised, so a first line OCR garbled
+    ("KKT. CHỦ TỊCH") still belongs to it, and its low confidence flags the title.
     """
     right = [ln for ln in lines if ln.top > below and ln.centre > mid * 1.15 and ln.left > mid * 0.75]
     fallback = Signer(None, None)
     i = 0
     while i < len(right):
-        ln = right[i]
-        if not (is_upper(ln.text) and _SIGNER_TITLE.match(ln.text.strip())):
+        if not (is_upper(right[i].text) and _SIGNER_TITLE.match(right[i].text.strip())):
             i += 1
             continue
-        titles = [ln]
-        for nxt in right[i + 1 : i + 4]:
-            if not is_upper(nxt.text) or nxt.top - titles[-1].top > 2.2 * nxt.height:
-                break
-            titles.append(nxt)
-        title = Field(" / ".join(t.text.strip() for t in titles), round(min(t.low for t in titles), 1))
-        i += len(titles)
+        first = i
+        while first > 0 and first > i - 2 and _title_pair(right[first - 1], right[first]):
+            first -= 1
+        last = i
+        while last + 1 < len(right) and last < first + 3 and _title_pair(right[last], right[last + 1]):
+            last += 1
+        titles = right[first : last + 1]
+        conf = round(min(t.low for t in titles), 1)
+        if titles[0].text.startswith("PHÓ"):  # a deputy signs "KT. …" above: that line was missed
+            conf = min(conf, REVIEW_BELOW - 5)
+        title = Field(" / ".join(t.text.strip() for t in titles), conf)
+        i = last + 1
         name = _name_under(right[i:], titles[-1])
         if name is not None:
             return Signer(name, title)
         fallback = Signer(None, title)
     return fallback
+
+
+def _title_pair(upper: Line, lower: Line) -> bool:
+    """Whether LOWER follows UPPER in one title block: both in capitals, at line spacing (the name is further)."""
+    return (
+        is_upper(upper.text, 0.7)
+        and is_upper(lower.text, 0.7)
+        and lower.top - upper.top <= 2.2 * max(upper.height, lower.height)
+    )
 
 
 def _name_under(lines: list[Line], last_title: Line) -> Field | None:
@@ -129,6 +154,8 @@ def _name_under(lines: list[Line], last_title: Line) -> Field | None:
         if found is None or found[1] != len(cand.words) or _SIGNER_TITLE.match(cand.text.strip()):
             continue
         conf = round(min(w.conf for w in cand.words), 1)
+        if found[2]:
+            conf = min(conf, REVIEW_BELOW - 5)
         if not cand.text.isupper():
             return Field(found[0], conf)
         # a name in capitals, or the seal's words read as one: the clerk decides

@@ -89,9 +89,10 @@ def conf_of(line: Line, text: str) -> float:
     return round(min(w.conf for w in ws), 1) if ws else round(line.low, 1)
 
 
-def is_upper(text: str) -> bool:
+def is_upper(text: str, share: float = 0.9) -> bool:
+    """Whether TEXT is in capitals; a lower SHARE lets a line with a letter OCR lowered still count."""
     letters = [c for c in text if c.isalpha()]
-    return bool(letters) and sum(c.isupper() for c in letters) / len(letters) > 0.9
+    return bool(letters) and sum(c.isupper() for c in letters) / len(letters) > share
 
 
 def fold(text: str) -> str:
