@@ -96,6 +96,9 @@ def read_holder(text: PageText) -> Field | None:
             name, count, odd = found
             end = m.end() + len(" ".join(rest.split()[:count]))
             conf = round(text.conf(m.end(), end) * penalty, 1)
+            after = rest.split()[count : count + 1]
+            if after and after[0].isalpha() and text.conf(end + 1, end + 1 + len(after[0])) < REVIEW_BELOW:
+                odd = True  # an unsure word right after the name may be its misread last syllable ("dức")
             return Field(name, min(conf, REVIEW_BELOW - 5) if odd else conf)
     return None
 

@@ -127,3 +127,24 @@ def test_the_holder_is_the_one_with_the_least_certain_word() -> None:
     page = with_conf(layout([*CERT_TOP, ("Họ và tên: Lê Thị Lan", LEFT, 470)]), 60.0, "Lan")
     f = extract_fields(page)
     assert f.holder_name is not None and f.holder_name.confidence == 60.0 and "holder_name" in f.review
+
+
+def test_an_unsure_word_right_after_the_name_flags_it() -> None:
+    """OCR lowered the last syllable ("dức" for "Đức"): the name stops short, so it must not be trusted."""
+    page = with_conf(layout([*CERT_TOP, ("Họ và tên: Đặng Minh dức", LEFT, 470)]), 55.0, "dức")
+    f = extract_fields(page)
+    assert f.holder_name is not None and f.holder_name.value == "Đặng Minh" and "holder_name" in f.review
+
+
+def test_a_garbled_syllable_is_kept_and_flagged() -> None:
+    f = extract_fields(layout([*CERT_TOP, ("Họ và tên: Phạm Văn NNam", LEFT, 470)]))
+    assert f.holder_name is not None and f.holder_name.value == "Phạm Văn NNam" and "holder_name" in f.review
+    rows = [*HEADER, *signed(["KKT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"], "Lê Văn TTám")]
+    g = extract_fields(layout(rows))
+    assert g.signer_title is not None and g.signer_title.value == "KKT. CHỦ TỊCH / PHÓ CHỦ TỊCH"
+    assert g.signer_name is not None and g.signer_name.value == "Lê Văn TTám" and "signer_name" in g.review
+
+
+def test_a_deputy_title_without_its_kt_line_is_flagged() -> None:
+    f = extract_fields(layout([*HEADER, *signed(["PHÓ CHỦ TỊCH"], "Lê Văn Tám")]))
+    assert f.signer_title is not None and "signer_title" in f.review
