@@ -168,9 +168,28 @@ def extract_fields(page: OcrPage) -> DocumentFields:
                 values["issuer_abbr"] = Field(notation, conf * 0.9)  # công văn: no type part
             break
 
+    type_line_index: int | None = None
+    for i, ln in enumerate(lines[:40]):
+        text = ln.text.strip()
+        if not is_upper(text, 0.7) or any(mk in text for mk in _MOTTO):  # the name is compared folded below
+            continue
+        folded = fold(text)
+        for name in _TYPE_NAMES:
+            if folded == fold(name) or (folded.startswith(fold(name)) and len(folded) <= len(name) + 30):
+                type_line_index = i
+                if "type_name" not in values or fold(values["type_name"].value) != folded:
+                    guessed = name if folded == fold(name) else text.capitalize()
+                    values["type_name"] = Field(guessed, conf_of(ln, text) * (1.0 if folded == fold(name) else 0.85))
+                break
+        if type_line_index is not None:
+            break
+
     # The place-date line is in the header (right column, above the type name); a date further down
-    # belongs to the body ("Căn cứ Luật … ngày 19 tháng 6 năm 2015") and is not the document's.
+    # belongs to the body ("Căn cứ Luật … ngày 19 tháng 6 năm 2015") and is not the document's, even when
+    # OCR garbled the "Căn cứ" that would tell it: nothing under the type line is looked at.
     header_bottom = (page.height or max((ln.top for ln in lines), default=0) * 3) * 0.3
+    if type_line_index is not None:
+        header_bottom = min(header_bottom, lines[type_line_index].top)
     for ln in lines[:40]:
         if ln.top > header_bottom or _BODY_START.match(ln.text.strip()):
             break
@@ -190,22 +209,6 @@ def extract_fields(page: OcrPage) -> DocumentFields:
         if place and not re.search(r"\d", place):
             values["place"] = Field(place, conf)
         break
-
-    type_line_index: int | None = None
-    for i, ln in enumerate(lines[:40]):
-        text = ln.text.strip()
-        if not is_upper(text, 0.7) or any(mk in text for mk in _MOTTO):  # the name is compared folded below
-            continue
-        folded = fold(text)
-        for name in _TYPE_NAMES:
-            if folded == fold(name) or (folded.startswith(fold(name)) and len(folded) <= len(name) + 30):
-                type_line_index = i
-                if "type_name" not in values or fold(values["type_name"].value) != folded:
-                    guessed = name if folded == fold(name) else text.capitalize()
-                    values["type_name"] = Field(guessed, conf_of(ln, text) * (1.0 if folded == fold(name) else 0.85))
-                break
-        if type_line_index is not None:
-            break
 
     if type_line_index is not None:
         subject = _subject(lines, type_line_index, mid)

@@ -109,3 +109,15 @@ def test_a_certificate_has_no_subject_and_one_unsure_word_flags_the_field() -> N
     words = [w if w.text != "NHÂN" else type(w)(**{**w.__dict__, "conf": 40.0}) for w in cert.words]
     unsure = extract_fields(type(cert)(cert.text, tuple(words), cert.confidence, cert.width, cert.height))
     assert "issuer" in unsure.review
+
+
+def test_a_body_date_is_not_taken_even_when_its_opening_words_are_misread() -> None:
+    page = layout(
+        [
+            ("Số: 12/QĐ-UBND", 160, 300),
+            ("Khánh Hòa, ngàyy O5 thang 02 nămm 2024", 900, 300),  # the real date, unreadable
+            ("QUYẾT ĐỊNH", 720, 450),
+            ("Cănn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;", 200, 520),
+        ]
+    )
+    assert extract_fields(page).issued_date is None
