@@ -203,6 +203,8 @@ def extract_fields(page: OcrPage) -> DocumentFields:
             day = date(int(m["y"]), int(m["m"]), int(m["d"]))
         except ValueError:
             continue
+        if ln.left < mid * 0.8:  # not in the right-hand column: perhaps a body line whose opening OCR garbled
+            penalty *= 0.8
         conf = round(conf_of(ln, m.group(0)) * penalty, 1)
         values["issued_date"] = Field(day.isoformat(), conf)
         place = (m["place"] or "").strip(" .:")
@@ -224,7 +226,8 @@ def extract_fields(page: OcrPage) -> DocumentFields:
     issuer_lines = [
         ln
         for ln in lines
-        if ln.top < limit and ln.right <= mid * 1.1 and is_upper(ln.text) and not any(m in ln.text for m in _MOTTO)
+        # 0.7: a line with one letter OCR lowered stays in, and its unsure word flags the issuer
+        if ln.top < limit and ln.right <= mid * 1.1 and is_upper(ln.text, 0.7) and not any(m in ln.text for m in _MOTTO)
     ]
     if issuer_lines:
         text = " / ".join(ln.text.strip() for ln in issuer_lines)

@@ -121,3 +121,9 @@ def test_a_body_date_is_not_taken_even_when_its_opening_words_are_misread() -> N
         ]
     )
     assert extract_fields(page).issued_date is None
+
+
+def test_a_date_outside_the_right_hand_column_is_flagged() -> None:
+    page = layout([("Số: 12/QĐ-UBND", 160, 300), ("Cănn cứ Luật ngày 19 tháng 6 năm 2015;", 200, 400)])
+    f = extract_fields(page)
+    assert f.issued_date is not None and "issued_date" in f.review
