@@ -226,8 +226,12 @@ def extract_fields(page: OcrPage) -> DocumentFields:
     issuer_lines = [
         ln
         for ln in lines
-        # 0.7: a line with one letter OCR lowered stays in, and its unsure word flags the issuer
-        if ln.top < limit and ln.right <= mid * 1.1 and is_upper(ln.text, 0.7) and not any(m in ln.text for m in _MOTTO)
+        # 0.7: a line with one letter OCR lowered stays in, and its unsure word flags the issuer; a number
+        # line OCR garbled ("S0: 12/QĐ") is not a name
+        if ln.top < limit
+        and ln.right <= mid * 1.1
+        and (is_upper(ln.text) or (is_upper(ln.text, 0.7) and not re.search(r"\d", ln.text)))
+        and not any(m in ln.text for m in _MOTTO)
     ]
     if issuer_lines:
         text = " / ".join(ln.text.strip() for ln in issuer_lines)
