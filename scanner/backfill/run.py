@@ -24,12 +24,12 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from scanner.archive import Catalog, sha256_file
 from scanner.backfill import ManifestRow, RowProblem, read_manifest
 from scanner.config import Config, CounterConfig
+from scanner.extract import disagreements
 from scanner.pipeline import Pipeline, Sidecar
 
 REPORT_COLUMNS = (
@@ -208,7 +208,10 @@ def _archived(
     docs = catalog.documents(dossier_code)
     notes = list(warnings)
     for doc in docs:
-        notes.extend(disagreements(row, doc.fields))
+        found = disagreements(
+            doc.fields, result_number=row.result_number, issued_date=row.issued_date, valid_until=row.valid_until
+        )
+        notes.extend(d.text_vi("bảng kê") for d in found)
     return RowResult(
         row.number,
         row.file,
@@ -219,30 +222,6 @@ def _archived(
         pages=sum(d.pages for d in docs),
         warnings=tuple(notes),
     )
-
-
-def disagreements(row: ManifestRow, fields: dict[str, object]) -> list[str]:
-    """Where the page, as read, says something else than the manifest: the clerk should look."""
-    out: list[str] = []
-    read_number = _field_value(fields, "number")
-    read_notation = _field_value(fields, "notation")
-    if read_number:
-        printed = f"{read_number}/{read_notation}" if read_notation else read_number
-        given = row.result_number.replace(" ", "")
-        if not (given == printed.replace(" ", "") or given.split("/")[0] == read_number):
-            out.append(f"khác trang: số/ký hiệu trên trang là {printed}, bảng kê ghi {row.result_number}")
-    read_date = _field_value(fields, "issued_date")
-    if read_date and read_date != row.issued_date.isoformat():
-        shown = datetime.fromisoformat(read_date).strftime("%d/%m/%Y") if len(read_date) == 10 else read_date
-        out.append(f"khác trang: ngày trên trang là {shown}, bảng kê ghi {row.issued_date:%d/%m/%Y}")
-    return out
-
-
-def _field_value(fields: dict[str, object], name: str) -> str:
-    value = fields.get(name)
-    if isinstance(value, dict):
-        value = value.get("value")
-    return str(value) if value else ""
 
 
 class LineProgress:

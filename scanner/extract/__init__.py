@@ -1,4 +1,4 @@
-"""Reading a document's metadata from its first page: number, type, date, issuer, subject, owners.
+"""Reading a document's metadata from its first page: number, type, date, issuer, subject, term, names.
 
 The layout of an administrative document is fixed by Nghị định 30/2020: the
 issuing body top left (parent body above it), the national motto top right,
@@ -12,20 +12,46 @@ Every field carries a confidence (0-100): the recognizer's confidence in
 the words it came from, lowered when the rule had to guess. Fields under the
 review threshold are flagged for the clerk to confirm; a wrong number or
 date copied silently into the catalog is worse than a question.
+
+The subject ends where the body begins, and the body is told by its layout
+as much as by its words: the trích yếu is centred under the type line in
+lines of even spacing; the body opens after a wider gap, at the left margin
+or with a first-line indent, spans the text width, or starts with "Căn cứ",
+"Kính gửi", "Điều 1", "1.". A line that shows only one weak sign of being
+body (a little off-centre, wide but centred) ends the subject too, but the
+subject is then flagged: a subject cut short or run into the body is
+better confirmed than trusted.
+
+The term of validity (``validity.py``), the holder and the signer
+(``names.py``) and the comparison with given values (``compare.py``) have
+their own modules.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from scanner import codes
-from scanner.model import OcrPage, Word
+from scanner.extract.compare import NOT_GIVEN, Checked, Disagreement, disagreements
+from scanner.extract.names import read_holder, read_signer
+from scanner.extract.page import REVIEW_BELOW, Field, Line, PageText, conf_of, fold, is_upper, page_lines
+from scanner.extract.validity import read_validity
+from scanner.model import OcrPage
 
-REVIEW_BELOW = 80.0
+__all__ = [
+    "NOT_GIVEN",
+    "REVIEW_BELOW",
+    "Checked",
+    "Disagreement",
+    "DocumentFields",
+    "Field",
+    "disagreements",
+    "extract_fields",
+    "first_page_fields",
+]
 
 # Type abbreviation -> type name (Nghị định 30/2020 Phụ lục III).
 TYPES: dict[str, str] = {
@@ -61,27 +87,20 @@ _LOOSE_DATE = re.compile(
 )
 _PERSONAL = re.compile(r"(?<!\d)\d{12}(?!\d)")
 _TAX = re.compile(r"(?<![\d-])\d{10}(?:-\d{3})?(?![\d-])")
-_HOLDER = re.compile(r"(?:Họ,? chữ đệm,? (?:và )?tên|Họ và tên|Họ tên)\s*(?:khai sinh)?\s*:\s*(?P<name>[^\n:]{3,60})")
 _HOLDER_ID = re.compile(
     r"(?:Số định danh(?: cá nhân)?|Số CCCD|Căn cước công dân(?: số)?|CCCD|Số căn cước)\s*:?\s*(?P<id>\d{12})",
     re.IGNORECASE,
 )
-# Lines that end the subject: the body's opening words, the signer's block, labelled fields of a certificate.
-_NOT_SUBJECT = re.compile(r"(Căn cứ|Kính gửi|Điều \d|Hôm nay|TM\.|KT\.|TL\.|TUQ\.|Nơi nhận|[^:]{2,40}:\s)")
+# Lines that cannot be a subject: the body's opening words, numbered items, the signer's block, labelled fields.
+_NOT_SUBJECT = re.compile(
+    r"(Căn cứ|Kính gửi|Điều \d|Hôm nay|TM\.|KT\.|TL\.|TUQ\.|Q\.|Nơi nhận|[^:]{2,40}:\s"
+    r"|(?:\d{1,2}|[IVX]{1,4})\s*[.)]\s|[a-zđ]\)\s)"
+)
+# Words that open a body paragraph but may also open a subject ("Thực hiện cải cách hành chính năm 2025").
+_BODY_OPENING = re.compile(r"(Thực hiện|Theo đề nghị|Xét đề nghị|Xét|Để)\b")
+_SUBJECT_LINES = 5
 _BODY_START = re.compile(r"(Căn cứ|Kính gửi|Điều \d|Hôm nay|Thực hiện|Theo đề nghị)")
 _MOTTO = ("CỘNG HÒA", "CỘNG HOÀ", "ĐỘC LẬP", "TỰ DO", "HẠNH PHÚC")
-
-
-@dataclass(frozen=True)
-class Field:
-    """One extracted value, its confidence, and whether a person should confirm it."""
-
-    value: str
-    confidence: float
-
-    @property
-    def needs_review(self) -> bool:
-        return self.confidence < REVIEW_BELOW
 
 
 @dataclass(frozen=True)
@@ -98,6 +117,11 @@ class DocumentFields:
     subject: Field | None = None  # trích yếu
     holder_name: Field | None = None
     holder_id: Field | None = None
+    valid_from: Field | None = None  # ISO date the paper is valid from, when the page says so
+    valid_until: Field | None = None  # ISO date; None with "valid_until" in review: a term whose end is unknown
+    validity_term: Field | None = None  # the stated term as an ISO 8601 duration: "P6M", "P5Y", "P30D"
+    signer_name: Field | None = None  # "Nguyễn Văn An"
+    signer_title: Field | None = None  # the title lines: "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"
     personal_ids: tuple[str, ...] = ()
     tax_codes: tuple[str, ...] = ()
     review: tuple[str, ...] = field(default=())  # names of fields to confirm
@@ -106,7 +130,8 @@ class DocumentFields:
         out: dict[str, object] = {}
         for name in (
             "number", "notation", "code_number", "type_abbr", "type_name", "issuer_abbr", "issued_date",
-            "place", "issuer", "subject", "holder_name", "holder_id",
+            "place", "issuer", "subject", "holder_name", "holder_id", "valid_from", "valid_until",
+            "validity_term", "signer_name", "signer_title",
         ):  # fmt: skip
             f = getattr(self, name)
             if f is not None:
@@ -117,76 +142,18 @@ class DocumentFields:
         return out
 
 
-@dataclass(frozen=True)
-class _Line:
-    words: tuple[Word, ...]
-
-    @property
-    def text(self) -> str:
-        return " ".join(w.text for w in self.words)
-
-    @property
-    def top(self) -> int:
-        return min(w.top for w in self.words)
-
-    @property
-    def left(self) -> int:
-        return min(w.left for w in self.words)
-
-    @property
-    def right(self) -> int:
-        return max(w.left + w.width for w in self.words)
-
-    @property
-    def height(self) -> int:
-        return max(w.height for w in self.words)
-
-    @property
-    def conf(self) -> float:
-        return sum(w.conf for w in self.words) / len(self.words)
-
-    @property
-    def low(self) -> float:
-        return min(w.conf for w in self.words)
-
-
-def _lines(page: OcrPage) -> list[_Line]:
-    groups: dict[int, list[Word]] = {}
-    for w in page.words:
-        groups.setdefault(w.line, []).append(w)
-    lines = [_Line(tuple(sorted(ws, key=lambda w: w.left))) for ws in groups.values()]
-    return sorted(lines, key=lambda ln: (ln.top, ln.left))
-
-
-def _conf_of(line: _Line, text: str) -> float:
-    """Confidence of TEXT on LINE: that of its least certain word (one misread letter spoils a value)."""
-    parts = set(text.split())
-    ws = [w for w in line.words if w.text in parts or any(p in w.text for p in parts)]
-    return round(min(w.conf for w in ws), 1) if ws else round(line.low, 1)
-
-
-def _is_upper(text: str) -> bool:
-    letters = [c for c in text if c.isalpha()]
-    return bool(letters) and sum(c.isupper() for c in letters) / len(letters) > 0.9
-
-
-def _fold(text: str) -> str:
-    d = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(c for c in d if not unicodedata.combining(c)).upper()
-
-
 def extract_fields(page: OcrPage) -> DocumentFields:
     """The metadata fields of the document whose first page is PAGE."""
-    lines = _lines(page)
+    lines = page_lines(page)
     values: dict[str, Field] = {}
     mid = page.width / 2 if page.width else max((ln.right for ln in lines), default=0) / 2
 
-    number_line: _Line | None = None
+    number_line: Line | None = None
     for ln in lines[:30]:
         m = _NUMBER.search(ln.text)
         if m:
             number_line = ln
-            conf = _conf_of(ln, m.group(0))
+            conf = conf_of(ln, m.group(0))
             notation = re.sub(r"\s+", "", m["notation"]).strip(".")
             values["number"] = Field(m["number"], conf)
             values["notation"] = Field(notation, conf)
@@ -201,9 +168,28 @@ def extract_fields(page: OcrPage) -> DocumentFields:
                 values["issuer_abbr"] = Field(notation, conf * 0.9)  # công văn: no type part
             break
 
+    type_line_index: int | None = None
+    for i, ln in enumerate(lines[:40]):
+        text = ln.text.strip()
+        if not is_upper(text, 0.7) or any(mk in text for mk in _MOTTO):  # the name is compared folded below
+            continue
+        folded = fold(text)
+        for name in _TYPE_NAMES:
+            if folded == fold(name) or (folded.startswith(fold(name)) and len(folded) <= len(name) + 30):
+                type_line_index = i
+                if "type_name" not in values or fold(values["type_name"].value) != folded:
+                    guessed = name if folded == fold(name) else text.capitalize()
+                    values["type_name"] = Field(guessed, conf_of(ln, text) * (1.0 if folded == fold(name) else 0.85))
+                break
+        if type_line_index is not None:
+            break
+
     # The place-date line is in the header (right column, above the type name); a date further down
-    # belongs to the body ("Căn cứ Luật … ngày 19 tháng 6 năm 2015") and is not the document's.
+    # belongs to the body ("Căn cứ Luật … ngày 19 tháng 6 năm 2015") and is not the document's, even when
+    # OCR garbled the "Căn cứ" that would tell it: nothing under the type line is looked at.
     header_bottom = (page.height or max((ln.top for ln in lines), default=0) * 3) * 0.3
+    if type_line_index is not None:
+        header_bottom = min(header_bottom, lines[type_line_index].top)
     for ln in lines[:40]:
         if ln.top > header_bottom or _BODY_START.match(ln.text.strip()):
             break
@@ -217,78 +203,134 @@ def extract_fields(page: OcrPage) -> DocumentFields:
             day = date(int(m["y"]), int(m["m"]), int(m["d"]))
         except ValueError:
             continue
-        conf = round(_conf_of(ln, m.group(0)) * penalty, 1)
+        if ln.left < mid * 0.8:  # not in the right-hand column: perhaps a body line whose opening OCR garbled
+            penalty *= 0.8
+        conf = round(conf_of(ln, m.group(0)) * penalty, 1)
         values["issued_date"] = Field(day.isoformat(), conf)
         place = (m["place"] or "").strip(" .:")
         if place and not re.search(r"\d", place):
             values["place"] = Field(place, conf)
         break
 
-    type_line_index: int | None = None
-    for i, ln in enumerate(lines[:40]):
-        text = ln.text.strip()
-        if not _is_upper(text) or any(mk in text for mk in _MOTTO):
-            continue
-        folded = _fold(text)
-        for name in _TYPE_NAMES:
-            if folded == _fold(name) or (folded.startswith(_fold(name)) and len(folded) <= len(name) + 30):
-                type_line_index = i
-                if "type_name" not in values or _fold(values["type_name"].value) != folded:
-                    guessed = name if folded == _fold(name) else text.capitalize()
-                    values["type_name"] = Field(guessed, _conf_of(ln, text) * (1.0 if folded == _fold(name) else 0.85))
-                break
-        if type_line_index is not None:
-            break
-
     if type_line_index is not None:
-        subject_lines: list[_Line] = []
-        base = lines[type_line_index]
-        for ln in lines[type_line_index + 1 : type_line_index + 6]:
-            text = ln.text.strip()
-            gap = ln.top - (subject_lines[-1].top if subject_lines else base.top)
-            centre = (ln.left + ln.right) / 2
-            if (
-                gap > 3.5 * max(ln.height, base.height)
-                or _NOT_SUBJECT.match(text)
-                or abs(centre - mid) > 0.15 * 2 * mid  # the trích yếu is centred; body and labels are not
-            ):
-                break
-            subject_lines.append(ln)
-            if text.endswith((".", ":")):
-                break
-        if subject_lines:
-            text = " ".join(ln.text.strip() for ln in subject_lines)
-            values["subject"] = Field(text, round(min(ln.low for ln in subject_lines), 1))
+        subject = _subject(lines, type_line_index, mid)
+        if subject is not None:
+            values["subject"] = subject
     else:
         for ln in lines[:30]:
             if re.match(r"V/v\b|Về việc\b", ln.text.strip()):
-                values["subject"] = Field(ln.text.strip(), round(ln.low * 0.9, 1))
+                values["subject"] = _letter_subject(lines, lines.index(ln))
                 break
 
     limit = number_line.top if number_line is not None else (page.height or 10**9) * 0.2
     issuer_lines = [
         ln
         for ln in lines
-        if ln.top < limit and ln.right <= mid * 1.1 and _is_upper(ln.text) and not any(m in ln.text for m in _MOTTO)
+        # 0.7: a line with one letter OCR lowered stays in, and its unsure word flags the issuer; a number
+        # line OCR garbled ("S0: 12/QĐ") is not a name
+        if ln.top < limit
+        and ln.right <= mid * 1.1
+        and (is_upper(ln.text) or (is_upper(ln.text, 0.7) and not re.search(r"\d", ln.text)))
+        and not any(m in ln.text for m in _MOTTO)
     ]
     if issuer_lines:
         text = " / ".join(ln.text.strip() for ln in issuer_lines)
         values["issuer"] = Field(text, round(min(ln.low for ln in issuer_lines), 1))
 
-    full = "\n".join(ln.text for ln in lines)
-    m = _HOLDER.search(full)
-    if m:
-        name = m["name"].strip()
-        holder_line = next((ln for ln in lines if name in ln.text), None)
-        values["holder_name"] = Field(name, _conf_of(holder_line, name) if holder_line else 50.0)
+    page_text = PageText(lines)
+    full = page_text.text
+    holder = read_holder(page_text)
+    if holder is not None:
+        values["holder_name"] = holder
     m = _HOLDER_ID.search(full)
     if m and codes.parse_personal_id(m["id"]):
         values["holder_id"] = Field(m["id"], 90.0)
 
     personal = tuple(dict.fromkeys(v for v in _PERSONAL.findall(full) if codes.parse_personal_id(v)))
     taxes = tuple(dict.fromkeys(v for v in _TAX.findall(full) if codes.is_tax_code(v)))
+    validity = read_validity(page_text, values.get("issued_date"))
+    for name, value in (
+        ("valid_from", validity.valid_from), ("valid_until", validity.valid_until), ("validity_term", validity.term),
+    ):  # fmt: skip
+        if value is not None:
+            values[name] = value
+    signer = read_signer(lines, below=header_bottom, mid=mid)
+    if signer.name is not None:
+        values["signer_name"] = signer.name
+    if signer.title is not None:
+        values["signer_title"] = signer.title
+
     review = tuple(k for k, f in values.items() if f.needs_review)
+    if validity.until_unknown:  # a term is printed but its end is not known: "không thời hạn" would be wrong
+        review += ("valid_until",)
     return DocumentFields(**values, personal_ids=personal, tax_codes=taxes, review=review)
+
+
+def _subject(lines: list[Line], type_index: int, mid: float) -> Field | None:
+    """The trích yếu under the type line at TYPE_INDEX: centred lines of even spacing, up to the body."""
+    base = lines[type_index]
+    left_margin = min(ln.left for ln in lines)
+    right_margin = max(ln.right for ln in lines)
+    width = max(right_margin - left_margin, 1)
+    taken: list[Line] = []
+    pitch = 0
+    sure = True
+    for ln in lines[type_index + 1 :]:
+        text = ln.text.strip()
+        prev = taken[-1] if taken else base
+        gap = ln.top - prev.top
+        h = max(ln.height, base.height)
+        off = abs(ln.centre - base.centre)
+        tolerance = max(0.04 * width, 1.2 * h)
+        if not taken:
+            if gap > 3.5 * h or _NOT_SUBJECT.match(text) or off > 0.15 * 2 * mid:
+                return None
+            sure = off <= tolerance  # a first line well off the type line's centre may be body
+        else:
+            if len(taken) == _SUBJECT_LINES:
+                sure = False  # five centred lines and still no body: where it ends is a guess
+                break
+            if _NOT_SUBJECT.match(text) or _BODY_OPENING.match(text) or (is_upper(text) and not is_upper(prev.text)):
+                break  # "Căn cứ …", "1. …", "Kính gửi: …", or the authority line "CHỦ TỊCH ỦY BAN NHÂN DÂN …"
+            signs = (
+                ln.left - left_margin <= 1.2 * h,  # starts at the left margin
+                right_margin - ln.right <= 1.2 * h and off > h / 2,  # runs to the right margin: justified
+                ln.right - ln.left >= 0.88 * width,  # spans the text width
+                off > tolerance,  # not centred under the type line
+            )
+            wide_gap = gap > 1.6 * pitch or gap > 3.5 * h
+            if sum(signs) >= 2 or (wide_gap and any(signs)) or gap > 2.2 * pitch:
+                break
+            if any(signs) or wide_gap:
+                sure = False  # one weak sign of body: stop here, but ask
+                break
+        taken.append(ln)
+        pitch = gap
+        if text.endswith((".", ":")):
+            break
+    if not taken:
+        return None
+    conf = round(min(ln.low for ln in taken), 1)
+    return Field(" ".join(ln.text.strip() for ln in taken), conf if sure else min(conf, REVIEW_BELOW - 5))
+
+
+def _letter_subject(lines: list[Line], first: int) -> Field:
+    """An official letter's "V/v …" under its number, with the lines it wraps onto (same centre, same spacing).
+
+    Without a type line there is less layout to go by, so the value is always lowered a little.
+    """
+    taken = [lines[first]]
+    for ln in lines[first + 1 : first + 4]:
+        prev = taken[-1]
+        if (
+            ln.top - prev.top > 1.6 * prev.height
+            or abs(ln.centre - prev.centre) > 1.2 * prev.height
+            or _NOT_SUBJECT.match(ln.text.strip())
+            or _BODY_OPENING.match(ln.text.strip())
+        ):
+            break
+        taken.append(ln)
+    return Field(" ".join(ln.text.strip() for ln in taken), round(min(ln.low for ln in taken) * 0.9, 1))
 
 
 def first_page_fields(pages: Sequence[OcrPage]) -> DocumentFields:

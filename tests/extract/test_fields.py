@@ -3,19 +3,7 @@
 from __future__ import annotations
 
 from scanner.extract import extract_fields
-from scanner.model import OcrPage, Word
-
-
-def layout(rows: list[tuple[str, int, int]], *, conf: float = 95.0, width: int = 1654, height: int = 2339) -> OcrPage:
-    """An OcrPage from (text, left, top) rows: words 20 px per character, 40 px high."""
-    words = []
-    for line, (text, left, top) in enumerate(rows):
-        x = left
-        for token in text.split():
-            words.append(Word(token, x, top, 20 * len(token), 40, conf, block=line, line=line))
-            x += 20 * len(token) + 15
-    return OcrPage(text="\n".join(r[0] for r in rows), words=tuple(words), confidence=conf, width=width, height=height)
-
+from tests.extract.pages import layout
 
 PLAN = layout(
     [
@@ -121,3 +109,21 @@ def test_a_certificate_has_no_subject_and_one_unsure_word_flags_the_field() -> N
     words = [w if w.text != "NHÂN" else type(w)(**{**w.__dict__, "conf": 40.0}) for w in cert.words]
     unsure = extract_fields(type(cert)(cert.text, tuple(words), cert.confidence, cert.width, cert.height))
     assert "issuer" in unsure.review
+
+
+def test_a_body_date_is_not_taken_even_when_its_opening_words_are_misread() -> None:
+    page = layout(
+        [
+            ("Số: 12/QĐ-UBND", 160, 300),
+            ("Khánh Hòa, ngàyy O5 thang 02 nămm 2024", 900, 300),  # the real date, unreadable
+            ("QUYẾT ĐỊNH", 720, 450),
+            ("Cănn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;", 200, 520),
+        ]
+    )
+    assert extract_fields(page).issued_date is None
+
+
+def test_a_date_outside_the_right_hand_column_is_flagged() -> None:
+    page = layout([("Số: 12/QĐ-UBND", 160, 300), ("Cănn cứ Luật ngày 19 tháng 6 năm 2015;", 200, 400)])
+    f = extract_fields(page)
+    assert f.issued_date is not None and "issued_date" in f.review
