@@ -23,7 +23,8 @@ from scanner import jsonio
 from scanner.archive import Catalog, DocumentRecord, DossierRecord, dossier_folder, file_folder, sha256_file
 from scanner.archive import staging_folder as staging_for
 from scanner.config import Config
-from scanner.extract import DocumentFields, Field
+from scanner.extract import DocumentFields, Field, disagreements
+from scanner.extract.compare import Disagreement
 from scanner.model import SignedPdf
 from scanner.pipeline.job import Capture, CapturedDocument, DocumentOutcome, Edits, JobOutcome, PageResult, Sidecar
 
@@ -88,12 +89,24 @@ def document_values(fields: DocumentFields, corrections: Mapping[str, str], side
     return values
 
 
-def still_to_review(fields: DocumentFields, edits: Edits, ordinal: int) -> tuple[str, ...]:
-    """Flagged fields the clerk has neither corrected nor confirmed."""
-    if edits.confirmed_by:
+def still_to_review(fields: DocumentFields, edits: Edits, ordinal: int, sidecar: Sidecar) -> tuple[str, ...]:
+    """Fields an officer should look at: flagged and neither corrected nor confirmed by the clerk, and
+    (for a backfilled result) those where the page says something else than the manifest."""
+    found = given_disagreements(fields, sidecar)
+    flagged = () if edits.confirmed_by else tuple(f for f in fields.review if f not in edits.fields(ordinal))
+    return tuple(dict.fromkeys((*flagged, *(d.field.field_name for d in found))))
+
+
+def given_disagreements(fields: DocumentFields, sidecar: Sidecar) -> tuple[Disagreement, ...]:
+    """Where a backfilled result's page disagrees with its manifest row (nothing for a counter's dossier)."""
+    if sidecar.kind != "result":
         return ()
-    corrected = edits.fields(ordinal)
-    return tuple(f for f in fields.review if f not in corrected)
+    return disagreements(
+        fields,
+        result_number=sidecar.result_number,
+        issued_date=sidecar.issued_date or None,
+        valid_until=sidecar.valid_until or None,
+    )
 
 
 def title_of(doc: CapturedDocument, pages: Sequence[PageResult], values: Mapping[str, str], sidecar: Sidecar) -> str:
@@ -240,8 +253,9 @@ def file_dossier(
                     **f.as_dict(),
                     "corrected": edits.fields(d + 1),
                     "confirmed_by": edits.confirmed_by,
+                    "disagreements": [x.text_vi() for x in given_disagreements(f, sidecar)],
                 },
-                review=still_to_review(f, edits, d + 1),
+                review=still_to_review(f, edits, d + 1, sidecar),
             )
         )
         files.append((str(rel / s.path.name), s.path.stem, "document", sha, size))
