@@ -17,6 +17,7 @@ later.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -30,8 +31,9 @@ from scanner.config import Config, CounterConfig
 from scanner.errors import InputError, NotFoundError, ScannerError
 from scanner.extract import DocumentFields, extract_fields
 from scanner.model import PageImage
-from scanner.pipeline import Edit, Edits, JobOutcome, JobState, Pipeline, Sidecar
+from scanner.pipeline import DocumentOutcome, Edit, Edits, JobOutcome, JobState, Pipeline, Sidecar
 from scanner.pipeline.filing import CORRECTABLE, document_values
+from scanner.pipeline.lock import Busy, hold
 from scanner.pipeline.run import JobContext
 
 # Dossiers whose pages and fields the clerk may still change.
@@ -368,20 +370,53 @@ def confirm(actor: Actor, station: Station, ref: str) -> DossierView:
 finish = confirm  # "Hoàn tất": the service signs and files it
 
 
-def process(actor: Actor, station: Station, files: list[Path], counter: str) -> JobOutcome:
+def process(actor: Actor, station: Station, files: list[Path], counter: str, *, timeout: float = 600.0) -> JobOutcome:
     """One dossier from files the clerk names, carried through every step here and now (``scanner process``).
 
     The clerk's files are copied, never moved; content already taken is
-    refused with the code of the dossier that holds it.
+    refused with the code of the dossier that holds it. When the service runs
+    on this workstation it does the work (one process carries jobs, see
+    ``scanner.pipeline.lock``) and this waits for its outcome.
     """
     c = _counter(station, counter)
     for path in files:
         if not path.exists():
             raise InputError(str(path), "không tìm thấy tệp", "file not found", code="missing")
     pipeline = station.pipeline
+    try:
+        with hold(station.config.archive.work, f"scanner process ({actor.label})"):
+            job = pipeline.submit(files, c)
+            _audit(station, actor, "process", job, ", ".join(p.name for p in files))
+            return pipeline.run(job)
+    except Busy:
+        pass  # the service runs here: it does the work, we wait for it
     job = pipeline.submit(files, c)
-    _audit(station, actor, "process", job, ", ".join(p.name for p in files))
-    return pipeline.run(job)
+    _audit(station, actor, "process", job, ", ".join(p.name for p in files) + " (chuyển cho dịch vụ)")
+    return _wait_for_service(station, job, timeout)
+
+
+def _wait_for_service(station: Station, job_id: str, timeout: float) -> JobOutcome:
+    """The outcome of a job the service carries, once it stops moving on its own (filed, parked or waiting)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job = station.catalog.job(job_id)
+        assert job is not None
+        state = JobState(job.state)
+        if state.finished or state in (JobState.REVIEWING, JobState.WAITING) or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    outcome = JobOutcome(job_id, state, job.dossier_code, error=job.error or None)
+    if state is JobState.ARCHIVED and job.dossier_code:
+        record = station.catalog.dossier(job.dossier_code)
+        root = station.config.archive.root
+        documents = tuple(
+            DocumentOutcome(d.code, root / d.path, d.pages, d.title)
+            for d in station.catalog.documents(job.dossier_code)
+        )
+        outcome = replace(outcome, documents=documents, warnings=record.warnings if record else ())
+    elif not state.finished and state not in (JobState.REVIEWING, JobState.WAITING):
+        outcome = replace(outcome, error=f"dịch vụ chưa xử lý xong sau {timeout:.0f} giây; xem scanner status")
+    return outcome
 
 
 # --- helpers -------------------------------------------------------------------------------------

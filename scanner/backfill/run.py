@@ -31,6 +31,7 @@ from scanner.backfill import ManifestRow, RowProblem, read_manifest
 from scanner.config import Config, CounterConfig
 from scanner.extract import disagreements
 from scanner.pipeline import Pipeline, Sidecar
+from scanner.pipeline.lock import hold
 
 REPORT_COLUMNS = (
     "dong",
@@ -104,7 +105,25 @@ def backfill(
     jobs: int,
     on_row: Callable[[RowResult], None] = lambda r: None,
 ) -> Summary:
-    """Digitize every valid row of MANIFEST; bad rows are skipped and reported, never dropped silently."""
+    """Digitize every valid row of MANIFEST; bad rows are skipped and reported, never dropped silently.
+
+    Holds the workstation's job lock for the whole run: the service must not
+    pick up the rows' jobs meanwhile (stop `scanner watch` first).
+    """
+    with hold(config.archive.work, f"scanner backfill {manifest.name}"):
+        return _backfill(config, manifest, src, counter, pool, jobs=jobs, on_row=on_row)
+
+
+def _backfill(
+    config: Config,
+    manifest: Path,
+    src: Path,
+    counter: CounterConfig,
+    pool: Executor | None,
+    *,
+    jobs: int,
+    on_row: Callable[[RowResult], None],
+) -> Summary:
     summary = Summary(report=report_path(manifest))
     started = time.monotonic()
     local = threading.local()

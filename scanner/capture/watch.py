@@ -33,6 +33,7 @@ from scanner.archive import Catalog
 from scanner.config import DEFAULT_IGNORED, Config, CounterConfig
 from scanner.errors import EXIT_OK
 from scanner.pipeline import Pipeline, make_pool
+from scanner.pipeline.lock import hold
 from scanner.tools import check_programs
 
 log = logging.getLogger(__name__)
@@ -156,6 +157,11 @@ def serve(config: Config, *, stop: threading.Event | None = None, tick: float = 
         signal.signal(signal.SIGTERM, _on_signal)
         signal.signal(signal.SIGINT, _on_signal)
 
+    with hold(config.archive.work, "scanner watch"):
+        return _serve(config, stop, tick)
+
+
+def _serve(config: Config, stop: threading.Event, tick: float) -> int:
     inboxes = open_inboxes(config)
     with Catalog(config.archive.catalog_path) as catalog, make_pool(config.processes) as pool:
         pipeline = Pipeline(config, catalog, pool)
@@ -172,6 +178,7 @@ def serve(config: Config, *, stop: threading.Event | None = None, tick: float = 
             inbox.observer.start()
             inbox.scan()
         log.info("đang theo dõi %d quầy: %s", len(inboxes), ", ".join(str(i.counter.inbox) for i in inboxes))
+        faults = Faults()
         last_scan = time.monotonic()
         try:
             while not stop.is_set():
@@ -181,12 +188,13 @@ def serve(config: Config, *, stop: threading.Event | None = None, tick: float = 
                         for inbox in inboxes:
                             inbox.scan()
                         last_scan = time.monotonic()
-                except Exception:  # the service keeps running: one line in the log, then the next round
-                    log.exception("lỗi khi xử lý; dịch vụ tiếp tục chạy")
+                    faults.clear()
+                except Exception as exc:  # the service keeps running: the fault is told once, then retried slower
+                    faults.report(exc)
                     ran = False
                     last_scan = 0.0  # list the inboxes again: a file whose take failed is taken later
                 if not ran:
-                    stop.wait(tick)
+                    stop.wait(max(tick, faults.pause))
         finally:
             for inbox in inboxes:
                 inbox.observer.stop()
@@ -194,6 +202,39 @@ def serve(config: Config, *, stop: threading.Event | None = None, tick: float = 
                 inbox.observer.join(timeout=5)
     log.info("đã dừng dịch vụ")
     return EXIT_OK
+
+
+@dataclass
+class Faults:
+    """A fault that repeats every round (an unwritable catalog, a full disk) is logged once, not 5,000 times.
+
+    The first occurrence is logged with its traceback, repeats only as a count
+    every minute; the pause between rounds doubles up to 30 s while the fault
+    lasts, and drops back as soon as a round goes through.
+    """
+
+    last: str = ""
+    repeats: int = 0
+    told_at: float = 0.0
+    pause: float = 0.0
+
+    def report(self, exc: Exception) -> None:
+        text = f"{type(exc).__name__}: {exc}"
+        now = time.monotonic()
+        if text != self.last:
+            log.error("lỗi khi xử lý; dịch vụ tiếp tục chạy và thử lại: %s", text, exc_info=exc)
+            self.last, self.repeats, self.told_at = text, 0, now
+        else:
+            self.repeats += 1
+            if now - self.told_at > 60:
+                log.error("lỗi vẫn còn (lặp lại %d lần): %s", self.repeats, text)
+                self.told_at = now
+        self.pause = min(30.0, max(0.5, self.pause * 2))
+
+    def clear(self) -> None:
+        if self.last:
+            log.info("đã hết lỗi: %s", self.last)
+        self.last, self.repeats, self.pause = "", 0, 0.0
 
 
 def _round(pipeline: Pipeline, inboxes: list[Inbox], stop: threading.Event) -> bool:

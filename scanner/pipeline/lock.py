@@ -1,0 +1,88 @@
+"""One process at a time carries a workstation's jobs forward.
+
+Two processes running jobs on one work area take the same file twice, run
+the same dossier twice, or pull a job's folder away from under each other
+(a red-team pass saw a watcher file `scanner process`'s dossiers while both
+`process` runs failed with "No such file or directory"). So whoever runs
+jobs — the service, `scanner process`, `scanner backfill` — first takes an
+exclusive lock on ``<work>/scanner.lock``. ``flock`` is released by the
+kernel when its holder dies, kill -9 included, so a crash never leaves a
+stale lock behind. The holder writes who it is into the file, for the
+message the next one reads.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from scanner.errors import EXIT_WORKSTATION, FaultKind, ScannerError, WorkstationError
+
+
+class Busy(ScannerError):
+    """Another process is carrying this workstation's jobs."""
+
+    exit_code = EXIT_WORKSTATION
+    code = "busy"
+
+    def __init__(self, holder: str) -> None:
+        super().__init__(
+            f"máy trạm đang được một tiến trình khác xử lý ({holder}); mỗi máy trạm chỉ chạy một dịch vụ",
+            f"the workstation is busy ({holder}); one service per workstation",
+        )
+        self.holder = holder
+
+
+def lock_path(work: Path) -> Path:
+    return work / "scanner.lock"
+
+
+def holder(work: Path) -> str:
+    try:
+        return lock_path(work).read_text(encoding="utf-8").strip() or "không rõ"
+    except OSError:
+        return "không rõ"
+
+
+@contextmanager
+def hold(work: Path, purpose: str) -> Iterator[None]:
+    """Hold the workstation's job lock while the block runs; raise ``Busy`` at once if another process has it."""
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(lock_path(work), os.O_RDWR | os.O_CREAT, 0o640)
+    except OSError as exc:
+        raise WorkstationError(
+            FaultKind.CATALOG_UNAVAILABLE,
+            f"không mở được tệp khóa của máy trạm ({exc.strerror})",
+            f"cannot open the workstation lock ({exc.strerror})",
+        ) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Busy(holder(work)) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{purpose}, pid {os.getpid()}, từ {time.strftime('%d/%m/%Y %H:%M:%S')}\n".encode())
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def is_held(work: Path) -> bool:
+    """Whether some process holds the lock now (a look only: nothing is taken)."""
+    if not lock_path(work).exists():
+        return False
+    fd = os.open(lock_path(work), os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
