@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from scanner.app import SYSTEM
 from scanner.errors import EXIT_INPUT_FAILED, EXIT_OK, EXIT_USAGE, ScannerError
 
 log = logging.getLogger("scanner")
@@ -449,7 +450,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             if doc is None:
                 raise NotFoundError(f"không có hồ sơ hay văn bản mã {args.code}", f"no dossier or document {args.code}")
             data = asdict(doc)
-        catalog.audit("view", args.code)
+        catalog.audit("view", args.code, actor=SYSTEM.label)
     if args.json:
         _print_json(data)
     else:
@@ -490,7 +491,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         for event in catalog.recent_events(
             "quarantine", prefix=f"{args.counter}/" if args.counter else "", limit=args.limit
         ):
-            counter, _, name = event["subject"].partition("/")
+            counter, _, name = event.subject.partition("/")
             rows.append(
                 {
                     "kind": "file",
@@ -498,9 +499,9 @@ def cmd_status(args: argparse.Namespace) -> int:
                     "file": name,
                     "state": "quarantined",
                     "state_vi": VN_STATE["quarantined"],
-                    "reason_code": event["outcome"],
-                    "warnings": [event["detail"]],
-                    "updated": event["time"],
+                    "reason_code": event.outcome,
+                    "warnings": [event.detail],
+                    "updated": event.time,
                 }
             )
     rows.sort(key=lambda r: r["updated"], reverse=True)
@@ -560,7 +561,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             catalog.record_event("verify", doc.code, "ok" if ok else "failed", "; ".join(problems))
             outcome = "ok" if ok else "failed"
             summary, detail = "; ".join(details), "; ".join(problems)
-            catalog.record_fixity(doc.path, doc.code, doc.sha256, actual, summary, outcome, detail)
+            catalog.record_fixity(doc.path, doc.code, doc.sha256, actual, summary, outcome, detail, actor=SYSTEM.label)
             report.append({"code": doc.code, "path": str(path), "ok": ok, "problems": problems, "details": details})
         dossiers = None if args.all else sorted({d.dossier_code for d in docs})
         for f in check_fixity(catalog, root, None, dossiers=dossiers, roles=("metadata", "original")):
@@ -736,26 +737,27 @@ def _day(value: str | None, flag: str) -> Any:
 
 def cmd_owner(args: argparse.Namespace) -> int:
     """What a counter checks before asking a citizen for a paper: what is already digitized and still valid."""
+    from dataclasses import asdict, replace
+
     from scanner.archive import Catalog
 
     config = _config(args)
     with Catalog(config.archive.catalog_path) as catalog:
         rows = catalog.owner_documents(args.owner_id)
-        catalog.audit("view", f"owner:{args.owner_id}", f"{len(rows)} văn bản")
+        catalog.audit("view", f"owner:{args.owner_id}", f"{len(rows)} văn bản", actor=SYSTEM.label)
     root = config.archive.root
-    for r in rows:
-        r["path"] = str(root / r["path"])
+    rows = [replace(r, path=str(root / r.path)) for r in rows]
     if args.json:
-        _print_json(rows)
+        _print_json([asdict(r) for r in rows])
         return EXIT_OK
     if not rows:
         print(f"Không có giấy tờ, kết quả nào còn hiệu lực của {args.owner_id} trong kho.")
     for r in rows:
-        kind = "kết quả" if r["kind"] == "result" else "giấy tờ"
-        number = f"số {r['code_number']}/{r['code_notation']}" if r["code_notation"] else ""
-        until = f"hiệu lực đến {r['valid_until']}" if r["valid_until"] else "không thời hạn"
-        print(f"{r['code']}  {kind}  {r['type_name'] or r['title']}  {number}  {r['issued_date'] or ''}  {until}")
-        print(f"  {r['path']}")
+        kind = "kết quả" if r.kind == "result" else "giấy tờ"
+        number = f"số {r.code_number}/{r.code_notation}" if r.code_notation else ""
+        until = f"hiệu lực đến {r.valid_until}" if r.valid_until else "không thời hạn"
+        print(f"{r.code}  {kind}  {r.type_name or r.title}  {number}  {r.issued_date or ''}  {until}")
+        print(f"  {r.path}")
     return EXIT_OK
 
 
@@ -764,7 +766,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
     config = _config(args)
     with Catalog(config.archive.catalog_path) as catalog:
-        n = catalog.reindex()
+        n = catalog.reindex(actor=SYSTEM.label)
     print(f"Đã dựng lại chỉ mục tìm kiếm: {n} văn bản")
     return EXIT_OK
 
@@ -789,12 +791,14 @@ def cmd_delete(args: argparse.Namespace) -> int:
     with Catalog(config.archive.catalog_path) as catalog:
         if catalog.dossier(args.code) is None and catalog.document(args.code) is None:
             raise NotFoundError(f"không có hồ sơ hay văn bản mã {args.code}", f"no dossier or document {args.code}")
-        catalog.audit("delete-request", args.code, args.reason)
+        catalog.audit("delete-request", args.code, args.reason, actor=SYSTEM.label)
     print(f"Đã ghi nhận đề nghị hủy {args.code}; tệp vẫn được giữ cho đến khi được phê duyệt theo thời hạn lưu trữ.")
     return EXIT_OK
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
     from scanner.archive import Catalog
 
     config = _config(args)
@@ -802,9 +806,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if args.action == "list":
             entries = catalog.audit_entries(limit=args.limit)
             if args.json:
-                _print_json(entries)
+                _print_json([asdict(e) for e in entries])
             for e in [] if args.json else entries:
-                print(f"{e['id']:>6}  {e['time']}  {e['actor']}  {e['action']}  {e['subject']}  {e['detail']}")
+                print(f"{e.id:>6}  {e.time}  {e.actor}  {e.action}  {e.subject}  {e.detail}")
             return EXIT_OK
         problems = catalog.verify_audit()
         count = len(catalog.audit_entries())

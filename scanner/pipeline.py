@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner import codes, jsonio
+from scanner.app import SYSTEM
 from scanner.archive import (
     Catalog,
     DocumentRecord,
@@ -835,6 +836,7 @@ class Pipeline:
             ),
             documents,
             files,
+            actor=SYSTEM.label,
         )
         self.catalog.set_job_state(job_id, "archived")
         shutil.rmtree(paths.root, ignore_errors=True)
@@ -850,18 +852,18 @@ class Pipeline:
         still in the inbox (the note is dropped and the file is taken again).
         """
         for row in self.catalog.intakes_in_progress():
-            origin, dest = Path(row["origin"]), Path(row["stored_as"])
+            origin, dest = Path(row.origin), Path(row.stored_as)
             paths = _JobPaths(dest.parent.parent)
             sources: list[SourceFile] = jsonio.load(paths.manifest, list[SourceFile]) or []
             if dest.exists():
                 if all(s.path != dest for s in sources):
-                    sources.append(SourceFile(dest, row["original_name"], row["sha256"], dest.stat().st_size))
+                    sources.append(SourceFile(dest, row.original_name, row.sha256, dest.stat().st_size))
                     jsonio.save(paths.manifest, sources)
                 origin.unlink(missing_ok=True)
-                self.catalog.intake_done(row["id"])
+                self.catalog.intake_done(row.id)
             else:
                 dest.with_name(dest.name + ".part").unlink(missing_ok=True)
-                self.catalog.intake_drop(row["id"])
+                self.catalog.intake_drop(row.id)
         for job in self.catalog.jobs(states=("receiving",)):
             # `submit` copies; the clerk's files were never touched, so the job is simply dropped.
             shutil.rmtree(self.jobs_root / job.id, ignore_errors=True)

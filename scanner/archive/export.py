@@ -16,6 +16,7 @@ from pathlib import Path
 
 import bagit
 
+from scanner.app import SYSTEM
 from scanner.archive import Catalog, sha256_file
 from scanner.errors import ArchiveError, NotFoundError
 
@@ -36,7 +37,7 @@ def export_bag(catalog: Catalog, root: Path, code: str, out: Path) -> Path:
     files = [
         f
         for f in catalog.stored_files([dossier.code])
-        if f["document_code"] in wanted or f["role"] == "metadata" or (whole and f["role"] == "original")
+        if f.document_code in wanted or f.role == "metadata" or (whole and f.role == "original")
     ]
     target = out / code
     if target.exists():
@@ -46,16 +47,16 @@ def export_bag(catalog: Catalog, root: Path, code: str, out: Path) -> Path:
     staging.mkdir(parents=True)
     try:
         for f in files:
-            src = root / f["path"]
-            if not src.is_file() or sha256_file(src) != f["sha256"]:
+            src = root / f.path
+            if not src.is_file() or sha256_file(src) != f.sha256:
                 raise ArchiveError(
-                    f"tệp {f['path']} bị thiếu hoặc đã bị thay đổi; không xuất gói",
-                    f"{f['path']} is missing or altered; nothing exported",
+                    f"tệp {f.path} bị thiếu hoặc đã bị thay đổi; không xuất gói",
+                    f"{f.path} is missing or altered; nothing exported",
                 )
-            shutil.copyfile(src, staging / Path(f["path"]).name)
+            shutil.copyfile(src, staging / Path(f.path).name)
         record = asdict(dossier)
         record["documents"] = [{k: v for k, v in asdict(d).items() if k != "text"} for d in documents]
-        record["files"] = [{k: f[k] for k in ("path", "document_code", "role", "sha256", "size")} for f in files]
+        record["files"] = [{k: v for k, v in asdict(f).items() if k != "dossier_code"} for f in files]
         (staging / "metadata.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
         bag = bagit.make_bag(
             str(staging),
@@ -76,5 +77,5 @@ def export_bag(catalog: Catalog, root: Path, code: str, out: Path) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     staging.rename(target)
-    catalog.audit("export", code, f"{len(files)} tệp → {target}")
+    catalog.audit("export", code, f"{len(files)} tệp → {target}", actor=SYSTEM.label)
     return target

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scanner.app import SYSTEM
 from scanner.archive import Catalog, sha256_file
 
 # Checks a stored PDF's signatures: (short summary, problems in Vietnamese).
@@ -45,9 +46,9 @@ def check_fixity(
     """Check every stored file (or those of DOSSIERS, of ROLES) against the catalog; record one fixity event each."""
     out: list[FixityResult] = []
     for f in catalog.stored_files(dossiers):
-        if roles is not None and f["role"] not in roles:
+        if roles is not None and f.role not in roles:
             continue
-        path = root / f["path"]
+        path = root / f.path
         problems: list[str] = []
         actual: str | None = None
         sig = ""
@@ -55,17 +56,17 @@ def check_fixity(
             problems.append("tệp không còn trong kho lưu trữ")
         else:
             actual = sha256_file(path)
-            if actual != f["sha256"]:
+            if actual != f.sha256:
                 problems.append("mã băm SHA-256 khác với danh mục (tệp đã bị thay đổi)")
-            if signature is not None and f["role"] == "document":
+            if signature is not None and f.role == "document":
                 sig, sig_problems = signature(path)
                 problems.extend(sig_problems)
         result = FixityResult(
-            path=f["path"],
-            document_code=f["document_code"],
-            dossier_code=f["dossier_code"],
-            role=f["role"],
-            expected=f["sha256"],
+            path=f.path,
+            document_code=f.document_code,
+            dossier_code=f.dossier_code,
+            role=f.role,
+            expected=f.sha256,
             actual=actual,
             signature=sig,
             problems=tuple(dict.fromkeys(problems)),
@@ -78,6 +79,7 @@ def check_fixity(
             result.signature,
             "ok" if result.ok else "failed",
             "; ".join(result.problems),
+            actor=SYSTEM.label,
         )
         out.append(result)
     return out
