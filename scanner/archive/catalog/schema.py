@@ -10,7 +10,7 @@ and decode them.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, ForeignKey, Index, Integer, MetaData, Table, Text, text
+from sqlalchemy import REAL, Column, Float, ForeignKey, Index, Integer, MetaData, Table, Text, text
 
 metadata = MetaData()
 
@@ -18,6 +18,17 @@ metadata = MetaData()
 def _text(name: str, default: str | None = None, *, nullable: bool = False, **kw: object) -> Column[str]:
     server_default = text(f"'{default}'") if default is not None else None
     return Column(name, Text, nullable=nullable, server_default=server_default, **kw)  # type: ignore[arg-type]
+
+
+def _key(name: str, type_: type[Integer] | type[Text] = Text) -> Column[object]:
+    """A one-column primary key, written as the old release wrote it (``id TEXT PRIMARY KEY``).
+
+    SQLite lets such a key hold NULL unless told NOT NULL; the old schema
+    never said so and no row ever has one (every insert names its key).
+    Declaring it the same way keeps new and upgraded catalogs identical;
+    PostgreSQL makes key columns NOT NULL whatever is declared.
+    """
+    return Column(name, type_, primary_key=True, nullable=True)
 
 
 daily_numbers = Table(
@@ -31,7 +42,7 @@ daily_numbers = Table(
 jobs = Table(
     "jobs",
     metadata,
-    _text("id", primary_key=True),
+    _key("id"),
     _text("counter"),
     _text("state"),
     _text("created"),
@@ -48,7 +59,7 @@ Index("jobs_state", jobs.c.state)
 intake = Table(
     "intake",
     metadata,
-    Column("id", Integer, primary_key=True),
+    _key("id", Integer),
     _text("sha256"),
     _text("job_id"),
     _text("counter"),
@@ -65,7 +76,7 @@ Index("intake_job", intake.c.job_id)
 dossiers = Table(
     "dossiers",
     metadata,
-    _text("code", primary_key=True),
+    _key("code"),
     _text("agency_code"),
     _text("agency_name"),
     _text("counter"),
@@ -93,7 +104,7 @@ dossiers = Table(
 documents = Table(
     "documents",
     metadata,
-    _text("code", primary_key=True),
+    _key("code"),
     Column("dossier_code", Text, ForeignKey("dossiers.code"), nullable=False),
     Column("ordinal", Integer, nullable=False),
     _text("title", ""),
@@ -105,7 +116,7 @@ documents = Table(
     _text("signer", ""),
     _text("signed_at", nullable=True),
     _text("signature_level", ""),
-    Column("ocr_confidence", Float),
+    Column("ocr_confidence", Float().with_variant(REAL(), "sqlite")),
     _text("text", ""),
     _text("type_name", ""),
     _text("type_abbr", ""),
@@ -144,7 +155,7 @@ owners = Table(
 files = Table(
     "files",
     metadata,
-    _text("path", primary_key=True),
+    _key("path"),
     _text("document_code", nullable=True),
     _text("dossier_code"),
     _text("role"),
@@ -155,7 +166,7 @@ files = Table(
 events = Table(
     "events",
     metadata,
-    Column("id", Integer, primary_key=True),
+    _key("id", Integer),
     _text("time"),
     _text("kind"),
     _text("subject"),
@@ -167,7 +178,7 @@ events = Table(
 fixity = Table(
     "fixity",
     metadata,
-    Column("id", Integer, primary_key=True),
+    _key("id", Integer),
     _text("time"),
     _text("path"),
     _text("document_code", nullable=True),
@@ -185,7 +196,7 @@ Index("fixity_path", fixity.c.path)
 audit = Table(
     "audit",
     metadata,
-    Column("id", Integer, primary_key=True),
+    _key("id", Integer),
     _text("time"),
     _text("action"),
     _text("subject"),
@@ -199,6 +210,6 @@ audit = Table(
 index_outbox = Table(
     "index_outbox",
     metadata,
-    Column("id", Integer, primary_key=True),
+    _key("id", Integer),
     _text("code"),
 )

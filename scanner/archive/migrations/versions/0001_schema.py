@@ -2,7 +2,9 @@
 
 A catalog made by that release is stamped with this revision instead of
 running it (``scanner.archive.catalog.migrate``), so every column, default
-and index here must stay exactly as that release wrote them.
+and index here must stay exactly as that release wrote them — down to its
+one-column keys, which SQLite was never told are NOT NULL (see ``_key`` in
+``scanner/archive/catalog/schema.py``).
 
 Revision ID: 0001
 Revises:
@@ -23,7 +25,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "audit",
-        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=True),
         sa.Column("time", sa.Text(), nullable=False),
         sa.Column("action", sa.Text(), nullable=False),
         sa.Column("subject", sa.Text(), nullable=False),
@@ -43,7 +45,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "dossiers",
-        sa.Column("code", sa.Text(), nullable=False),
+        sa.Column("code", sa.Text(), nullable=True),
         sa.Column("agency_code", sa.Text(), nullable=False),
         sa.Column("agency_name", sa.Text(), nullable=False),
         sa.Column("counter", sa.Text(), nullable=False),
@@ -70,7 +72,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "events",
-        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=True),
         sa.Column("time", sa.Text(), nullable=False),
         sa.Column("kind", sa.Text(), nullable=False),
         sa.Column("subject", sa.Text(), nullable=False),
@@ -81,7 +83,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "files",
-        sa.Column("path", sa.Text(), nullable=False),
+        sa.Column("path", sa.Text(), nullable=True),
         sa.Column("document_code", sa.Text(), nullable=True),
         sa.Column("dossier_code", sa.Text(), nullable=False),
         sa.Column("role", sa.Text(), nullable=False),
@@ -91,7 +93,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "fixity",
-        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=True),
         sa.Column("time", sa.Text(), nullable=False),
         sa.Column("path", sa.Text(), nullable=False),
         sa.Column("document_code", sa.Text(), nullable=True),
@@ -107,13 +109,13 @@ def upgrade() -> None:
 
     op.create_table(
         "index_outbox",
-        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=True),
         sa.Column("code", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_table(
         "intake",
-        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=True),
         sa.Column("sha256", sa.Text(), nullable=False),
         sa.Column("job_id", sa.Text(), nullable=False),
         sa.Column("counter", sa.Text(), nullable=False),
@@ -130,7 +132,7 @@ def upgrade() -> None:
 
     op.create_table(
         "jobs",
-        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("id", sa.Text(), nullable=True),
         sa.Column("counter", sa.Text(), nullable=False),
         sa.Column("state", sa.Text(), nullable=False),
         sa.Column("created", sa.Text(), nullable=False),
@@ -156,7 +158,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "documents",
-        sa.Column("code", sa.Text(), nullable=False),
+        sa.Column("code", sa.Text(), nullable=True),
         sa.Column("dossier_code", sa.Text(), nullable=False),
         sa.Column("ordinal", sa.Integer(), nullable=False),
         sa.Column("title", sa.Text(), server_default=sa.text("''"), nullable=False),
@@ -168,7 +170,7 @@ def upgrade() -> None:
         sa.Column("signer", sa.Text(), server_default=sa.text("''"), nullable=False),
         sa.Column("signed_at", sa.Text(), nullable=True),
         sa.Column("signature_level", sa.Text(), server_default=sa.text("''"), nullable=False),
-        sa.Column("ocr_confidence", sa.Float(), nullable=True),
+        sa.Column("ocr_confidence", sa.Float().with_variant(sa.REAL(), "sqlite"), nullable=True),
         sa.Column("text", sa.Text(), server_default=sa.text("''"), nullable=False),
         sa.Column("type_name", sa.Text(), server_default=sa.text("''"), nullable=False),
         sa.Column("type_abbr", sa.Text(), server_default=sa.text("''"), nullable=False),
