@@ -10,17 +10,20 @@ and decode them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import REAL, Column, Float, ForeignKey, Index, Integer, MetaData, Table, Text, text
+from sqlalchemy.types import TypeEngine
 
 metadata = MetaData()
 
 
-def _text(name: str, default: str | None = None, *, nullable: bool = False, **kw: object) -> Column[str]:
+def _text(name: str, default: str | None = None, *, nullable: bool = False, **kw: Any) -> Column[str]:
     server_default = text(f"'{default}'") if default is not None else None
-    return Column(name, Text, nullable=nullable, server_default=server_default, **kw)  # type: ignore[arg-type]
+    return Column(name, Text, nullable=nullable, server_default=server_default, **kw)
 
 
-def _key(name: str, type_: type[Integer] | type[Text] = Text) -> Column[object]:
+def _key(name: str, type_: type[TypeEngine[Any]] = Text) -> Column[Any]:
     """A one-column primary key, written as the old release wrote it (``id TEXT PRIMARY KEY``).
 
     SQLite lets such a key hold NULL unless told NOT NULL; the old schema
