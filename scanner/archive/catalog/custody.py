@@ -23,6 +23,8 @@ from scanner.archive.catalog.schema import audit, events, fixity
 
 GENESIS = "0" * 64
 
+_LAST_HASH = select(audit.c.hash).order_by(audit.c.id.desc()).limit(1)  # built once: every write is audited
+
 AUDIT_ACTIONS = {
     "ingest": "lưu trữ",
     "view": "xem",
@@ -47,16 +49,13 @@ class CustodyStore:
     def append_audit(self, conn: Connection, action: str, subject: str, detail: str, *, actor: str) -> None:
         """Append one chained entry inside the caller's write transaction, which keeps two writers from sharing a
         ``prev``; the id is given, not left to the engine, because it is part of the hashed values."""
-        last = conn.execute(select(audit.c.hash).order_by(audit.c.id.desc()).limit(1)).scalar()
+        last = conn.execute(_LAST_HASH).scalar()
         entry_id = self.db.last_audit_id(conn) + 1
         prev = last or GENESIS
         t = now_iso()
         h = audit_hash(entry_id, t, action, subject, actor, detail, prev)
-        conn.execute(
-            audit.insert().values(
-                id=entry_id, time=t, action=action, subject=subject, actor=actor, detail=detail, prev=prev, hash=h
-            )
-        )
+        entry = {"id": entry_id, "time": t, "action": action, "subject": subject, "actor": actor, "detail": detail}
+        conn.execute(audit.insert(), {**entry, "prev": prev, "hash": h})
 
     def audit(self, action: str, subject: str, detail: str = "", *, actor: str) -> None:
         """Append an entry (view, download, export, deletion request…) to the tamper-evident log."""
@@ -110,17 +109,10 @@ class CustodyStore:
     ) -> None:
         """One fixity check of one stored file (PREMIS "fixity check" event), also written to the audit log."""
         with self.db.write() as c:
+            check = {"time": now_iso(), "path": path, "document_code": document_code, "expected": expected}
             c.execute(
-                fixity.insert().values(
-                    time=now_iso(),
-                    path=path,
-                    document_code=document_code,
-                    expected=expected,
-                    actual=actual,
-                    signature=signature,
-                    outcome=outcome,
-                    detail=detail,
-                )
+                fixity.insert(),
+                {**check, "actual": actual, "signature": signature, "outcome": outcome, "detail": detail},
             )
             self.append_audit(c, "verify", path, f"{outcome}{': ' + detail if detail else ''}", actor=actor)
 
@@ -132,7 +124,8 @@ class CustodyStore:
     # --- events ---------------------------------------------------------------------------------
 
     def add_event(self, conn: Connection, kind: str, subject: str, outcome: str, detail: str = "") -> None:
-        conn.execute(events.insert().values(time=now_iso(), kind=kind, subject=subject, outcome=outcome, detail=detail))
+        event = {"time": now_iso(), "kind": kind, "subject": subject, "outcome": outcome, "detail": detail}
+        conn.execute(events.insert(), event)
 
     def record_event(self, kind: str, subject: str, outcome: str, detail: str = "") -> None:
         with self.db.write() as c:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal_column, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, case, func, literal_column, or_, select
 
 from scanner.archive.catalog.custody import CustodyStore
 from scanner.archive.catalog.db import Database
@@ -28,6 +28,51 @@ from scanner.archive.catalog.schema import documents, dossiers, files, index_out
 
 FileRow = tuple[str, str | None, str, str, int]  # path, document code, role, sha256, size
 
+# built once: a counter asks for these many times a day, and building a statement costs more than running it
+_DOSSIER = select(dossiers).where(dossiers.c.code == bindparam("code"))
+_DOCUMENT = select(documents).where(documents.c.code == bindparam("code"))
+_DOCUMENTS = select(documents).where(documents.c.dossier_code == bindparam("code")).order_by(documents.c.ordinal)
+_IS_FILED = select(dossiers.c.code).where(dossiers.c.code == bindparam("code"))
+
+
+def _owner_documents() -> Select[Any]:
+    d, s, o = documents, dossiers, owners
+    day: BindParameter[str] = bindparam("day")
+    return (
+        select(
+            d.c.code,
+            d.c.dossier_code,
+            d.c.title,
+            d.c.type_name,
+            d.c.kind,
+            d.c.code_number,
+            d.c.code_notation,
+            d.c.issued_date,
+            d.c.valid_from,
+            d.c.valid_until,
+            d.c.path,
+            d.c.holder_name,
+            s.c.agency_name,
+            s.c.procedure_code,
+            s.c.receipt_date,
+            o.c.role,
+        )  # fmt: skip
+        .select_from(
+            o.join(s, s.c.code == o.c.dossier_code).join(
+                d, (d.c.dossier_code == o.c.dossier_code) & or_(o.c.document_code == "", d.c.code == o.c.document_code)
+            )
+        )
+        .where(
+            o.c.owner_id == bindparam("owner_id"),
+            or_(d.c.valid_until.is_(None), d.c.valid_until >= day),
+            func.coalesce(d.c.valid_from, d.c.issued_date, s.c.receipt_date) <= day,
+        )
+        .order_by(func.coalesce(d.c.issued_date, s.c.receipt_date).desc(), d.c.code.desc(), o.c.role)
+    )
+
+
+_OWNER_DOCUMENTS = _owner_documents()
+
 
 class RecordStore:
     def __init__(self, db: Database, custody: CustodyStore) -> None:
@@ -39,7 +84,7 @@ class RecordStore:
     ) -> bool:
         """File a dossier, its documents, owners and files at once; False if it was already filed."""
         with self.db.write() as c:
-            if c.execute(select(dossiers.c.code).where(dossiers.c.code == dossier.code)).first():
+            if c.execute(_IS_FILED, {"code": dossier.code}).first():
                 return False
             issued = sorted(d.issued_date for d in docs if d.issued_date)
             values = to_row(dossier)
@@ -91,17 +136,16 @@ class RecordStore:
 
     def dossier(self, code: str) -> DossierRecord | None:
         with self.db.read() as c:
-            row = c.execute(select(dossiers).where(dossiers.c.code == code)).mappings().first()
+            row = c.execute(_DOSSIER, {"code": code}).mappings().first()
         return from_row(DossierRecord, row) if row else None
 
     def documents(self, dossier_code: str) -> list[DocumentRecord]:
-        stmt = select(documents).where(documents.c.dossier_code == dossier_code).order_by(documents.c.ordinal)
         with self.db.read() as c:
-            return [from_row(DocumentRecord, r) for r in c.execute(stmt).mappings()]
+            return [from_row(DocumentRecord, r) for r in c.execute(_DOCUMENTS, {"code": dossier_code}).mappings()]
 
     def document(self, code: str) -> DocumentRecord | None:
         with self.db.read() as c:
-            row = c.execute(select(documents).where(documents.c.code == code)).mappings().first()
+            row = c.execute(_DOCUMENT, {"code": code}).mappings().first()
         return from_row(DocumentRecord, row) if row else None
 
     def all_documents(self) -> list[DocumentRecord]:
@@ -161,44 +205,10 @@ class RecordStore:
         by the engine, whose string aggregates differ.
         """
         day = (on or date.today()).isoformat()
-        d, s, o = documents, dossiers, owners
-        stmt = (
-            select(
-                d.c.code,
-                d.c.dossier_code,
-                d.c.title,
-                d.c.type_name,
-                d.c.kind,
-                d.c.code_number,
-                d.c.code_notation,
-                d.c.issued_date,
-                d.c.valid_from,
-                d.c.valid_until,
-                d.c.path,
-                d.c.holder_name,
-                s.c.agency_name,
-                s.c.procedure_code,
-                s.c.receipt_date,
-                o.c.role,
-            )  # fmt: skip
-            .select_from(
-                o.join(s, s.c.code == o.c.dossier_code).join(
-                    d,
-                    (d.c.dossier_code == o.c.dossier_code)
-                    & or_(o.c.document_code == "", d.c.code == o.c.document_code),
-                )
-            )
-            .where(
-                o.c.owner_id == owner_id,
-                or_(d.c.valid_until.is_(None), d.c.valid_until >= day),
-                func.coalesce(d.c.valid_from, d.c.issued_date, s.c.receipt_date) <= day,
-            )
-            .order_by(func.coalesce(d.c.issued_date, s.c.receipt_date).desc(), d.c.code.desc(), o.c.role)
-        )
         found: dict[str, dict[str, Any]] = {}
         roles: dict[str, list[str]] = {}
         with self.db.read() as c:
-            for r in c.execute(stmt).mappings():
+            for r in c.execute(_OWNER_DOCUMENTS, {"owner_id": owner_id, "day": day}).mappings():
                 found.setdefault(r["code"], dict(r))
                 if r["role"] not in roles.setdefault(r["code"], []):
                     roles[r["code"]].append(r["role"])

@@ -9,7 +9,7 @@ how to turn their JSON-valued fields into column text and back.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
@@ -19,16 +19,33 @@ T = TypeVar("T")
 def from_row(cls: type[T], row: Mapping[Any, Any]) -> T:
     """A CLS from a row; fields typed tuple or dict are JSON text in the row. Columns CLS lacks are ignored."""
     out: dict[str, Any] = {}
-    for f in fields(cls):  # type: ignore[arg-type]
-        if f.name not in row:
-            continue
-        value = row[f.name]
-        if str(f.type).startswith("tuple"):
-            value = tuple(json.loads(value or "[]"))
-        elif str(f.type).startswith("dict"):
-            value = json.loads(value or "{}")
-        out[f.name] = value
+    plan = _PLANS.get(cls) or _PLANS.setdefault(cls, _plan(cls))
+    for name, decode in plan:
+        if name in row:
+            value = row[name]
+            out[name] = value if decode is None else decode(value)
     return cls(**out)
+
+
+def _tuple(text: str | None) -> tuple[Any, ...]:
+    return tuple(json.loads(text or "[]"))
+
+
+def _dict(text: str | None) -> dict[str, Any]:
+    return dict(json.loads(text or "{}"))
+
+
+Plan = tuple[tuple[str, Callable[[Any], Any] | None], ...]
+_PLANS: dict[type, Plan] = {}
+
+
+def _plan(cls: type) -> Plan:
+    """Each field of CLS with its decoder, worked out once per class (``_PLANS``): rows are many, classes few."""
+    out: list[tuple[str, Callable[[Any], Any] | None]] = []
+    for f in fields(cls):
+        kind = str(f.type)
+        out.append((f.name, _tuple if kind.startswith("tuple") else _dict if kind.startswith("dict") else None))
+    return tuple(out)
 
 
 def to_row(record: Any) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from collections.abc import Generator, Sequence
 from contextlib import closing
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, Connection, delete, func, select
+from sqlalchemy import ColumnElement, Connection, bindparam, delete, func, select
 
 from scanner.archive.catalog.custody import CustodyStore
 from scanner.archive.catalog.db import Database
@@ -40,6 +40,12 @@ from scanner.archive.index import (
 from scanner.errors import ArchiveError
 
 log = logging.getLogger(__name__)
+
+# built once: asked on every search
+_ANY_PENDING = select(index_outbox.c.id).limit(1)
+_HITS = select(
+    *(documents.c[k] for k in ("code", "title", "path", "text", "dossier_code", "type_name", "issued_date"))
+).where(documents.c.code.in_(bindparam("codes", expanding=True)))
 
 
 def fold(text: str) -> str:
@@ -75,7 +81,7 @@ class SearchStore:
 
     def has_unindexed(self) -> bool:
         with self.db.read() as c:
-            return c.execute(select(index_outbox.c.id).limit(1)).first() is not None
+            return c.execute(_ANY_PENDING).first() is not None
 
     def _entries(self, which: ColumnElement[bool]) -> Generator[IndexEntry, None, None]:
         """The index entries of the documents WHICH selects, read in one short transaction as they are consumed."""
@@ -183,10 +189,8 @@ class SearchStore:
         scores = dict(found)
         if not codes:
             return []
-        d = documents
-        stmt = select(d.c.code, d.c.title, d.c.path, d.c.text, d.c.dossier_code, d.c.type_name, d.c.issued_date)
         with self.db.read() as c:
-            rows = {r["code"]: r for r in c.execute(stmt.where(d.c.code.in_(codes))).mappings()}
+            rows = {r["code"]: r for r in c.execute(_HITS, {"codes": codes}).mappings()}
         return [
             SearchHit(
                 code=c,
@@ -205,8 +209,6 @@ class SearchStore:
     def _scan_unindexed(self, parts: Sequence[QueryPart], filters: Filters) -> list[tuple[str, float]]:
         """Match the few documents not yet indexed in Python, by the same rules as the index."""
         out: list[tuple[str, float]] = []
-        if not self.has_unindexed():
-            return out
         with closing(self._entries(self._pending())) as entries:
             for e in entries:
                 if not _entry_passes(e, filters):
