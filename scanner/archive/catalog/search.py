@@ -19,8 +19,9 @@ import unicodedata
 from collections.abc import Generator, Sequence
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, bindparam, delete, func, select
+from sqlalchemy import Connection, Select, bindparam, delete, func, select
 
 from scanner.archive.catalog.custody import CustodyStore
 from scanner.archive.catalog.db import Database
@@ -60,6 +61,9 @@ class SearchStore:
         self.custody = custody
         self.index_path = index_path
         self._index: SearchIndex | None = None
+        # built once (the row key depends on the engine): every search may scan the pending documents
+        self._pending = self._entries_of(select(index_outbox.c.code))
+        self._pending_up_to = self._entries_of(select(index_outbox.c.code).where(index_outbox.c.id <= bindparam("top")))
 
     def close(self) -> None:
         self._index = None
@@ -83,10 +87,28 @@ class SearchStore:
         with self.db.read() as c:
             return c.execute(_ANY_PENDING).first() is not None
 
-    def _entries(self, which: ColumnElement[bool]) -> Generator[IndexEntry, None, None]:
-        """The index entries of the documents WHICH selects, read in one short transaction as they are consumed."""
+    def _entries(self, stmt: Select[Any], params: dict[str, Any] | None = None) -> Generator[IndexEntry, None, None]:
+        """The index entries STMT selects, read in one short transaction as they are consumed."""
+        with self.db.read() as c:
+            for r in c.execute(stmt, params or {}).mappings():
+                owners = (r["owner_id"], r["holder_id"], *json.loads(r["identifiers"] or "[]"))
+                yield IndexEntry(
+                    code=r["code"],
+                    key=r["key"],
+                    text=f"{r['title']}\n{r['text']}",
+                    agency=r["agency_code"],
+                    procedure=r["procedure_code"],
+                    types=(r["type_name"], r["type_abbr"]),
+                    owners=tuple(o for o in dict.fromkeys(owners) if o),
+                    kind=r["kind"],
+                    issued=r["issued_date"] or r["receipt_date"],
+                    valid_until=r["valid_until"],
+                )
+
+    def _entries_of(self, codes: Select[Any]) -> Select[Any]:
+        """The statement reading the index entries of the documents whose codes CODES selects."""
         d, s = documents, dossiers
-        stmt = (
+        return (
             select(
                 self.db.row_key(d).label("key"),
                 d.c.code,
@@ -105,30 +127,8 @@ class SearchStore:
                 s.c.receipt_date,
             )  # fmt: skip
             .select_from(d.join(s, s.c.code == d.c.dossier_code))
-            .where(which)
+            .where(d.c.code.in_(codes))
         )
-        with self.db.read() as c:
-            for r in c.execute(stmt).mappings():
-                owners = (r["owner_id"], r["holder_id"], *json.loads(r["identifiers"] or "[]"))
-                yield IndexEntry(
-                    code=r["code"],
-                    key=r["key"],
-                    text=f"{r['title']}\n{r['text']}",
-                    agency=r["agency_code"],
-                    procedure=r["procedure_code"],
-                    types=(r["type_name"], r["type_abbr"]),
-                    owners=tuple(o for o in dict.fromkeys(owners) if o),
-                    kind=r["kind"],
-                    issued=r["issued_date"] or r["receipt_date"],
-                    valid_until=r["valid_until"],
-                )
-
-    @staticmethod
-    def _pending(top: int | None = None) -> ColumnElement[bool]:
-        codes = select(index_outbox.c.code)
-        if top is not None:
-            codes = codes.where(index_outbox.c.id <= top)
-        return documents.c.code.in_(codes)
 
     def catch_up(self) -> int:
         """Index the documents the index does not have yet; 0 if another process holds the index."""
@@ -136,7 +136,7 @@ class SearchStore:
             index = self.index
             with self.db.read() as c:
                 top, pending = c.execute(select(func.coalesce(func.max(index_outbox.c.id), 0), func.count())).one()
-            with closing(self._entries(self._pending(top))) as entries:
+            with closing(self._entries(self._pending_up_to, {"top": top})) as entries:
                 n = index.put(entries, bulk=pending > 1000)
         except IndexBusy as exc:
             log.info("%s", exc.message_vi)
@@ -158,7 +158,7 @@ class SearchStore:
             self._all_pending(c)
             top = c.execute(select(func.coalesce(func.max(index_outbox.c.id), 0))).scalar_one()
         index.clear()
-        with closing(self._entries(self._pending(top))) as entries:
+        with closing(self._entries(self._pending_up_to, {"top": top})) as entries:
             n = index.put(entries, replace=False, bulk=True)
         with self.db.write() as c:
             c.execute(delete(index_outbox).where(index_outbox.c.id <= top))
@@ -209,7 +209,9 @@ class SearchStore:
     def _scan_unindexed(self, parts: Sequence[QueryPart], filters: Filters) -> list[tuple[str, float]]:
         """Match the few documents not yet indexed in Python, by the same rules as the index."""
         out: list[tuple[str, float]] = []
-        with closing(self._entries(self._pending())) as entries:
+        if not self.has_unindexed():
+            return out
+        with closing(self._entries(self._pending)) as entries:
             for e in entries:
                 if not _entry_passes(e, filters):
                     continue
