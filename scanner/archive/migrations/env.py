@@ -3,8 +3,17 @@
 The program runs these itself when it opens a catalog
 (``scanner.archive.catalog.migrate``), handing over its own connection,
 already inside the transaction that holds the write lock, so the upgrade and
-the program's first write can't interleave with another process. A
-developer writing a new revision runs alembic by hand with ``-x url=…``.
+the program's first write can't interleave with another process.
+
+A developer writing a new revision runs alembic by hand against a scratch
+catalog, with a two-line ini naming this folder::
+
+    printf '[alembic]\nscript_location = scanner/archive/migrations\n' > /tmp/dev.ini
+    alembic -c /tmp/dev.ini -x url=sqlite:////tmp/dev.sqlite upgrade head
+    alembic -c /tmp/dev.ini -x url=sqlite:////tmp/dev.sqlite revision --autogenerate -m "…"
+
+and ``alembic … check`` says whether ``schema.py`` and the revisions agree.
+A new revision guards whatever one engine spells its own way (see 0001).
 """
 
 from __future__ import annotations
