@@ -22,6 +22,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import URL, make_url
+
 from scanner.archive.catalog import migrate
 from scanner.archive.catalog.custody import AUDIT_ACTIONS, GENESIS, CustodyStore
 from scanner.archive.catalog.db import Database, now_iso
@@ -64,11 +66,11 @@ __all__ = [
 ]
 
 
-def catalog_url(where: Path | str) -> str:
-    """The database URL of WHERE: a URL as given, a path as a SQLite file."""
+def catalog_url(where: Path | str) -> URL:
+    """The database URL of WHERE: a URL as given, a path as a SQLite file (never parsed: any name is a name)."""
     if isinstance(where, str) and "://" in where:
-        return where
-    return f"sqlite:///{where}"
+        return make_url(where)
+    return URL.create("sqlite", database=str(where))
 
 
 class Catalog:
@@ -81,7 +83,7 @@ class Catalog:
 
     def __init__(self, where: Path | str, *, index_path: Path | None = None, catch_up: bool = True) -> None:
         url = catalog_url(where)
-        self.path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+        self.path = Path(url.database) if url.get_backend_name() == "sqlite" and url.database else None
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         if index_path is None:

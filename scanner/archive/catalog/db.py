@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event, literal_column
+from sqlalchemy import URL, Connection, Engine, Table, create_engine, event, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
@@ -38,8 +38,8 @@ def now_iso() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
-def make_engine(url: str) -> Engine:
-    engine = create_engine(url, connect_args={"timeout": 60.0} if url.startswith("sqlite") else {})
+def make_engine(url: URL) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": 60.0} if url.get_backend_name() == "sqlite" else {})
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
@@ -61,7 +61,7 @@ def _sqlite_begin(conn: Connection) -> None:
 class Database:
     """One engine and one held connection: a catalog is opened once per process and used by one thread."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: URL) -> None:
         self.url = url
         self.engine = make_engine(url)
         try:
