@@ -74,7 +74,7 @@ def catalog_url(where: Path | str) -> URL:
 
 
 class Catalog:
-    """An open catalog; open one per process and use it from one thread (it holds one connection).
+    """An open catalog: it holds one connection, so each process or thread that files or searches opens its own.
 
     WHERE is a database URL (``sqlite:///…``) or the path of a SQLite file.
     The search index lives beside a SQLite catalog (``<stem>.index``) unless

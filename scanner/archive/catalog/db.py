@@ -59,7 +59,7 @@ def _sqlite_begin(conn: Connection) -> None:
 
 
 class Database:
-    """One engine and one held connection: a catalog is opened once per process and used by one thread."""
+    """One engine and one held connection, used by one thread: what a ``Catalog`` stands on."""
 
     def __init__(self, url: URL) -> None:
         self.url = url
