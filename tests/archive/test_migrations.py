@@ -138,3 +138,23 @@ def test_a_catalog_from_a_newer_program_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(ArchiveError, match="newer schema"):
         Catalog(path)
+
+
+def _open_and_start_a_job(path: Path, worker: int) -> str:
+    with Catalog(path) as cat:
+        cat.create_job(f"w{worker}", "quay-1", {})
+        return cat.job(f"w{worker}").state  # type: ignore[union-attr]
+
+
+def test_processes_opening_a_new_catalog_at_once_create_it_once(tmp_path: Path) -> None:
+    """The first to take the write lock creates the schema; the others find it done, under the same lock."""
+    import multiprocessing
+
+    path = tmp_path / "c.sqlite"
+    with multiprocessing.get_context("spawn").Pool(3) as pool:
+        pool.starmap(_open_and_start_a_job, [(path, w) for w in range(3)])
+    with Catalog(path) as cat:
+        assert sorted(j.id for j in cat.jobs()) == ["w0", "w1", "w2"]
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [(migrate.head_revision(),)]
+    db.close()
