@@ -35,28 +35,21 @@ _DOCUMENTS = select(documents).where(documents.c.dossier_code == bindparam("code
 _IS_FILED = select(dossiers.c.code).where(dossiers.c.code == bindparam("code"))
 
 
+_OWNER_DOCUMENT_COLUMNS = (
+    "code", "dossier_code", "title", "type_name", "kind", "code_number", "code_notation", "issued_date",
+    "valid_from", "valid_until", "path", "holder_name",
+)  # fmt: skip
+
+
 def _owner_documents() -> Select[Any]:
     d, s, o = documents, dossiers, owners
     day: BindParameter[str] = bindparam("day")
     return (
         select(
-            d.c.code,
-            d.c.dossier_code,
-            d.c.title,
-            d.c.type_name,
-            d.c.kind,
-            d.c.code_number,
-            d.c.code_notation,
-            d.c.issued_date,
-            d.c.valid_from,
-            d.c.valid_until,
-            d.c.path,
-            d.c.holder_name,
-            s.c.agency_name,
-            s.c.procedure_code,
-            s.c.receipt_date,
+            *(d.c[k] for k in _OWNER_DOCUMENT_COLUMNS),
+            *(s.c[k] for k in ("agency_name", "procedure_code", "receipt_date")),
             o.c.role,
-        )  # fmt: skip
+        )
         .select_from(
             o.join(s, s.c.code == o.c.dossier_code).join(
                 d, (d.c.dossier_code == o.c.dossier_code) & or_(o.c.document_code == "", d.c.code == o.c.document_code)

@@ -42,6 +42,10 @@ from scanner.errors import ArchiveError
 
 log = logging.getLogger(__name__)
 
+_ENTRY_DOCUMENT_COLUMNS = (
+    "code", "title", "text", "type_name", "type_abbr", "kind", "issued_date", "valid_until", "holder_id", "identifiers",
+)  # fmt: skip
+
 # built once: asked on every search
 _ANY_PENDING = select(index_outbox.c.id).limit(1)
 _HITS = select(
@@ -111,21 +115,9 @@ class SearchStore:
         return (
             select(
                 self.db.row_key(d).label("key"),
-                d.c.code,
-                d.c.title,
-                d.c.text,
-                d.c.type_name,
-                d.c.type_abbr,
-                d.c.kind,
-                d.c.issued_date,
-                d.c.valid_until,
-                d.c.holder_id,
-                d.c.identifiers,
-                s.c.agency_code,
-                s.c.procedure_code,
-                s.c.owner_id,
-                s.c.receipt_date,
-            )  # fmt: skip
+                *(d.c[k] for k in _ENTRY_DOCUMENT_COLUMNS),
+                *(s.c[k] for k in ("agency_code", "procedure_code", "owner_id", "receipt_date")),
+            )
             .select_from(d.join(s, s.c.code == d.c.dossier_code))
             .where(d.c.code.in_(codes))
         )
