@@ -38,13 +38,13 @@ def test_process_json_search_show_verify(workstation: Path, tmp_path: Path, caps
     assert re.fullmatch(r"[0-9A-Z.]{1,35}-\d{6}-\d{4}", out["dossier_code"])
     assert out["warnings"] == []
     (doc,) = out["documents"]
-    assert doc["pages"] == 1 and Path(doc["path"]).exists()
+    assert doc["pages"] == 1 and (workstation.parent / "archive" / doc["path"]).exists()  # relative to the archive
 
     assert main([*cfg, "search", "Nguyễn Văn Thẩm", "--json"]) == 0
     found = json.loads(capsys.readouterr().out)
     hits, root = found["hits"], workstation.parent / "archive"
     assert found["total"] == 1
-    assert hits[0]["code"] == doc["code"] and root / hits[0]["path"] == Path(doc["path"])
+    assert hits[0]["code"] == doc["code"] and hits[0]["path"] == doc["path"]
     assert {"code", "title", "path", "snippet", "dossier_code", "type_name", "issued_date", "review"} <= set(hits[0])
     assert "[Thẩm]" in hits[0]["snippet"]
 
@@ -54,9 +54,9 @@ def test_process_json_search_show_verify(workstation: Path, tmp_path: Path, caps
 
     assert main([*cfg, "verify", "--all"]) == 0
     capsys.readouterr()
-    data = bytearray(Path(doc["path"]).read_bytes())
+    data = bytearray((workstation.parent / "archive" / doc["path"]).read_bytes())
     data[len(data) // 3] ^= 0x01
-    Path(doc["path"]).write_bytes(bytes(data))
+    (workstation.parent / "archive" / doc["path"]).write_bytes(bytes(data))
     assert main([*cfg, "verify", out["dossier_code"]]) == 1
     assert doc["code"] in capsys.readouterr().out
 

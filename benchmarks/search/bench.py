@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from vocab import PHRASES, TYPES, Corpus  # noqa: E402
 
+from scanner.app import SYSTEM  # noqa: E402
 from scanner.archive import Catalog, fold  # noqa: E402
 from scanner.archive.index import Filters, parse_query  # noqa: E402
 
@@ -167,7 +168,7 @@ def main() -> int:
             fill_s, owners = fill(catalog, args.docs, corpus, rng)
         print("indexing (Catalog.reindex)…", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
-        n = catalog.reindex()
+        n = catalog.reindex(actor=SYSTEM.label)
         index_s = time.perf_counter() - t0
         assert n == args.docs, n
         build = {

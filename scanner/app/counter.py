@@ -135,11 +135,11 @@ def status(actor: Actor, station: Station, *, counter: str | None = None, limit:
     seen: set[tuple[str, str]] = set()
     files = []
     for e in station.catalog.recent_events("quarantine", prefix=f"{counter}/" if counter else "", limit=limit):
-        where, _, name = _row(e, "subject").partition("/")
+        where, _, name = str(e.subject or "").partition("/")
         if (where, name) in seen:
             continue  # one line per refused file, however often it was reported
         seen.add((where, name))
-        files.append(QuarantinedFile(where, name, _row(e, "outcome"), _row(e, "detail"), _row(e, "time")))
+        files.append(QuarantinedFile(where, name, str(e.outcome or ""), str(e.detail or ""), str(e.time or "")))
     return CounterStatus(tuple(views), tuple(files))
 
 
@@ -442,11 +442,6 @@ def _edit(actor: Actor, station: Station, job: object, edit: Edit) -> DossierVie
 
 def _audit(station: Station, actor: Actor, action: str, subject: str, detail: str) -> None:
     station.catalog.audit(action, subject, detail, actor=actor.label)
-
-
-def _row(row: object, key: str) -> str:
-    value = row[key] if isinstance(row, dict) else getattr(row, key)
-    return str(value or "")
 
 
 def _counter(station: Station, name: str) -> CounterConfig:

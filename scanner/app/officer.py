@@ -108,30 +108,14 @@ def open_archive(config: Any) -> Iterator[Archive]:
         yield Archive(catalog, config.archive.root, tuple(config.signing.trust_roots))
 
 
-def column(row: Any, name: str) -> Any:
-    """A column of a catalog row: dict today, frozen dataclass after the SQLAlchemy move."""
-    return row[name] if isinstance(row, dict) else getattr(row, name)
-
-
-_ACTOR_MARK = " · người thực hiện: "
-
-
 def write_audit(archive: Archive, actor: Actor, action: str, subject: str, detail: str = "") -> None:
-    """The one place the application layer writes the audit log.
-
-    Until ``Catalog.audit`` takes ``actor=``, the acting person's label rides
-    at the end of the detail (the actor column holds the OS login of the
-    process); ``entry_actor`` reads it back. At the merge: pass
-    ``actor=actor.label`` and drop the mark.
-    """
-    archive.catalog.audit(action, subject, f"{detail}{_ACTOR_MARK}{actor.label}")
+    """The one place the officer's use cases write the audit log, with the acting person."""
+    archive.catalog.audit(action, subject, detail, actor=actor.label)
 
 
 def entry_actor(row: Any) -> tuple[str, str]:
-    """(acting person, detail) of an audit row; entries written below this layer name the OS login."""
-    detail = column(row, "detail") or ""
-    text, mark, label = detail.rpartition(_ACTOR_MARK)
-    return (label, text) if mark else (column(row, "actor"), detail)
+    """(acting person, detail) of an audit row."""
+    return row.actor, row.detail or ""
 
 
 # --- search ------------------------------------------------------------------------------
@@ -348,13 +332,13 @@ class OwnerPapers:
 
 def _owner_paper(r: Any) -> OwnerPaper:
     def text(name: str) -> str:
-        return str(column(r, name) or "")
+        return str(getattr(r, name) or "")
 
     return OwnerPaper(
         code=text("code"), dossier_code=text("dossier_code"), title=text("title"), type_name=text("type_name"),
         kind=text("kind"), code_number=text("code_number"), code_notation=text("code_notation"),
-        issued_date=column(r, "issued_date") or None, valid_from=column(r, "valid_from") or None,
-        valid_until=column(r, "valid_until") or None, holder_name=text("holder_name"), agency_name=text("agency_name"),
+        issued_date=r.issued_date or None, valid_from=r.valid_from or None,
+        valid_until=r.valid_until or None, holder_name=text("holder_name"), agency_name=text("agency_name"),
         procedure_code=text("procedure_code"), receipt_date=text("receipt_date"),
         roles=tuple(filter(None, text("roles").split(","))), path=text("path"),
     )  # fmt: skip
@@ -446,7 +430,12 @@ def verify(actor: Actor, codes: Sequence[str] = (), *, archive: Archive, everyth
                 raise not_found(code)
         dossiers = list(dict.fromkeys(dossiers))
     checks = check_fixity(
-        catalog, archive.root, _signature_check(archive.trust_roots), dossiers=dossiers, documents=documents
+        catalog,
+        archive.root,
+        _signature_check(archive.trust_roots),
+        dossiers=dossiers,
+        documents=documents,
+        actor=actor.label,
     )
     report = VerifyReport(tuple(checks))
     subject = "*" if everything else ", ".join(codes)
@@ -483,4 +472,4 @@ class Reindexed:
 
 def reindex(actor: Actor, *, archive: Archive) -> Reindexed:
     """Rebuild the search index from the catalog (the catalog audits the rebuild)."""
-    return Reindexed(archive.catalog.reindex())
+    return Reindexed(archive.catalog.reindex(actor=actor.label))

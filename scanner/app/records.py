@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from scanner.app import Actor
-from scanner.app.officer import Archive, check_range, column, entry_actor, not_found, write_audit
+from scanner.app.officer import Archive, check_range, entry_actor, not_found, write_audit
 from scanner.archive.catalog import AUDIT_ACTIONS
 from scanner.backfill.rates import CountRow, RateRow, counts, rates, read_totals
 from scanner.errors import ArchiveError, ConfigError, NotFoundError
@@ -78,10 +78,10 @@ def _deletion_requests(archive: Archive) -> dict[str, DeletionRequest]:
     """Pending requests by code, read from the audit log (the log is the register)."""
     pending: dict[str, DeletionRequest] = {}
     for row in reversed(archive.catalog.audit_entries()):
-        action, subject = column(row, "action"), column(row, "subject")
+        action, subject = row.action, row.subject
         if action == REQUEST:
             who, reason = entry_actor(row)
-            pending[subject] = DeletionRequest(subject, reason, who, column(row, "time"), column(row, "id"))
+            pending[subject] = DeletionRequest(subject, reason, who, row.time, row.id)
         elif action == APPROVE:
             pending.pop(subject, None)
     return pending
@@ -147,10 +147,10 @@ def audit_list(actor: Actor, *, archive: Archive, limit: int | None = 50) -> tup
     out = []
     for row in archive.catalog.audit_entries(limit=limit):
         who, detail = entry_actor(row)
-        action = column(row, "action")
+        action = row.action
         out.append(
-            AuditEntry(column(row, "id"), column(row, "time"), action, ACTIONS_VI.get(action, action),
-                       column(row, "subject"), who, detail)
+            AuditEntry(row.id, row.time, action, ACTIONS_VI.get(action, action),
+                       row.subject, who, detail)
         )  # fmt: skip
     return tuple(out)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import bagit
 
+from scanner.app import SYSTEM
 from scanner.archive import Catalog, sha256_file
 from scanner.errors import ArchiveError, NotFoundError
 
@@ -40,7 +41,7 @@ def export_bag(catalog: Catalog, root: Path, code: str, out: Path, *, audit: Aud
     files = [
         f
         for f in catalog.stored_files([dossier.code])
-        if f["document_code"] in wanted or f["role"] == "metadata" or (whole and f["role"] == "original")
+        if f.document_code in wanted or f.role == "metadata" or (whole and f.role == "original")
     ]
     target = out / code
     if target.exists():
@@ -50,16 +51,16 @@ def export_bag(catalog: Catalog, root: Path, code: str, out: Path, *, audit: Aud
     staging.mkdir(parents=True)
     try:
         for f in files:
-            src = root / f["path"]
-            if not src.is_file() or sha256_file(src) != f["sha256"]:
+            src = root / f.path
+            if not src.is_file() or sha256_file(src) != f.sha256:
                 raise ArchiveError(
-                    f"tệp {f['path']} bị thiếu hoặc đã bị thay đổi; không xuất gói",
-                    f"{f['path']} is missing or altered; nothing exported",
+                    f"tệp {f.path} bị thiếu hoặc đã bị thay đổi; không xuất gói",
+                    f"{f.path} is missing or altered; nothing exported",
                 )
-            shutil.copyfile(src, staging / Path(f["path"]).name)
+            shutil.copyfile(src, staging / Path(f.path).name)
         record = asdict(dossier)
         record["documents"] = [{k: v for k, v in asdict(d).items() if k != "text"} for d in documents]
-        record["files"] = [{k: f[k] for k in ("path", "document_code", "role", "sha256", "size")} for f in files]
+        record["files"] = [{k: v for k, v in asdict(f).items() if k != "dossier_code"} for f in files]
         (staging / "metadata.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
         bag = bagit.make_bag(
             str(staging),
@@ -80,5 +81,9 @@ def export_bag(catalog: Catalog, root: Path, code: str, out: Path, *, audit: Aud
         shutil.rmtree(staging, ignore_errors=True)
         raise
     staging.rename(target)
-    (audit or catalog.audit)("export", code, f"{len(files)} tệp → {target}")
+    detail = f"{len(files)} tệp → {target}"
+    if audit is not None:
+        audit("export", code, detail)
+    else:
+        catalog.audit("export", code, detail, actor=SYSTEM.label)
     return target

@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scanner.app import SYSTEM
 from scanner.archive import Catalog, sha256_file
 
 # Checks a stored PDF's signatures: (what an officer reads, one line per signature; problems in Vietnamese).
@@ -43,6 +44,7 @@ def check_fixity(
     *,
     dossiers: Sequence[str] | None = None,
     documents: Collection[str] | None = None,
+    actor: str = SYSTEM.label,
 ) -> list[FixityResult]:
     """Check every stored file (or those of DOSSIERS) against the catalog; record one fixity event each.
 
@@ -52,9 +54,9 @@ def check_fixity(
     """
     out: list[FixityResult] = []
     for f in catalog.stored_files(dossiers):
-        if documents is not None and f["role"] == "document" and f["document_code"] not in documents:
+        if documents is not None and f.role == "document" and f.document_code not in documents:
             continue
-        path = root / f["path"]
+        path = root / f.path
         problems: list[str] = []
         actual: str | None = None
         sig = ""
@@ -62,17 +64,17 @@ def check_fixity(
             problems.append("tệp không còn trong kho lưu trữ")
         else:
             actual = sha256_file(path)
-            if actual != f["sha256"]:
+            if actual != f.sha256:
                 problems.append("mã băm SHA-256 khác với danh mục (tệp đã bị thay đổi)")
-            if signature is not None and f["role"] == "document":
+            if signature is not None and f.role == "document":
                 sig, sig_problems = signature(path)
                 problems.extend(sig_problems)
         result = FixityResult(
-            path=f["path"],
-            document_code=f["document_code"],
-            dossier_code=f["dossier_code"],
-            role=f["role"],
-            expected=f["sha256"],
+            path=f.path,
+            document_code=f.document_code,
+            dossier_code=f.dossier_code,
+            role=f.role,
+            expected=f.sha256,
             actual=actual,
             signature=sig,
             problems=tuple(dict.fromkeys(problems)),
@@ -85,6 +87,7 @@ def check_fixity(
             result.signature,
             "ok" if result.ok else "failed",
             "; ".join(result.problems),
+            actor=actor,
         )
         out.append(result)
     return out

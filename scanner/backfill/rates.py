@@ -45,11 +45,11 @@ def counts(catalog: Catalog, *, since: date, until: date, agency: str | None, to
     for r in catalog.result_counts(
         since=since.isoformat(), until=until.isoformat(), agency=agency, today=today.isoformat()
     ):
-        key = (r["agency"], r["procedure"] or "", r["month"])
+        key = (r.agency, r.procedure or "", r.month)
         m = merged.setdefault(key, {"backfilled": 0, "new": 0, "still_valid": 0, "pages": 0})
-        m["backfilled" if r["backfilled"] else "new"] += r["results"]
-        m["still_valid"] += r["still_valid"] or 0
-        m["pages"] += r["pages"] or 0
+        m["backfilled" if r.backfilled else "new"] += r.results
+        m["still_valid"] += r.still_valid or 0
+        m["pages"] += r.pages or 0
     return [CountRow(a, p, mo, **v) for (a, p, mo), v in sorted(merged.items())]
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scanner import jsonio
+from scanner.app import SYSTEM
 from scanner.archive import Catalog, DocumentRecord, DossierRecord, dossier_folder, file_folder, sha256_file
 from scanner.archive import staging_folder as staging_for
 from scanner.config import Config
@@ -286,6 +287,7 @@ def file_dossier(
         ),
         documents,
         files,
+        actor=actor or edits.confirmed_by or SYSTEM.label,  # who answers for it: the clerk who confirmed it
     )
     return JobOutcome(ctx.job_id, "archived", dossier_code, tuple(outcomes), tuple(ctx.warnings))
 

@@ -251,19 +251,19 @@ class Intake:
         still in the inbox (the note is dropped and the file is taken again).
         """
         for row in self.catalog.intakes_in_progress():
-            origin, dest = Path(row["origin"]), Path(row["stored_as"])
+            origin, dest = Path(row.origin), Path(row.stored_as)
             folder = JobFolder(dest.parent.parent)
             sources = folder.sources()
             if dest.exists():
                 if all(s.path != dest for s in sources):
-                    sources.append(SourceFile(dest, row["original_name"], row["sha256"], dest.stat().st_size))
+                    sources.append(SourceFile(dest, row.original_name, row.sha256, dest.stat().st_size))
                     folder.save_sources(sources)
-                if row["origin"]:
+                if row.origin:
                     origin.unlink(missing_ok=True)
-                self.catalog.intake_done(row["id"])
+                self.catalog.intake_done(row.id)
             else:
                 dest.with_name(dest.name + ".part").unlink(missing_ok=True)
-                self.catalog.intake_drop(row["id"])
+                self.catalog.intake_drop(row.id)
         for job in self.catalog.jobs(states=(JobState.RECEIVING,)):
             # `submit` copies; the clerk's files were never touched, so the job is simply dropped.
             shutil.rmtree(self.jobs_root / job.id, ignore_errors=True)

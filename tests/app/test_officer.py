@@ -135,7 +135,7 @@ def test_verify_finds_a_flipped_byte_once(workstation: Path, tmp_path: Path) -> 
         assert second.failures == 1
         (bad,) = [c for c in second.checks if not c.ok]
         assert bad.path == pdf.path and any("SHA-256" in p for p in bad.problems)
-        assert [h["outcome"] for h in archive.catalog.fixity_history(pdf.path)] == ["ok", "failed"]
+        assert [h.outcome for h in archive.catalog.fixity_history(pdf.path)] == ["ok", "failed"]
         log = records.audit_list(LAN, archive=archive, limit=None)
         runs = [e for e in log if e.action == "verify" and e.subject in (dossier, bad.document_code)]
         assert [(e.action, e.actor) for e in runs] == [("verify", MINH.label), ("verify", LAN.label)]

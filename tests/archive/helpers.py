@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from scanner.app import SYSTEM
 from scanner.archive import Catalog, DocumentRecord, DossierRecord
 
 
@@ -45,5 +46,6 @@ def file_document(
         ),
         [record],
         [(doc_path, record.code, "document", sha256, 1)],
+        actor=SYSTEM.label,
     )
     return record

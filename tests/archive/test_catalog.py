@@ -5,6 +5,7 @@ from datetime import date
 from pathlib import Path
 
 from scanner import codes
+from scanner.app import SYSTEM
 from scanner.archive import Catalog, DocumentRecord, DossierRecord, fold
 from scanner.archive.catalog import snippet
 
@@ -77,6 +78,7 @@ def _file(cat: Catalog, code: str, title: str, text: str) -> None:
             )
         ],
         [],
+        actor=SYSTEM.label,
     )
 
 

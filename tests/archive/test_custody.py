@@ -9,6 +9,7 @@ from pathlib import Path
 import bagit
 import pytest
 
+from scanner.app import SYSTEM
 from scanner.archive import Catalog
 from scanner.archive.export import export_bag
 from scanner.archive.fixity import check_fixity
@@ -49,9 +50,9 @@ def test_a_flipped_byte_is_detected_and_every_check_is_recorded(tmp_path: Path) 
         assert third.problems == ("tệp không còn trong kho lưu trữ",)
 
         history = cat.fixity_history(rel)
-        assert [h["outcome"] for h in history] == ["ok", "failed", "failed"]
-        assert history[1]["actual"] != history[1]["expected"]
-        assert [e["action"] for e in cat.audit_entries()][:3] == ["verify"] * 3
+        assert [h.outcome for h in history] == ["ok", "failed", "failed"]
+        assert history[1].actual != history[1].expected
+        assert [e.action for e in cat.audit_entries()][:3] == ["verify"] * 3
         assert cat.verify_audit() == []
 
 
@@ -61,12 +62,12 @@ def test_the_audit_log_refuses_changes_and_detects_edits_and_removals(tmp_path: 
     db = tmp_path / "c.sqlite"
     with Catalog(db) as cat:
         file_document(cat, "A-261124-0001", "văn bản")
-        cat.audit("view", "A-261124-0001")
-        cat.audit("download", "A-261124-0001.01")
-        cat.audit("export", "A-261124-0001")
-        cat.audit("delete-request", "A-261124-0001", "hết thời hạn lưu trữ")
+        cat.audit("view", "A-261124-0001", actor=SYSTEM.label)
+        cat.audit("download", "A-261124-0001.01", actor=SYSTEM.label)
+        cat.audit("export", "A-261124-0001", actor=SYSTEM.label)
+        cat.audit("delete-request", "A-261124-0001", "hết thời hạn lưu trữ", actor=SYSTEM.label)
         assert cat.verify_audit() == []
-        assert [e["action"] for e in cat.audit_entries()] == [
+        assert [e.action for e in cat.audit_entries()] == [
             "delete-request", "export", "download", "view", "ingest",
         ]  # fmt: skip
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
@@ -106,9 +107,9 @@ def test_owner_sees_only_still_valid_papers_newest_first(tmp_path: Path) -> None
                       kind="result", issued_date="2024-06-01", valid_until="2034-06-01")  # fmt: skip
         file_document(cat, "O-261124-0004", "không liên quan", owner="079000000000")
         rows = cat.owner_documents(owner, on=date(2026, 1, 1))
-        assert [r["code"] for r in rows] == ["O-261124-0003.01", "O-261124-0001.01"]
-        assert rows[0]["kind"] == "result" and rows[0]["roles"] == "holder"
-        assert [r["code"] for r in cat.owner_documents(owner, on=date(2021, 1, 1))] == [
+        assert [r.code for r in rows] == ["O-261124-0003.01", "O-261124-0001.01"]
+        assert rows[0].kind == "result" and rows[0].roles == "holder"
+        assert [r.code for r in cat.owner_documents(owner, on=date(2021, 1, 1))] == [
             "O-261124-0002.01", "O-261124-0001.01",
         ]  # fmt: skip
 
@@ -131,7 +132,7 @@ def test_export_writes_a_valid_bag_and_refuses_a_damaged_file(tmp_path: Path) ->
         assert {"data/E-261124-0001.01.pdf", "data/dossier.json", "data/metadata.json"} <= set(bag.payload_files())
         assert bag.info["External-Identifier"] == "E-261124-0001"
         assert "sha256" in bag.algorithms
-        assert cat.audit_entries()[0]["action"] == "export"
+        assert cat.audit_entries()[0].action == "export"
 
         (root / pdf).write_bytes(b"%PDF-1.7 signed contenT")
         with pytest.raises(ArchiveError, match="đã bị thay đổi"):

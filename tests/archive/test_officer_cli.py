@@ -52,7 +52,7 @@ def test_search_filters_owner_verify_audit_export(
     assert main([*cfg, "owner", "001085000123", "--json"]) == 0
     (paper,) = json.loads(capsys.readouterr().out)
     root = workstation.parent / "archive"
-    assert paper["code"] == doc["code"] and root / paper["path"] == Path(doc["path"])
+    assert paper["code"] == doc["code"] and paper["path"] == doc["path"]
 
     # fixity: every stored file checked and recorded; a flipped byte is reported
     assert main([*cfg, "verify", "--all", "--json"]) == 0
@@ -65,9 +65,9 @@ def test_search_filters_owner_verify_audit_export(
     bag = bagit.Bag(capsys.readouterr().out.strip())
     assert bag.is_valid() and f"data/{doc['code']}.pdf" in set(bag.payload_files())
 
-    data = bytearray(Path(doc["path"]).read_bytes())
+    data = bytearray((root / doc["path"]).read_bytes())
     data[len(data) // 2] ^= 0x01
-    Path(doc["path"]).write_bytes(bytes(data))
+    (root / doc["path"]).write_bytes(bytes(data))
     assert main([*cfg, "verify", "--all"]) == 1
     assert "SHA-256" in capsys.readouterr().out
     assert main([*cfg, "export", dossier, "--out", str(tmp_path / "bags2")]) == 1

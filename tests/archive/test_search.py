@@ -8,6 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from scanner.app import SYSTEM
 from scanner.archive import Catalog
 from scanner.archive.index import Filters, SearchIndex
 from tests.archive.helpers import file_document
@@ -134,7 +135,7 @@ def test_reindex_rebuilds_a_lost_index(tmp_path: Path) -> None:
     shutil.rmtree(index_path)
     with Catalog(tmp_path / "c.sqlite") as cat:
         assert len(cat.search("đất đai")) == 5  # a missing index is rebuilt from the catalog
-        assert cat.reindex() == 5
+        assert cat.reindex(actor=SYSTEM.label) == 5
         assert len(cat.search("dat dai")) == 5
 
 
@@ -156,7 +157,7 @@ def test_index_stays_small(tmp_path: Path) -> None:
             [(f"D.{i}", i, t) for i, t in enumerate(texts)],
         )
         cat.db.execute("COMMIT")
-        assert cat.reindex() == 2000
+        assert cat.reindex(actor=SYSTEM.label) == 2000
         size = sum(p.stat().st_size for p in cat.index_path.rglob("*") if p.is_file())
         text_bytes = sum(len(t.encode()) for t in texts)
     assert size / 2000 < 4000

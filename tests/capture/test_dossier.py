@@ -84,13 +84,13 @@ def test_receipt_three_pages_separator_two_pages_blank(
 
     # what the clerk sees at once: the dossier, its pages, what was dropped, and the refused file
     assert main(["--config", str(workstation), "status", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
-    (dossier_row,) = [r for r in rows if r["kind"] == "dossier"]
-    assert (dossier_row["dossier_code"], dossier_row["documents"], dossier_row["pages"]) == (CODE, 3, 6)
+    status = json.loads(capsys.readouterr().out)
+    (dossier_row,) = status["dossiers"]
+    assert (dossier_row["dossier_code"], len(dossier_row["documents"]), dossier_row["pages"]) == (CODE, 3, 6)
     assert any("trang trắng" in w for w in dossier_row["warnings"])
     assert any("hỏng.png" in w for w in dossier_row["warnings"])
-    (file_row,) = [r for r in rows if r["kind"] == "file"]
-    assert file_row["file"] == "hỏng.png" and file_row["reason_code"] == "corrupt-image"
+    (file_row,) = status["quarantined"]
+    assert file_row["name"] == "hỏng.png" and file_row["reason_code"] == "corrupt-image"
 
 
 @pytest.fixture

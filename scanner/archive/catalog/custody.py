@@ -1,0 +1,142 @@
+"""Custody: the hash-chained audit log, fixity checks of stored files, and the event log.
+
+The audit log is a hash chain: each entry stores the SHA-256 of the previous
+entry and of itself (over its id, time, action, subject, actor, detail and
+``prev``, as a JSON list), and the database refuses UPDATE and DELETE on it,
+so an edit made behind the program's back (or a removed entry) breaks the
+chain and ``scanner audit verify`` names where. The actor is whoever acts —
+a clerk, an officer, or the service itself — and is always given by the
+caller: the operating-system login says nothing about who was at the desk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from scanner.archive.catalog.db import Database, now_iso
+from scanner.archive.catalog.rows import AuditEntry, EventEntry, FixityEntry, from_row
+from scanner.archive.catalog.schema import audit, events, fixity
+
+GENESIS = "0" * 64
+
+_LAST_HASH = select(audit.c.hash).order_by(audit.c.id.desc()).limit(1)  # built once: every write is audited
+
+AUDIT_ACTIONS = {
+    "ingest": "lưu trữ",
+    "view": "xem",
+    "download": "tải về",
+    "verify": "kiểm tra toàn vẹn",
+    "export": "xuất gói",
+    "delete-request": "đề nghị hủy",
+    "reindex": "dựng lại chỉ mục",
+}
+
+
+def audit_hash(*values: Any) -> str:
+    return hashlib.sha256(json.dumps(list(values), ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+class CustodyStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- audit log ------------------------------------------------------------------------------
+
+    def append_audit(self, conn: Connection, action: str, subject: str, detail: str, *, actor: str) -> None:
+        """Append one chained entry inside the caller's write transaction, which keeps two writers from sharing a
+        ``prev``; the id is given, not left to the engine, because it is part of the hashed values."""
+        last = conn.execute(_LAST_HASH).scalar()
+        entry_id = self.db.last_audit_id(conn) + 1
+        prev = last or GENESIS
+        t = now_iso()
+        h = audit_hash(entry_id, t, action, subject, actor, detail, prev)
+        entry = {"id": entry_id, "time": t, "action": action, "subject": subject, "actor": actor, "detail": detail}
+        conn.execute(audit.insert(), {**entry, "prev": prev, "hash": h})
+
+    def audit(self, action: str, subject: str, detail: str = "", *, actor: str) -> None:
+        """Append an entry (view, download, export, deletion request…) to the tamper-evident log."""
+        with self.db.write() as c:
+            self.append_audit(c, action, subject, detail, actor=actor)
+
+    def audit_entries(self, *, limit: int | None = None) -> list[AuditEntry]:
+        stmt = select(audit).order_by(audit.c.id.desc())
+        if limit:
+            stmt = stmt.limit(limit)
+        with self.db.read() as c:
+            return [from_row(AuditEntry, r) for r in c.execute(stmt).mappings()]
+
+    def verify_audit(self) -> list[str]:
+        """Problems of the audit chain, in Vietnamese; empty when every entry is as written.
+
+        An edited entry no longer hashes to its stored hash (or the next
+        entry's ``prev`` no longer matches); a removed entry leaves a gap in
+        the ids or, for the last one, an id counter ahead of the last row.
+        """
+        problems: list[str] = []
+        prev, expected_id = GENESIS, 1
+        with self.db.read() as c:
+            for row in c.execute(select(audit).order_by(audit.c.id)).mappings():
+                if row["id"] != expected_id:
+                    problems.append(f"mục {expected_id}–{row['id'] - 1} của nhật ký đã bị xóa")
+                if row["prev"] != prev:
+                    problems.append(f"mục {row['id']}: không nối với mục trước (chuỗi băm bị cắt)")
+                values = [row[k] for k in ("id", "time", "action", "subject", "actor", "detail", "prev")]
+                if audit_hash(*values) != row["hash"]:
+                    problems.append(f"mục {row['id']}: nội dung đã bị sửa (mã băm không khớp)")
+                prev, expected_id = row["hash"], row["id"] + 1
+            last = self.db.last_audit_id(c)
+        if last >= expected_id:
+            problems.append(f"mục {expected_id}–{last} ở cuối nhật ký đã bị xóa")
+        return problems
+
+    # --- fixity ---------------------------------------------------------------------------------
+
+    def record_fixity(
+        self,
+        path: str,
+        document_code: str | None,
+        expected: str,
+        actual: str | None,
+        signature: str,
+        outcome: str,
+        detail: str = "",
+        *,
+        actor: str,
+    ) -> None:
+        """One fixity check of one stored file (PREMIS "fixity check" event), also written to the audit log."""
+        with self.db.write() as c:
+            check = {"time": now_iso(), "path": path, "document_code": document_code, "expected": expected}
+            c.execute(
+                fixity.insert(),
+                {**check, "actual": actual, "signature": signature, "outcome": outcome, "detail": detail},
+            )
+            self.append_audit(c, "verify", path, f"{outcome}{': ' + detail if detail else ''}", actor=actor)
+
+    def fixity_history(self, path: str) -> list[FixityEntry]:
+        with self.db.read() as c:
+            rows = c.execute(select(fixity).where(fixity.c.path == path).order_by(fixity.c.id)).mappings()
+            return [from_row(FixityEntry, r) for r in rows]
+
+    # --- events ---------------------------------------------------------------------------------
+
+    def add_event(self, conn: Connection, kind: str, subject: str, outcome: str, detail: str = "") -> None:
+        event = {"time": now_iso(), "kind": kind, "subject": subject, "outcome": outcome, "detail": detail}
+        conn.execute(events.insert(), event)
+
+    def record_event(self, kind: str, subject: str, outcome: str, detail: str = "") -> None:
+        with self.db.write() as c:
+            self.add_event(c, kind, subject, outcome, detail)
+
+    def recent_events(self, kind: str, *, prefix: str = "", limit: int = 50) -> list[EventEntry]:
+        stmt = (
+            select(events.c.time, events.c.subject, events.c.outcome, events.c.detail)
+            .where(events.c.kind == kind, events.c.subject.like(prefix.replace("%", "") + "%"))
+            .order_by(events.c.id.desc())
+            .limit(limit)
+        )
+        with self.db.read() as c:
+            return [from_row(EventEntry, r) for r in c.execute(stmt).mappings()]

@@ -1,0 +1,140 @@
+"""The catalog's one database connection, and the few statements each engine spells its own way.
+
+SQLite in WAL mode lets the watcher, a CLI search and a second worker process
+use the catalog at once. Writes that must not interleave — issuing the next
+dossier number of an agency, chaining an audit entry — need the write lock
+from the first statement on, or two processes could read the same "last"
+value. pysqlite would begin its transactions lazily and as ``DEFERRED``, so
+on SQLite the driver's own transaction handling is switched off and
+``write()`` emits ``BEGIN IMMEDIATE`` itself (SQLAlchemy's pysqlite recipe
+for serializable transactions); ``read()`` emits a plain ``BEGIN`` and ends
+it at once, so a reader never pins an old snapshot of the WAL.
+
+Everything SQLite-specific lives behind a ``dialect`` check in this module
+(and in the migrations), so the stores run unchanged on another engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import URL, Connection, Engine, Table, create_engine, event, literal_column
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.elements import ColumnElement
+
+from scanner.errors import ArchiveError
+
+_WRITE = "scanner_write"
+
+SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=60000")
+
+
+def now_iso() -> str:
+    """Local time with its offset, to the second: what every row's time stamp holds."""
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def make_engine(url: URL) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": 60.0} if url.get_backend_name() == "sqlite" else {})
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # no implicit BEGIN from the driver: _sqlite_begin emits it
+    cur = dbapi_conn.cursor()
+    for pragma in SQLITE_PRAGMAS:
+        cur.execute(f"PRAGMA {pragma}")
+    cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get(_WRITE) else "BEGIN")
+
+
+class Database:
+    """One engine and one held connection, used by one thread: what a ``Catalog`` stands on."""
+
+    def __init__(self, url: URL) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        try:
+            self.conn = self.engine.connect()
+        except SQLAlchemyError as exc:
+            self.engine.dispose()
+            raise ArchiveError(f"không mở được danh mục {url}: {exc}", f"cannot open catalog {url}: {exc}") from None
+        self.dialect = self.engine.dialect.name
+
+    def close(self) -> None:
+        self.conn.close()
+        self.engine.dispose()
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction holding the write lock from its start, so what it reads is still true when it writes."""
+        self.conn.info[_WRITE] = True
+        try:
+            tx = self.conn.begin()
+        finally:
+            self.conn.info[_WRITE] = False
+        with tx:
+            yield self.conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A short read transaction: one consistent view for the statements inside, released at the end."""
+        with self.conn.begin():
+            yield self.conn
+
+    # --- what each engine spells its own way ---------------------------------------------------
+
+    def insert_ignore(self, table: Table) -> Any:
+        """INSERT that skips rows whose key is already there."""
+        return self._insert(table).on_conflict_do_nothing()
+
+    def upsert_increment(self, table: Table, key: dict[str, Any], column: str) -> Any:
+        """INSERT KEY with COLUMN = 1, or add 1 to COLUMN of the existing row; returns the new value."""
+        stmt = self._insert(table).values(**key, **{column: 1})
+        return stmt.on_conflict_do_update(index_elements=list(key), set_={column: table.c[column] + 1}).returning(
+            table.c[column]
+        )
+
+    def _insert(self, table: Table) -> Any:
+        if self.dialect == "sqlite":
+            return sqlite.insert(table)
+        if self.dialect == "postgresql":
+            return postgresql.insert(table)
+        raise ArchiveError(f"không hỗ trợ cơ sở dữ liệu {self.dialect}", f"unsupported database {self.dialect}")
+
+    def json_has(self, column: ColumnElement[Any], key: str) -> ColumnElement[bool]:
+        """Whether the JSON object text in COLUMN has KEY (with a non-null value)."""
+        if self.dialect == "sqlite":
+            from sqlalchemy import func
+
+            return func.json_extract(column, f"$.{key}").is_not(None)
+        from sqlalchemy import cast
+
+        return cast(column, postgresql.JSONB)[key].is_not(None)
+
+    def row_key(self, table: Table) -> ColumnElement[Any]:
+        """A small integer naming a row for the search index (SQLite's rowid; the index stores it as ``key``)."""
+        if self.dialect == "sqlite":
+            return literal_column(f"{table.name}.rowid")
+        raise ArchiveError(
+            f"cơ sở dữ liệu {self.dialect} chưa có khóa số cho chỉ mục tìm kiếm",
+            f"no integer row key for the search index on {self.dialect} yet",
+        )
+
+    def last_audit_id(self, conn: Connection) -> int:
+        """The highest audit id ever given, removed entries included (SQLite: from sqlite_sequence)."""
+        if self.dialect == "sqlite":
+            seq = conn.exec_driver_sql("SELECT seq FROM sqlite_sequence WHERE name = 'audit'").scalar()
+            return int(seq or 0)
+        seq = conn.exec_driver_sql("SELECT last_value, is_called FROM audit_id_seq").one()
+        return int(seq[0]) if seq[1] else 0

@@ -1,0 +1,185 @@
+"""Jobs, the intake journal and the agencies' daily dossier numbers: the work in progress at the counters.
+
+The statements are built once, with named parameters: the pipeline calls
+these at every step of every job, and building a statement costs more than
+running it on SQLite.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import bindparam, func, literal, select, union
+
+from scanner.archive.catalog.db import Database, now_iso
+from scanner.archive.catalog.rows import IntakeEntry, JobRecord, from_row
+from scanner.archive.catalog.schema import daily_numbers, dossiers, intake, jobs
+from scanner.errors import ArchiveError
+
+_BY_ID = jobs.c.id == bindparam("job_id")
+_JOB = select(jobs).where(_BY_ID)
+_JOB_CODE = select(jobs.c.dossier_code).where(_BY_ID)
+_JOB_DETAIL = select(jobs.c.detail).where(_BY_ID)
+_JOB_ATTEMPTS = select(jobs.c.attempts).where(_BY_ID)
+_SET_DETAIL = jobs.update().where(_BY_ID).values(detail=bindparam("new_detail"), updated=bindparam("now"))
+_COUNT_ATTEMPT = jobs.update().where(_BY_ID).values(attempts=jobs.c.attempts + 1)
+_SET_STATE = (
+    jobs.update().where(_BY_ID).values(state=bindparam("new_state"), updated=bindparam("now"), error=bindparam("err"))
+)
+_SET_CODE = (
+    jobs.update()
+    .where(_BY_ID)
+    .values(dossier_code=bindparam("code"), receipt_date=bindparam("day"), updated=bindparam("now"))
+)
+_TOUCH = jobs.update().where(_BY_ID).values(last_input=bindparam("now"), updated=bindparam("now"))
+_OPEN_JOB = (
+    select(jobs)
+    .where(jobs.c.counter == bindparam("counter"), jobs.c.state == "collecting")
+    .order_by(jobs.c.created.desc())
+    .limit(1)
+)
+_IDLE = select(jobs).where(
+    jobs.c.state == "collecting", func.coalesce(jobs.c.last_input, jobs.c.created) <= bindparam("older_than")
+)
+_BY_INTAKE = intake.c.id == bindparam("intake_id")
+_INTAKE_DONE = intake.update().where(_BY_INTAKE).values(state="taken")
+_INTAKE_DROP = intake.delete().where(_BY_INTAKE)
+_TAKING = select(intake).where(intake.c.state == "taking").order_by(intake.c.id)
+_FIND_INTAKE = (
+    select(intake.c.job_id, jobs.c.dossier_code)
+    .join(jobs, jobs.c.id == intake.c.job_id)
+    .where(
+        intake.c.sha256 == bindparam("sha256"),
+        intake.c.state == "taken",
+        jobs.c.state.not_in(("failed", "abandoned")),
+    )
+    .order_by(intake.c.id)
+    .limit(1)
+)
+_CODE_TAKEN = union(
+    select(literal(1)).where(jobs.c.dossier_code == bindparam("code")),
+    select(literal(1)).where(dossiers.c.code == bindparam("code")),
+)
+
+
+class JobStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def create_job(self, job_id: str, counter: str, detail: dict[str, Any], state: str = "received") -> None:
+        t = now_iso()
+        row = {"id": job_id, "counter": counter, "state": state, "created": t, "updated": t}
+        with self.db.write() as c:
+            c.execute(jobs.insert(), {**row, "detail": json.dumps(detail, ensure_ascii=False)})
+
+    def update_job_detail(self, job_id: str, **values: Any) -> None:
+        with self.db.write() as c:
+            detail = json.loads(c.execute(_JOB_DETAIL, {"job_id": job_id}).scalar_one() or "{}")
+            detail.update(values)
+            text = json.dumps(detail, ensure_ascii=False)
+            c.execute(_SET_DETAIL, {"job_id": job_id, "new_detail": text, "now": now_iso()})
+
+    def count_attempt(self, job_id: str) -> int:
+        with self.db.write() as c:
+            c.execute(_COUNT_ATTEMPT, {"job_id": job_id})
+            return int(c.execute(_JOB_ATTEMPTS, {"job_id": job_id}).scalar_one())
+
+    def open_job(self, counter: str) -> JobRecord | None:
+        """The counter's dossier still collecting files, if any."""
+        with self.db.read() as c:
+            row = c.execute(_OPEN_JOB, {"counter": counter}).mappings().first()
+        return from_row(JobRecord, row) if row else None
+
+    def idle_open_jobs(self, older_than: str) -> list[JobRecord]:
+        with self.db.read() as c:
+            return [from_row(JobRecord, r) for r in c.execute(_IDLE, {"older_than": older_than}).mappings()]
+
+    def set_job_state(self, job_id: str, state: str, *, error: str | None = None) -> None:
+        with self.db.write() as c:
+            c.execute(_SET_STATE, {"job_id": job_id, "new_state": state, "now": now_iso(), "err": error})
+
+    def job(self, job_id: str) -> JobRecord | None:
+        with self.db.read() as c:
+            row = c.execute(_JOB, {"job_id": job_id}).mappings().first()
+        return from_row(JobRecord, row) if row else None
+
+    def jobs(
+        self, *, states: Sequence[str] | None = None, counter: str | None = None, limit: int = 1000
+    ) -> list[JobRecord]:
+        stmt = select(jobs)
+        if states:
+            stmt = stmt.where(jobs.c.state.in_(states))
+        if counter:
+            stmt = stmt.where(jobs.c.counter == counter)
+        stmt = stmt.order_by(jobs.c.created.desc(), jobs.c.id.desc()).limit(limit)
+        with self.db.read() as c:
+            return [from_row(JobRecord, r) for r in c.execute(stmt).mappings()]
+
+    # --- intake journal -------------------------------------------------------------------------
+
+    def intake_begin(
+        self, sha256: str, job_id: str, counter: str, original_name: str, origin: str, stored_as: str
+    ) -> int:
+        """Note, before the file moves, where it is going: recovery finishes or undoes the move."""
+        t = now_iso()
+        row = {"sha256": sha256, "job_id": job_id, "counter": counter, "original_name": original_name}
+        with self.db.write() as c:
+            result = c.execute(
+                intake.insert(), {**row, "origin": origin, "stored_as": stored_as, "state": "taking", "time": t}
+            )
+            c.execute(_TOUCH, {"job_id": job_id, "now": t})
+            return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def intake_done(self, intake_id: int) -> None:
+        with self.db.write() as c:
+            c.execute(_INTAKE_DONE, {"intake_id": intake_id})
+
+    def intake_drop(self, intake_id: int) -> None:
+        with self.db.write() as c:
+            c.execute(_INTAKE_DROP, {"intake_id": intake_id})
+
+    def intakes_in_progress(self) -> list[IntakeEntry]:
+        with self.db.read() as c:
+            return [from_row(IntakeEntry, r) for r in c.execute(_TAKING).mappings()]
+
+    def find_intake(self, sha256: str) -> tuple[str, str | None] | None:
+        """(job id, dossier code) of live work that already took this content, if any."""
+        with self.db.read() as c:
+            row = c.execute(_FIND_INTAKE, {"sha256": sha256}).first()
+        return (row[0], row[1]) if row else None
+
+    # --- dossier numbers ------------------------------------------------------------------------
+
+    def claim_dossier_code(self, job_id: str, code: str, day: date) -> bool:
+        """Give the job a code read from a receipt; False if another job or dossier already has it."""
+        with self.db.write() as c:
+            have = c.execute(_JOB_CODE, {"job_id": job_id}).scalar_one()
+            if have:
+                return bool(have == code)
+            if c.execute(_CODE_TAKEN, {"code": code}).first():
+                return False
+            c.execute(_SET_CODE, {"job_id": job_id, "code": code, "day": day.isoformat(), "now": now_iso()})
+            return True
+
+    def issue_dossier_code(self, job_id: str, agency_code: str, day: date, fmt: Callable[[str, date, int], str]) -> str:
+        """Issue (once) and record the job's dossier code; FMT formats (agency, day, number).
+
+        Asking again for the same job returns the code already issued, so a
+        job resumed after a crash keeps its code; the agency's daily counter
+        and the job row change in one transaction, so a crash can neither
+        skip nor repeat a number, and two processes never share one.
+        """
+        with self.db.write() as c:
+            row = c.execute(_JOB_CODE, {"job_id": job_id}).first()
+            if row is None:
+                raise ArchiveError(f"không có công việc {job_id}", f"no job {job_id}")
+            if row[0]:
+                return str(row[0])
+            key = {"agency_code": agency_code, "day": day.isoformat()}
+            number = c.execute(self.db.upsert_increment(daily_numbers, key, "last")).scalar_one()
+            code = str(fmt(agency_code, day, int(number)))
+            c.execute(_SET_CODE, {"job_id": job_id, "code": code, "day": day.isoformat(), "now": now_iso()})
+            return code
