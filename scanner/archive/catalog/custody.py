@@ -47,8 +47,15 @@ class CustodyStore:
     # --- audit log ------------------------------------------------------------------------------
 
     def append_audit(self, conn: Connection, action: str, subject: str, detail: str, *, actor: str) -> None:
-        """Append one chained entry inside the caller's write transaction, which keeps two writers from sharing a
-        ``prev``; the id is given, not left to the engine, because it is part of the hashed values."""
+        """Append one chained entry, inside the caller's write transaction.
+
+        The write lock keeps two writers from chaining onto the same
+        ``prev``; the id is given rather than left to the engine because it
+        is one of the hashed values. An entry without an actor says nothing
+        about who acted, so none is written.
+        """
+        if not actor:
+            raise ValueError("an audit entry needs the acting person's label")
         last = conn.execute(_LAST_HASH).scalar()
         entry_id = self.db.last_audit_id(conn) + 1
         prev = last or GENESIS
