@@ -42,7 +42,7 @@ def test_process_json_search_show_verify(workstation: Path, tmp_path: Path, caps
 
     assert main([*cfg, "search", "Nguyễn Văn Thẩm", "--json"]) == 0
     found = json.loads(capsys.readouterr().out)
-    hits, root = found["hits"], workstation.parent / "archive"
+    hits = found["hits"]
     assert found["total"] == 1
     assert hits[0]["code"] == doc["code"] and hits[0]["path"] == doc["path"]
     assert {"code", "title", "path", "snippet", "dossier_code", "type_name", "issued_date", "review"} <= set(hits[0])
