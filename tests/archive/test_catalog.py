@@ -46,6 +46,18 @@ def test_code_is_issued_once_per_job(tmp_path: Path) -> None:
     assert second == "H26-261124-0002"
 
 
+def test_issued_numbers_skip_codes_already_claimed(tmp_path: Path) -> None:
+    """A receipt (or sidecar) claiming ...-0002 before the counter gets there never blocks the day's numbering."""
+    with Catalog(tmp_path / "c.sqlite") as cat:
+        cat.create_job("claimed", "quay-1", {})
+        assert cat.claim_dossier_code("claimed", "H26-261124-0002", DAY)
+        issued = []
+        for job in ("a", "b", "c"):
+            cat.create_job(job, "quay-1", {})
+            issued.append(cat.issue_dossier_code(job, "H26", DAY, codes.dossier_code))
+    assert issued == ["H26-261124-0001", "H26-261124-0003", "H26-261124-0004"]
+
+
 def test_numbers_restart_each_day(tmp_path: Path) -> None:
     with Catalog(tmp_path / "c.sqlite") as cat:
         cat.create_job("a", "q", {})

@@ -11,6 +11,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
+from scanner import codes
 from scanner.archive import Catalog
 from scanner.config import load_config
 from scanner.pipeline import Pipeline
@@ -141,3 +142,27 @@ def test_an_unexpected_error_is_retried_then_parked_in_quarantine(
     (kept,) = (config.archive.work / "quarantine").glob("*/giấy xác nhận.jpg")
     assert kept.read_bytes() == scan.read_bytes()  # the scan is never lost
     assert "lỗi nội bộ" in kept.with_name("giấy xác nhận.jpg.reason.txt").read_text(encoding="utf-8")
+
+
+def test_a_claimed_code_ahead_of_the_counter_does_not_break_the_days_numbering(
+    workstation: Path, tmp_path: Path
+) -> None:
+    config = load_config(workstation)
+    agency = config.counters[0].agency_code
+    with Catalog(config.archive.catalog_path) as catalog:
+        pipeline = Pipeline(config, catalog)
+        today = pipeline.now().date()
+        claimed = codes.dossier_code(agency, today, 2)
+        scans = []
+        for i in range(3):
+            scans.append(tmp_path / f"trang-{i}.png")
+            render_lines([f"Hồ sơ thử nghiệm số {i}", "Ủy ban nhân dân phường Bến Nghé"], dpi=100).save(
+                scans[-1], dpi=(100, 100)
+            )
+        first = pipeline.run(
+            pipeline.submit([scans[0]], config.counters[0], detail={"sidecar": {"dossier_code": claimed}})
+        )
+        later = [pipeline.run(pipeline.submit([s], config.counters[0])) for s in scans[1:]]
+    assert first.dossier_code == claimed
+    assert [o.state for o in later] == ["archived", "archived"]
+    assert [o.dossier_code for o in later] == [codes.dossier_code(agency, today, n) for n in (1, 3)]

@@ -170,7 +170,10 @@ class JobStore:
         Asking again for the same job returns the code already issued, so a
         job resumed after a crash keeps its code; the agency's daily counter
         and the job row change in one transaction, so a crash can neither
-        skip nor repeat a number, and two processes never share one.
+        skip nor repeat a number, and two processes never share one. A
+        number already taken by a code claimed from a receipt or a sidecar is
+        passed over (it is that dossier's), so a claim ahead of the counter
+        never blocks the day's numbering.
         """
         with self.db.write() as c:
             row = c.execute(_JOB_CODE, {"job_id": job_id}).first()
@@ -179,7 +182,10 @@ class JobStore:
             if row[0]:
                 return str(row[0])
             key = {"agency_code": agency_code, "day": day.isoformat()}
-            number = c.execute(self.db.upsert_increment(daily_numbers, key, "last")).scalar_one()
-            code = str(fmt(agency_code, day, int(number)))
+            while True:  # a number a receipt or sidecar already claimed is skipped, never issued twice
+                number = c.execute(self.db.upsert_increment(daily_numbers, key, "last")).scalar_one()
+                code = str(fmt(agency_code, day, int(number)))
+                if not c.execute(_CODE_TAKEN, {"code": code}).first():
+                    break
             c.execute(_SET_CODE, {"job_id": job_id, "code": code, "day": day.isoformat(), "now": now_iso()})
             return code
