@@ -46,6 +46,26 @@ def skewed(img: Image.Image, degrees: float) -> Image.Image:
     return img.rotate(degrees, resample=Image.Resampling.BICUBIC, fillcolor="white")
 
 
+def configure(config: Path, section: str, **values: object) -> None:
+    """Set keys of one table of a workstation's TOML file, whether the template wrote the table or not."""
+    import json
+
+    def literal(v: object) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        return repr(v) if isinstance(v, int | float) else json.dumps(v, ensure_ascii=False)
+
+    lines = config.read_text(encoding="utf-8").splitlines()
+    header = f"[{section}]"
+    if header not in lines:
+        lines += ["", header]
+    at = lines.index(header)
+    end = next((i for i in range(at + 1, len(lines)) if lines[i].startswith("[")), len(lines))
+    kept = [ln for ln in lines[at + 1 : end] if ln.split("=", 1)[0].strip() not in values]
+    lines[at + 1 : end] = [f"{k} = {literal(v)}" for k, v in values.items()] + kept
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 @pytest.fixture
 def page_png(tmp_path: Path) -> Path:
     path = tmp_path / "trang.png"
@@ -76,10 +96,5 @@ def workstation(tmp_path: Path, _workstation_template: Path) -> Path:
     config = root / "scanner.toml"
     # The counter's default is to wait for the clerk when a field is flagged; the tests of the engine
     # file at once, and the tests of the clerk's review set their own mode.
-    text = config.read_text(encoding="utf-8")
-    if "\n[review]" in text:
-        text = text.replace('mode = "flagged"', 'mode = "never"', 1)
-    else:
-        text += '\n[review]\nmode = "never"\n'
-    config.write_text(text, encoding="utf-8")
+    configure(config, "review", mode="never")
     return config

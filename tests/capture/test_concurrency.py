@@ -13,7 +13,7 @@ import pytest
 from scanner.archive import Catalog
 from scanner.capture.watch import serve
 from scanner.config import load_config
-from tests.conftest import render_lines
+from tests.conftest import configure, render_lines
 
 COUNTERS = (("quay-1", "000.00.00.H32"), ("quay-2", "000.00.00.H32"), ("quay-3", "H26.1"), ("quay-4", "H26.1"))
 FILES = 25
@@ -29,10 +29,9 @@ def test_four_counters_at_once(workstation: Path) -> None:
         f'agency_name = "Cơ quan {agency}"\nsettle_seconds = 0.3\n\n'
         for name, agency in COUNTERS
     )
-    workstation.write_text(
-        head + counters + "[ocr]" + tail + "\n[capture]\ndossier_idle_seconds = 0\n\n[clean]\norientation = false\n",
-        encoding="utf-8",
-    )
+    workstation.write_text(head + counters + "[ocr]" + tail, encoding="utf-8")
+    configure(workstation, "capture", dossier_idle_seconds=0)
+    configure(workstation, "clean", orientation=False)
     config = load_config(workstation)
     expected = set()
     for c in config.counters:

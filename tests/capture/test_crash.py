@@ -29,17 +29,17 @@ from scanner.archive import Catalog
 from scanner.config import load_config
 from scanner.errors import NotFoundError
 from scanner.pipeline import JobState
-from tests.conftest import render_lines
+from tests.conftest import configure, render_lines
 
 KILLS = 30
 
 
 def _fast_config(config_path: Path) -> None:
     text = config_path.read_text(encoding="utf-8").replace("settle_seconds = 2 ", "settle_seconds = 0.3 ")
-    text = text.replace("processes = 0 ", "processes = 1 ")
-    text += "\n[capture]\ndossier_idle_seconds = 600\n\n[clean]\norientation = false\n"
-    text += "\n[review]\nmode = \"always\"\n"
-    config_path.write_text(text, encoding="utf-8")
+    config_path.write_text(text.replace("processes = 0 ", "processes = 1 "), encoding="utf-8")
+    configure(config_path, "capture", dossier_idle_seconds=600)
+    configure(config_path, "clean", orientation=False)
+    configure(config_path, "review", mode="always")
 
 
 def _start(config_path: Path, log: Path) -> subprocess.Popen[bytes]:

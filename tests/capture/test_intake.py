@@ -14,7 +14,7 @@ from scanner.archive import Catalog
 from scanner.config import Config, load_config
 from scanner.pipeline import Pipeline
 from tests.capture.test_barcodes import CODE, receipt_page
-from tests.conftest import render_lines
+from tests.conftest import configure, render_lines
 
 
 @pytest.fixture
@@ -104,8 +104,7 @@ def test_sidecar_travels_with_its_scan(setup: tuple[Config, Catalog, Pipeline]) 
     ],
 )
 def test_refused_at_the_door(workstation: Path, make, code: str | None) -> None:
-    text = workstation.read_text(encoding="utf-8") + "\n[capture]\nmax_file_mb = 1\n"
-    workstation.write_text(text, encoding="utf-8")
+    configure(workstation, "capture", max_file_mb=1)
     config = load_config(workstation)
     inbox = config.counters[0].inbox
     make(inbox)

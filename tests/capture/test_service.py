@@ -14,7 +14,7 @@ import pytest
 from scanner.archive import Catalog
 from scanner.capture.watch import serve
 from scanner.config import load_config
-from tests.conftest import render_lines
+from tests.conftest import configure, render_lines
 
 
 def _wait(predicate, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
@@ -37,8 +37,7 @@ def _wait_archived(config, n: int) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_watcher_takes_a_scan_and_archives_it(workstation: Path, tmp_path: Path) -> None:
-    text = workstation.read_text(encoding="utf-8") + "\n[capture]\ndossier_idle_seconds = 1\n"
-    workstation.write_text(text, encoding="utf-8")
+    configure(workstation, "capture", dossier_idle_seconds=1)
     config = load_config(workstation)
     inbox = config.counters[0].inbox
     already = inbox / "có sẵn.png"  # present before the service starts
@@ -81,7 +80,8 @@ def test_slow_chunked_write_is_taken_whole(workstation: Path, tmp_path: Path, po
     text = text.replace("poll_seconds = 0 ", f"poll_seconds = {poll_seconds} ").replace(
         "settle_seconds = 2 ", "settle_seconds = 1 "
     )
-    workstation.write_text(text + "\n[capture]\ndossier_idle_seconds = 0\n", encoding="utf-8")
+    workstation.write_text(text, encoding="utf-8")
+    configure(workstation, "capture", dossier_idle_seconds=0)
     config = load_config(workstation)
     assert config.counters[0].poll_seconds == poll_seconds
     source = tmp_path / "chậm.png"
@@ -116,7 +116,8 @@ def test_service_keeps_running_after_an_unexpected_error(
     from scanner.pipeline import Pipeline
 
     text = workstation.read_text(encoding="utf-8").replace("settle_seconds = 2 ", "settle_seconds = 0.2 ")
-    workstation.write_text(text + "\n[capture]\ndossier_idle_seconds = 0\n", encoding="utf-8")
+    workstation.write_text(text, encoding="utf-8")
+    configure(workstation, "capture", dossier_idle_seconds=0)
     config = load_config(workstation)
     real_take = Pipeline.take
     failures = []
