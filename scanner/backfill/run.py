@@ -111,79 +111,66 @@ def backfill(
     pick up the rows' jobs meanwhile (stop `scanner watch` first).
     """
     with hold(config.archive.work, f"scanner backfill {manifest.name}"):
-        return _backfill(config, manifest, src, counter, pool, jobs=jobs, on_row=on_row)
+        summary = Summary(report=report_path(manifest))
+        started = time.monotonic()
+        local = threading.local()
 
+        def pipeline() -> Pipeline:
+            if not hasattr(local, "pipeline"):
+                local.pipeline = Pipeline(config, Catalog(config.archive.catalog_path), pool)
+            return local.pipeline  # type: ignore[no-any-return]
 
-def _backfill(
-    config: Config,
-    manifest: Path,
-    src: Path,
-    counter: CounterConfig,
-    pool: Executor | None,
-    *,
-    jobs: int,
-    on_row: Callable[[RowResult], None],
-) -> Summary:
-    summary = Summary(report=report_path(manifest))
-    started = time.monotonic()
-    local = threading.local()
+        def work(row: ManifestRow) -> RowResult:
+            return _run_row(pipeline(), row, src, counter, manifest)
 
-    def pipeline() -> Pipeline:
-        if not hasattr(local, "pipeline"):
-            local.pipeline = Pipeline(config, Catalog(config.archive.catalog_path), pool)
-        return local.pipeline  # type: ignore[no-any-return]
+        tmp = summary.report.with_name(summary.report.name + ".tmp")  # type: ignore[union-attr]
+        # twice as many rows in flight as workers: while one row is built, signed and filed in this
+        # process, another row's pages keep the workers busy
+        rows_at_once = 2 * max(1, jobs)
+        with tmp.open("w", encoding="utf-8-sig", newline="") as out, ThreadPoolExecutor(rows_at_once) as threads:
+            writer = csv.writer(out)
+            writer.writerow(REPORT_COLUMNS)
 
-    def work(row: ManifestRow) -> RowResult:
-        return _run_row(pipeline(), row, src, counter, manifest)
-
-    tmp = summary.report.with_name(summary.report.name + ".tmp")  # type: ignore[union-attr]
-    # twice as many rows in flight as workers: while one row is built, signed and filed in this
-    # process, another row's pages keep the workers busy
-    rows_at_once = 2 * max(1, jobs)
-    with tmp.open("w", encoding="utf-8-sig", newline="") as out, ThreadPoolExecutor(rows_at_once) as threads:
-        writer = csv.writer(out)
-        writer.writerow(REPORT_COLUMNS)
-
-        def record(result: RowResult) -> None:
-            summary.rows += 1
-            setattr(summary, result.status, getattr(summary, result.status) + 1)
-            summary.pages += result.pages
-            if any(w.startswith("khác trang") for w in result.warnings):
-                summary.flagged += 1
-            writer.writerow(
-                (
-                    result.row,
-                    result.file,
-                    STATUS_VI[result.status],
-                    result.dossier_code,
-                    result.result_code,
-                    result.result_code,
-                    result.path,
-                    result.pages,
-                    " | ".join(result.warnings),
+            def record(result: RowResult) -> None:
+                summary.rows += 1
+                setattr(summary, result.status, getattr(summary, result.status) + 1)
+                summary.pages += result.pages
+                if any(w.startswith("khác trang") for w in result.warnings):
+                    summary.flagged += 1
+                writer.writerow(
+                    (
+                        result.row,
+                        result.file,
+                        STATUS_VI[result.status],
+                        result.dossier_code,
+                        result.result_code,
+                        result.result_code,
+                        result.path,
+                        result.pages,
+                        " | ".join(result.warnings),
+                    )
                 )
-            )
-            out.flush()
-            on_row(result)
+                out.flush()
+                on_row(result)
 
-        in_flight: set[Future[RowResult]] = set()
-        limit = 2 * rows_at_once
-        for item in read_manifest(manifest, src):
-            if isinstance(item, RowProblem):
-                record(RowResult(item.number, "", "invalid", warnings=(item.reason_vi,)))
-                continue
-            in_flight.add(threads.submit(work, item))
-            if len(in_flight) >= limit:
+            in_flight: set[Future[RowResult]] = set()
+            limit = 2 * rows_at_once
+            for item in read_manifest(manifest, src):
+                if isinstance(item, RowProblem):
+                    record(RowResult(item.number, "", "invalid", warnings=(item.reason_vi,)))
+                    continue
+                in_flight.add(threads.submit(work, item))
+                if len(in_flight) >= limit:
+                    done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                    for f in done:
+                        record(f.result())
+            while in_flight:
                 done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
                 for f in done:
                     record(f.result())
-        while in_flight:
-            done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-            for f in done:
-                record(f.result())
-    tmp.replace(summary.report)  # type: ignore[arg-type]
-    summary.seconds = time.monotonic() - started
-    return summary
+        tmp.replace(summary.report)  # type: ignore[arg-type]
+        summary.seconds = time.monotonic() - started
+        return summary
 
 
 def _run_row(pipeline: Pipeline, row: ManifestRow, src: Path, counter: CounterConfig, manifest: Path) -> RowResult:

@@ -12,7 +12,6 @@ skips a document whose PDF exists when it resumes after a crash.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ import pikepdf.pdfa
 from pikepdf import Array, Dictionary, Name
 
 from scanner.errors import PdfError
+from scanner.files import sha256_file
 from scanner.model import BuiltPdf, PdfMetadata, PdfPage, Word
 from scanner.pdf import xmp
 from scanner.pdf.font import add_glyphless_font
@@ -65,7 +65,7 @@ def build_pdfa(pages: Sequence[PdfPage], out: Path, *, flavour: str = "2b", meta
         pikepdf.pdfa.prepare(pdf, flavour)
         xmp.add_scanner_properties(pdf, metadata.properties)
         _save_validated(pdf, out, flavour)
-    return BuiltPdf(path=out, pages=len(pages), flavour=flavour, sha256=_sha256(out))
+    return BuiltPdf(path=out, pages=len(pages), flavour=flavour, sha256=sha256_file(out))
 
 
 def _page_size(page: PdfPage) -> tuple[float, float]:
@@ -179,10 +179,3 @@ def pdfa_problems(path: Path, flavour: str, *, save_kwargs: dict[str, Any] | Non
     problems.extend(f"XMP property {xmp.PREFIX}:{name} has no extension schema entry" for name in undescribed)
     return problems
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

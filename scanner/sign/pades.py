@@ -59,7 +59,6 @@ the certificate must be valid at the signing moment, or nothing is signed.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import io
 import logging
 import os
@@ -94,6 +93,7 @@ from pyhanko_certvalidator.errors import InsufficientRevinfoError, PathBuildingE
 
 from scanner.config import Secret
 from scanner.errors import SigningError
+from scanner.files import sha256_file
 from scanner.model import SignedPdf
 from scanner.sign.mark import VisibleMark, draw_mark, mark_box, mark_lines
 from scanner.sign.pdfa import added_findings, pdfa_findings, pdfa_flavour
@@ -203,7 +203,7 @@ def sign_pdf(
             ) from None
     signer_name = common_name(cert)
     log.info("signed %s as %s (PAdES %s, %s)", dst.name, signer_name, level, moment.isoformat())
-    return SignedPdf(path=dst, sha256=_sha256(dst), signer=signer_name, signed_at=moment, level=level)
+    return SignedPdf(path=dst, sha256=sha256_file(dst), signer=signer_name, signed_at=moment, level=level)
 
 
 def certificate_warning(
@@ -654,10 +654,3 @@ def _write_atomically(dst: Path, write: Callable[[BinaryIO], object], *, check: 
         tmp.unlink(missing_ok=True)
         raise
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
