@@ -22,14 +22,14 @@ FILES = 25
 @pytest.mark.slow
 def test_four_counters_at_once(workstation: Path) -> None:
     text = workstation.read_text(encoding="utf-8")
-    head, _, rest = text.partition("[[counters]]")
-    _, _, tail = rest.partition("[ocr]")
+    head, _, rest = text.partition("\n[[counters]]\n")
+    _, _, tail = rest.partition("\n[ocr]\n")
     counters = "".join(
         f'[[counters]]\nname = "{name}"\ninbox = "inbox/{name}"\nagency_code = "{agency}"\n'
         f'agency_name = "Cơ quan {agency}"\nsettle_seconds = 0.3\n\n'
         for name, agency in COUNTERS
     )
-    workstation.write_text(head + counters + "[ocr]" + tail, encoding="utf-8")
+    workstation.write_text(head + "\n" + counters + "[ocr]\n" + tail, encoding="utf-8")
     configure(workstation, "capture", dossier_idle_seconds=0)
     configure(workstation, "clean", orientation=False)
     config = load_config(workstation)

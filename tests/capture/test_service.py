@@ -141,3 +141,55 @@ def test_service_keeps_running_after_an_unexpected_error(
         service.join(timeout=60)
     assert failures == ["de-nghi.png"]
     assert "dịch vụ tiếp tục chạy" in caplog.text
+
+
+def test_counter_flow_bad_scan_shown_at_once_pages_recognized_while_open_then_closed(
+    workstation: Path, tmp_path: Path
+) -> None:
+    """The clerk's counter as it runs: the dossier stays open, each page is recognized as it arrives, a truncated
+    JPEG is in quarantine and on the status within seconds, and the clerk's `close` files the rest."""
+    from scanner.app import Actor
+    from scanner.app import counter as clerk
+
+    text = workstation.read_text(encoding="utf-8").replace("settle_seconds = 2 ", "settle_seconds = 0.5 ")
+    workstation.write_text(text, encoding="utf-8")
+    config = load_config(workstation)  # dossier_idle_seconds stays at its default, 600 s
+    inbox = config.counters[0].inbox
+    who = Actor("thu.nguyen", display_name="Nguyễn Thị Thu", counter="quay-1")
+
+    def status() -> clerk.CounterStatus:
+        with Catalog(config.archive.catalog_path) as cat:
+            return clerk.status(who, clerk.Station(config, cat), counter="quay-1")
+
+    stop = threading.Event()
+    service = threading.Thread(target=serve, args=(config,), kwargs={"stop": stop, "tick": 0.1})
+    service.start()
+    try:
+        good = tmp_path / "trang-1.jpg"
+        render_lines(dpi=150).save(good, dpi=(150, 150), quality=85)
+        (inbox / good.name).write_bytes(good.read_bytes())
+        _wait(lambda: any(p.recognized for d in status().dossiers for doc in d.documents for p in doc.pages))
+
+        broken = good.read_bytes()[: len(good.read_bytes()) // 3]  # a scanner that stopped half way
+        written = time.monotonic()
+        (inbox / "trang-2.jpg").write_bytes(broken)
+        _wait(lambda: [q.name for q in status().quarantined] == ["trang-2.jpg"], timeout=30)
+        shown_after = time.monotonic() - written
+        (open_dossier,) = status().dossiers
+        assert open_dossier.state.value == "collecting" and open_dossier.pages == 1
+        assert any("trang-2.jpg" in w for w in open_dossier.warnings)
+        assert shown_after < 5 + 0.5, shown_after  # settle time + within 5 s
+
+        with Catalog(config.archive.catalog_path) as cat:
+            clerk.close_dossier(who, clerk.Station(config, cat), "quay-1")
+        _wait_archived(config, 1)
+    finally:
+        stop.set()
+        service.join(timeout=60)
+    with Catalog(config.archive.catalog_path) as cat:
+        (job,) = cat.jobs(states=("archived",))
+        assert [d.pages for d in cat.documents(job.dossier_code)] == [1]  # type: ignore[arg-type]
+        closes = [e for e in cat.audit_entries() if e.action == "dossier-close"]
+        assert [e.actor for e in closes] == [who.label]
+    (kept,) = (config.archive.work / "quarantine").glob("*/trang-2.jpg")
+    assert kept.read_bytes() == broken
