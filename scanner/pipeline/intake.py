@@ -29,6 +29,7 @@ from scanner.capture.barcodes import Receipt, parse_receipt, read_codes
 from scanner.capture.load import LoadLimits, check_arrival, first_page, load_pages, pdf_signatures
 from scanner.config import Config, CounterConfig
 from scanner.errors import InputError, ScannerError
+from scanner.files import disk_nearly_full
 from scanner.model import SourceFile
 from scanner.pipeline.job import (
     JobFolder,
@@ -177,7 +178,11 @@ class Intake:
         dest = folder.inputs / f"{index:03d}{safe_suffix(path)}"
         intake = self.catalog.intake_begin(sha, job_id, counter.name, path.name, str(path), str(dest))
         size = path.stat().st_size
-        move_durably(path, dest)
+        try:
+            move_durably(path, dest)
+        except Exception:  # the file is still whole in the inbox: the take is undone and tried again later
+            self.catalog.intake_drop(intake)
+            raise
         sources.append(SourceFile(dest, path.name, sha, size))
         folder.save_sources(sources)
         if sidecar is not None:
@@ -213,6 +218,8 @@ class Intake:
         try:
             pages = load_pages(src, folder.pages, self.limits)
         except InputError as exc:
+            if (fault := disk_nearly_full(folder.root)) is not None:
+                raise fault from None  # a page that could not be written is the disk's fault, not the scan's
             self.reject(job_id, src, exc, counter)
             return None
         prepared = PreparedSource(

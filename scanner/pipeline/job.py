@@ -26,7 +26,7 @@ from pathlib import Path
 from scanner import codes, jsonio
 from scanner.capture.barcodes import Receipt
 from scanner.capture.group import DroppedPage
-from scanner.errors import InputError
+from scanner.errors import InputError, workstation_fault
 from scanner.model import CleanedPage, OcrPage, PageImage, SourceFile
 
 
@@ -264,11 +264,16 @@ def safe_suffix(path: Path) -> str:
 
 
 def copy_durably(src: Path, dest: Path) -> None:
+    """Copy SRC to DEST, flushed; a copy cut short (a full disk) leaves nothing half-written behind."""
     tmp = dest.with_name(dest.name + ".part")
-    shutil.copyfile(src, tmp)
-    with tmp.open("rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, dest)
+    try:
+        shutil.copyfile(src, tmp)
+        with tmp.open("rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, dest)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise workstation_fault(exc) or exc from None
     jsonio.fsync_dir(dest.parent)
 
 

@@ -42,6 +42,7 @@ from scanner.clean import CleanOptions
 from scanner.config import Config, CounterConfig, SigningConfig
 from scanner.errors import InputError, OcrError, ScannerError, SigningError, WorkstationError, workstation_fault
 from scanner.extract import DocumentFields, extract_fields
+from scanner.files import disk_nearly_full
 from scanner.model import PageImage, PdfMetadata, PdfPage, SignedPdf, SourceFile
 from scanner.ocr import OcrOptions
 from scanner.pdf import build_pdfa
@@ -296,7 +297,13 @@ class Pipeline:
             return self._failed(ctx, ScannerError(f"lỗi nội bộ: {exc}", f"internal error: {exc}"))
 
     def _failed(self, ctx: JobContext, exc: ScannerError) -> JobOutcome:
-        """Park a workstation fault; otherwise count the attempt and, after ``max_attempts``, quarantine."""
+        """Park a workstation fault; otherwise count the attempt and, after ``max_attempts``, quarantine.
+
+        A stage that could not write (the PDF builder, the signer) reports it in
+        its own words; with the work area's disk nearly full that is the disk's
+        fault whatever the words, and the job waits instead of losing an attempt.
+        """
+        exc = disk_nearly_full(ctx.folder.root) or exc
         if _is_workstation_fault(exc):
             log.error("công việc %s chờ khắc phục sự cố máy trạm: %s", ctx.job_id, exc)
             kind = str(getattr(exc, "kind", exc.code))

@@ -59,3 +59,61 @@ def test_tesseract_missing_parks_the_dossier_and_status_says_what_is_missing(
         # Tesseract is back: the service's periodic retry carries the dossier on, no restart
         assert pipeline.retry_waiting() == [job]
         assert pipeline.run(job).state == "archived"
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A real 16 MB file system (tmpfs) for the work area; skipped where mounting is not allowed."""
+    import subprocess
+
+    where = tmp_path / "disk"
+    where.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(where)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here: {done.stderr.decode(errors='replace').strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def _fill(disk: Path, leave: int) -> Path:
+    filler = disk / "filler.bin"
+    free = shutil.disk_usage(disk).free
+    with filler.open("wb") as f:
+        f.write(b"\0" * max(0, free - leave))
+    return filler
+
+
+def test_a_full_disk_is_never_the_scans_fault_and_work_goes_on_once_freed(
+    workstation: Path, tmp_path: Path, small_disk: Path
+) -> None:
+    from tests.conftest import configure
+
+    configure(workstation, "archive", work=str(small_disk / "work"))
+    config = load_config(workstation)
+    first = config.counters[0].inbox / "trang-1.png"
+    render_lines(dpi=150).save(first, dpi=(150, 150))
+    with Catalog(config.archive.catalog_path) as catalog:
+        pipeline = Pipeline(config, catalog)
+        (small_disk / "work").mkdir(exist_ok=True)
+        filler = _fill(small_disk, 4096)
+        with pytest.raises(Exception) as refused:  # the take fails as the service's round would: retried later
+            pipeline.take(first, config.counters[0])
+        assert "đầy" in str(refused.value) or "No space" in str(refused.value)
+        assert first.exists()  # still whole in the inbox
+        assert not (config.archive.work / "quarantine").exists() or not any(
+            (config.archive.work / "quarantine").rglob("*.png")
+        )
+        filler.unlink()
+
+        job = pipeline.take(first, config.counters[0]).job_id
+        assert job is not None and not first.exists()
+        filler = _fill(small_disk, 64 * 1024)  # the disk fills while the dossier waits
+        pipeline.close(job)
+        outcome = pipeline.run(job)
+        assert outcome.state == JobState.WAITING, outcome
+        assert not any((config.archive.work / "quarantine").rglob("*.png"))
+        filler.unlink()
+        assert pipeline.retry_waiting() == [job]
+        assert pipeline.run(job).state == "archived"
