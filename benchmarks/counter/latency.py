@@ -98,13 +98,13 @@ def main() -> int:
         time.sleep(3)
         for run in range(args.runs):
             settled: dict[str, float] = {}
+            seen: set[str] = set()  # pages already timed in this run
             for k in range(3):
                 src = scans[3 * run + k]
                 (inbox / f".{src.name}").write_bytes(src.read_bytes())
                 os.rename(inbox / f".{src.name}", inbox / src.name)
                 settled[src.name] = time.monotonic() + settle
                 deadline = time.monotonic() + (args.gap if k < 2 else 30)
-                seen: set[str] = set()
                 while time.monotonic() < deadline:
                     with Catalog(config.archive.catalog_path) as cat:
                         now = clerk.status(CLERK, clerk.Station(config, cat), counter="quay-1")
@@ -116,8 +116,6 @@ def main() -> int:
                             seen.add(name)
                             visible.append(max(0.0, stamp - settled[name]))
                     if k == 2 and len(seen) == 3:
-                        break
-                    if k < 2 and src.name in seen and time.monotonic() >= deadline:
                         break
                     time.sleep(0.1)
             start = time.monotonic()

@@ -40,7 +40,15 @@ from scanner.capture import quarantine
 from scanner.capture.group import DroppedPage, GroupRules, is_blank
 from scanner.clean import CleanOptions
 from scanner.config import Config, CounterConfig, SigningConfig
-from scanner.errors import InputError, OcrError, ScannerError, SigningError, WorkstationError, workstation_fault
+from scanner.errors import (
+    FaultKind,
+    InputError,
+    OcrError,
+    ScannerError,
+    SigningError,
+    WorkstationError,
+    workstation_fault,
+)
 from scanner.extract import DocumentFields, extract_fields
 from scanner.files import disk_nearly_full
 from scanner.model import PageImage, PdfMetadata, PdfPage, SignedPdf, SourceFile
@@ -62,7 +70,7 @@ from scanner.pipeline.job import (
 from scanner.pipeline.layout import Layout, layout, without_pages
 from scanner.pipeline.pages import PageQueue
 from scanner.pipeline.states import LINE, RUNNABLE, JobState
-from scanner.sign import TokenKey, VisibleMark, certificate_warning, sign_pdf, verify_pdf
+from scanner.sign import TokenKey, VisibleMark, certificate_warning, open_identity, sign_pdf, verify_pdf
 
 log = logging.getLogger(__name__)
 
@@ -518,29 +526,33 @@ class Pipeline:
         signing = self.config.signing
         mark = VisibleMark(text=signing.mark_text, agency=signing.mark_agency or ctx.counter.agency_name)
         out: list[SignedPdf] = []
-        key: dict[str, Any] = {}
+        todo = []
         for pdf in built:
             target = ctx.folder.signed / pdf.name
-            note = target.with_suffix(".json")
-            done = jsonio.load(note, SignedPdf) if target.exists() else None
-            if done is None:
-                key = key or _signing_key(signing)
-                ctx.folder.signed.mkdir(parents=True, exist_ok=True)
-                done = sign_pdf(
-                    pdf,
-                    target,
-                    **key,
-                    level=signing.level,
-                    tsa_url=signing.tsa_url,
-                    trust_roots=signing.trust_roots,
-                    mark=mark if signing.visible else None,
-                    reason=signing.reason,
-                    location=signing.location,
-                )
-                jsonio.save(note, done)
-            out.append(done)
-        if key and (warning := certificate_warning(**key)):
-            ctx.warnings.append(warning)  # told once per dossier, weeks before the certificate stops signing
+            done = jsonio.load(target.with_suffix(".json"), SignedPdf) if target.exists() else None
+            todo.append((pdf, target, done))
+        if any(done is None for _, _, done in todo):
+            ctx.folder.signed.mkdir(parents=True, exist_ok=True)
+            with open_identity(**_signing_key(signing)) as identity:  # the key opened once for the dossier
+                for pdf, target, done in todo:
+                    if done is None:
+                        done = sign_pdf(
+                            pdf,
+                            target,
+                            identity=identity,
+                            level=signing.level,
+                            tsa_url=signing.tsa_url,
+                            trust_roots=signing.trust_roots,
+                            mark=mark if signing.visible else None,
+                            reason=signing.reason,
+                            location=signing.location,
+                        )
+                        jsonio.save(target.with_suffix(".json"), done)
+                    out.append(done)
+                if warning := certificate_warning(cert=identity[1]):
+                    ctx.warnings.append(warning)  # told once per dossier, weeks before the certificate stops signing
+        else:
+            out = [done for _, _, done in todo if done is not None]
         self._move(ctx.job_id, JobState.SIGNED)
         return out
 
@@ -582,7 +594,8 @@ def _signing_key(signing: SigningConfig) -> dict[str, Any]:
         )
         return {"token": token}
     if signing.pkcs12 is None:
-        raise ScannerError(
+        raise WorkstationError(
+            FaultKind.KEY_UNAVAILABLE,
             "chưa cấu hình chữ ký số của cơ quan (signing.pkcs12 hoặc signing.pkcs11_module)",
             "no agency signing identity configured (signing.pkcs12 or signing.pkcs11_module)",
         )

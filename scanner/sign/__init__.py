@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from scanner.sign.devpki import DevIdentity, create_dev_identity
 from scanner.sign.mark import VisibleMark
-from scanner.sign.pades import LEVELS, SUPPORTED_LEVELS, certificate_warning, sign_pdf
+from scanner.sign.pades import LEVELS, SUPPORTED_LEVELS, certificate_warning, open_identity, sign_pdf
 from scanner.sign.token import TokenKey
 from scanner.sign.verify import SignatureReport, verify_pdf
 
@@ -22,6 +22,7 @@ __all__ = [
     "TokenKey",
     "VisibleMark",
     "certificate_warning",
+    "open_identity",
     "create_dev_identity",
     "sign_pdf",
     "verify_pdf",
