@@ -250,15 +250,25 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 }
                 for c in result.checks
             ]
-        )
+            + [
+                {"code": "catalog", "path": str(config.archive.catalog_path), "role": "catalog", "ok": False,
+                 "problems": list(result.catalog_problems)}
+            ] * bool(result.catalog_problems)
+        )  # fmt: skip
     else:
+        names = {"orphan": "HỒ SƠ MỒ CÔI", "stray": "TỆP LẠ"}
         for c in result.checks:
-            print(f"{'HỢP LỆ' if c.ok else 'LỖI'}  {c.document_code or c.path}  {config.archive.root / c.path}")
+            verdict = "HỢP LỆ" if c.ok else names.get(c.role, "LỖI")
+            print(f"{verdict}  {c.document_code or c.path}  {config.archive.root / c.path}")
             if c.actual == c.expected:
                 print("    SHA-256: khớp danh mục")
             for line in c.signature.splitlines():
                 print(f"    {line}")
             for p in c.problems:
+                print(f"    - {p}")
+        if result.catalog_problems:
+            print(f"LỖI  danh mục  {config.archive.catalog_path}")
+            for p in result.catalog_problems:
                 print(f"    - {p}")
         print(f"{len(result.checks) - result.failures}/{len(result.checks)} tệp hợp lệ")
     return EXIT_OK if result.ok else EXIT_INPUT_FAILED
