@@ -73,7 +73,12 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     json_flag(s)
 
     s = command("audit", cmd_audit, "nhật ký kiểm toán: xem hoặc kiểm tra tính toàn vẹn")
-    s.add_argument("action", choices=("verify", "list"), metavar="verify|list", help="kiểm tra chuỗi băm, hoặc xem")
+    s.add_argument(
+        "action",
+        choices=("verify", "list", "checkpoint"),
+        metavar="verify|list|checkpoint",
+        help="kiểm tra chuỗi băm và các điểm neo đã ký, xem, hoặc ký điểm neo mới bằng khóa của cơ quan",
+    )
     s.add_argument("--limit", type=positive, default=50, help="số mục mới nhất được liệt kê (mặc định 50)")
     json_flag(s)
 
@@ -326,7 +331,18 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     person = actor(args)
-    with app.open_archive(load_config(args)) as archive:
+    config = load_config(args)
+    with app.open_archive(config) as archive:
+        if args.action == "checkpoint":
+            written = records.audit_checkpoint(person, archive=archive, signing=config.signing)
+            if args.json:
+                r.print_json(written)
+            else:
+                print(
+                    f"Đã ký điểm neo {config.archive.root / written.path}: đến mục {written.last_id} "
+                    f"({written.count} mục), {r.time(written.time)}"
+                )
+            return EXIT_OK
         if args.action == "list":
             entries = records.audit_list(person, archive=archive, limit=args.limit)
             if args.json:
@@ -337,13 +353,26 @@ def cmd_audit(args: argparse.Namespace) -> int:
             return EXIT_OK
         check = records.audit_verify(person, archive=archive)
     if args.json:
-        r.print_json({"ok": check.ok, "entries": check.entries, "problems": check.problems})
+        r.print_json(
+            {
+                "ok": check.ok,
+                "entries": check.entries,
+                "checkpoints": check.checkpoints,
+                "problems": check.problems,
+                "notes": check.notes,
+            }
+        )
     elif check.problems:
         print("Nhật ký kiểm toán KHÔNG còn nguyên vẹn:")
         for p in check.problems:
             print(f"  - {p}")
     else:
-        print(f"Nhật ký kiểm toán nguyên vẹn: {check.entries} mục, chuỗi băm khớp.")
+        print(
+            f"Nhật ký kiểm toán nguyên vẹn: {check.entries} mục, chuỗi băm khớp, "
+            f"{check.checkpoints} điểm neo đã ký còn khớp."
+        )
+    for note in [] if args.json else check.notes:
+        print(f"Lưu ý: {note}")
     return EXIT_OK if check.ok else EXIT_INPUT_FAILED
 
 

@@ -34,6 +34,7 @@ AUDIT_ACTIONS = {
     "export": "xuất gói",
     "delete-request": "đề nghị hủy",
     "reindex": "dựng lại chỉ mục",
+    "audit-checkpoint": "ký điểm neo nhật ký",
 }
 
 
