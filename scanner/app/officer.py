@@ -27,6 +27,7 @@ from typing import Any
 
 from scanner.app import Actor
 from scanner.archive import Catalog, DocumentRecord, DossierRecord
+from scanner.archive.catalog.custody import DAMAGE_VI
 from scanner.archive.fixity import FixityResult, SignatureFinding, catalog_files, check_fixity
 from scanner.archive.index import Filters
 from scanner.errors import ArchiveError, ConfigError, NotFoundError
@@ -102,15 +103,29 @@ class Archive:
     own: tuple[Path, ...] = ()  # the program's folders that may sit under the root (the work area): not strays
 
 
-def damaged_catalog(where: object, exc: BaseException) -> ArchiveError:
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def damaged_catalog(where: object, reason: object) -> ArchiveError:
     """The officer's message for a catalog file the database engine can no longer read."""
-    reason = getattr(exc, "orig", None) or exc
+    said = str(getattr(reason, "orig", None) or reason)
     return ArchiveError(
-        f"danh mục {where} bị hỏng, không đọc được ({reason}) — khôi phục từ bản sao lưu và chạy lại "
-        "scanner verify --all và scanner audit verify",
-        f"the catalog {where} is damaged and cannot be read ({reason})",
+        f"danh mục {where} bị hỏng, không đọc được ({DAMAGE_VI.get(said, said)}) — khôi phục từ bản sao lưu, "
+        "rồi chạy lại scanner verify --all và scanner audit verify",
+        f"the catalog {where} is damaged and cannot be read ({said})",
         code="catalog-damaged",
     )
+
+
+def _check_header(where: Path) -> None:
+    """Refuse a SQLite file whose header is gone before the engine does it with a driver's traceback text."""
+    try:
+        with where.open("rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except OSError:
+        return  # missing or unreadable: opening it says so
+    if head and head != SQLITE_HEADER:
+        raise damaged_catalog(where, "file is not a database")
 
 
 @contextmanager
@@ -126,6 +141,7 @@ def open_archive(config: Any) -> Iterator[Archive]:
     from sqlalchemy.exc import DatabaseError
 
     where = config.archive.catalog_path
+    _check_header(where)
     try:
         with Catalog(where) as catalog:
             yield Archive(catalog, config.archive.root, tuple(config.signing.trust_roots), (config.archive.work,))

@@ -37,6 +37,12 @@ AUDIT_ACTIONS = {
     "audit-checkpoint": "ký điểm neo nhật ký",
 }
 
+# What SQLite says of a damaged file, in words an officer can pass on.
+DAMAGE_VI = {
+    "file is not a database": "phần đầu tệp bị hỏng, không còn nhận ra là cơ sở dữ liệu SQLite",
+    "database disk image is malformed": "một số trang dữ liệu của tệp bị hỏng",
+}
+
 
 def audit_hash(*values: Any) -> str:
     return hashlib.sha256(json.dumps(list(values), ensure_ascii=False).encode("utf-8")).hexdigest()
@@ -208,5 +214,6 @@ class CustodyStore:
                 for table, rowid, parent, _ in c.exec_driver_sql("PRAGMA foreign_key_check"):
                     problems.append(f"bảng {table}, dòng {rowid}: trỏ tới {parent} không còn trong danh mục")
         except DBAPIError as exc:
-            problems.append(f"tệp danh mục bị hỏng, không kiểm tra được: {exc.orig}")
+            said = str(exc.orig)
+            problems.append(f"tệp danh mục bị hỏng, không kiểm tra được: {DAMAGE_VI.get(said, said)}")
         return problems
