@@ -18,7 +18,7 @@ The records team's use cases (report, deletion, the audit log) are in
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
@@ -419,7 +419,7 @@ _REVOCATION_VI = {
 }
 
 
-def _signature_check(trust_roots: Sequence[Path]) -> Any:
+def signature_check(trust_roots: Sequence[Path]) -> Callable[[Path], SignatureFinding]:
     """The signing stage's file check, as fixity wants it: one line per signature, and the problems."""
     from scanner.sign.verify import check_file
 
@@ -480,7 +480,7 @@ def verify(actor: Actor, codes: Sequence[str] = (), *, archive: Archive, everyth
     checks = check_fixity(
         catalog,
         archive.root,
-        _signature_check(archive.trust_roots),
+        signature_check(archive.trust_roots),
         dossiers=dossiers,
         documents=documents,
         actor=actor.label,
