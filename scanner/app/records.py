@@ -161,7 +161,7 @@ class AuditCheck:
     entries: int
     problems: tuple[str, ...]
     checkpoints: int = 0  # signed checkpoints found and checked
-    notes: tuple[str, ...] = ()  # what the officer should know, not a fault (no checkpoint yet)
+    notes: tuple[str, ...] = ()  # what the officer should know, not a fault (entries not yet anchored)
 
     @property
     def ok(self) -> bool:
@@ -176,20 +176,16 @@ def audit_verify(actor: Actor, *, archive: Archive) -> AuditCheck:
     database engine's own check runs first, since a damaged page can drop
     entries without breaking what is left.
     """
-    from scanner.archive.audit_anchor import verify_checkpoints
+    from scanner.archive.audit_anchor import unanchored, verify_checkpoints
 
     catalog = archive.catalog
     problems = catalog.custody_store.integrity_problems()
     problems.extend(catalog.verify_audit())
     checkpoints, anchored = verify_checkpoints(catalog, archive.root, archive.trust_roots)
     problems.extend(anchored)
-    notes: tuple[str, ...] = ()
-    if not checkpoints and catalog.audit_entries(limit=1):
-        notes = (
-            "chưa có điểm neo nào trong thư mục .audit của kho: chuỗi băm chỉ được đối chiếu với chính nó, "
-            "việc viết lại toàn bộ nhật ký sẽ không bị phát hiện (chạy: scanner audit checkpoint)",
-        )
-    return AuditCheck(len(catalog.audit_entries()), tuple(dict.fromkeys(problems)), checkpoints, notes)
+    gaps, notes = unanchored(catalog, archive.root)
+    problems.extend(gaps)
+    return AuditCheck(len(catalog.audit_entries()), tuple(dict.fromkeys(problems)), checkpoints, tuple(notes))
 
 
 @dataclass(frozen=True)

@@ -334,6 +334,39 @@ def verify_checkpoints(catalog: Catalog, root: Path, trust_roots: tuple[Path, ..
     return sum("json" in s for s in found.values()), problems
 
 
+def unanchored(catalog: Catalog, root: Path, *, now: datetime | None = None) -> tuple[list[str], list[str]]:
+    """(problems, notes) about the entries no checkpoint vouches for.
+
+    A log with entries older than a day and no checkpoint at all either
+    never had one or had them removed (with their entries): either way
+    nothing outside the database vouches for it, and that is a fault. Entries
+    after the newest checkpoint are only a note: they wait for the next one.
+    """
+    entries = catalog.audit_entries()
+    if not entries:
+        return [], []
+    moment = now or datetime.now().astimezone()
+    last = latest(root)
+    if last is None:
+        oldest = entries[-1]
+        try:
+            old = moment - datetime.fromisoformat(oldest.time) >= DAILY
+        except (TypeError, ValueError):
+            old = True
+        said = (
+            f"nhật ký kiểm toán có mục từ {_day(oldest.time)} nhưng không có điểm neo đã ký nào trong {FOLDER}: "
+            "các điểm neo đã bị xóa, hoặc chưa từng được ký (chạy: scanner audit checkpoint)"
+        )
+        return ([said], []) if old else ([], [said])
+    after = [e for e in entries if e.id > last.last_id and not (e.action == ACTION and e.subject == last.path.stem)]
+    if not after:
+        return [], []
+    return [], [
+        f"{len(after)} mục sau điểm neo mới nhất ({last.path.name}, ký {_day(last.time)}) chưa được neo: "
+        "chỉ chuỗi băm bảo vệ chúng cho tới điểm neo kế tiếp"
+    ]
+
+
 __all__ = [
     "ACTION",
     "FOLDER",
@@ -341,6 +374,7 @@ __all__ = [
     "agency_signer",
     "latest",
     "maybe_checkpoint",
+    "unanchored",
     "verify_checkpoints",
     "write_checkpoint",
 ]

@@ -285,16 +285,25 @@ def test_a_listed_file_that_is_gone_is_reported(filed: Filed, run: Run) -> None:
 # --- 5. the audit chain rewritten end to end ---------------------------------------------------------
 
 
-def _rewrite_chain(filed: Filed, *, drop_last: int = 0, actor: str | None = None) -> None:
-    """Drop the guards, remove the last entries, reset the counter and recompute every hash."""
+def _rewrite_chain(
+    filed: Filed, *, drop_last: int = 0, actor: str | None = None, action: str = "", time: str = ""
+) -> None:
+    """Drop the guards, remove the last entries (or those of ACTION), reset the counter, recompute every hash."""
     db = sqlite3.connect(filed.catalog)
     try:
-        db.execute("DROP TRIGGER audit_no_update")
-        db.execute("DROP TRIGGER audit_no_delete")
+        db.execute("DROP TRIGGER IF EXISTS audit_no_update")
+        db.execute("DROP TRIGGER IF EXISTS audit_no_delete")
         if drop_last:
             db.execute("DELETE FROM audit WHERE id > (SELECT MAX(id) FROM audit) - ?", (drop_last,))
+        if action:
+            db.execute("DELETE FROM audit WHERE action = ?", (action,))
+            ids = [r[0] for r in db.execute("SELECT id FROM audit ORDER BY id")]
+            for new_id, old_id in enumerate(ids, start=1):
+                db.execute("UPDATE audit SET id = ? WHERE id = ?", (new_id, old_id))
         if actor is not None:
             db.execute("UPDATE audit SET actor = ? WHERE id = 1", (actor,))
+        if time:
+            db.execute("UPDATE audit SET time = ?", (time,))
         prev = GENESIS
         rows = db.execute("SELECT id, time, action, subject, actor, detail FROM audit ORDER BY id").fetchall()
         for row in rows:
@@ -328,6 +337,18 @@ def test_a_removed_tail_with_the_counter_reset_is_caught(filed: Filed, run: Run)
     code, out = run("audit", "verify")
     assert code == 1
     assert f"mục {checkpoint['last_id']} không còn trong cơ sở dữ liệu, dù điểm neo ký ngày" in out
+
+
+def test_every_checkpoint_removed_with_its_entries_is_caught_once_the_log_is_a_day_old(filed: Filed, run: Run) -> None:
+    assert run("audit", "checkpoint")[0] == 0
+    shutil.rmtree(filed.root / ".audit")
+    _rewrite_chain(filed, action="audit-checkpoint")
+    code, out = run("audit", "verify")
+    assert code == 0 and "Lưu ý: nhật ký kiểm toán có mục từ" in out  # a new log: not yet a fault
+    _rewrite_chain(filed, time="2026-01-05T08:00:00+07:00")
+    code, out = run("audit", "verify")
+    assert code == 1
+    assert "nhật ký kiểm toán có mục từ 05/01/2026 08:00 (+07:00) nhưng không có điểm neo đã ký nào" in out
 
 
 def test_a_forged_or_removed_checkpoint_is_caught(filed: Filed, run: Run) -> None:
