@@ -178,11 +178,18 @@ def maybe_checkpoint(catalog: Catalog, config: Any, *, every: int = 100, now: da
 def agency_signer(signing: SigningConfig) -> Signer:
     """A signer of checkpoint bytes with the agency's identity: the PKCS#12 file, else the token.
 
-    The key is opened once, when the first checkpoint is signed; the
-    password or PIN goes only to the key store and is never in a message.
+    The key is opened when a checkpoint is signed; the password or PIN goes
+    only to the key store and is never in a message. A PKCS#12 key signs
+    with ``cryptography``'s PKCS#7 builder; with ``signing.tsa_url`` set
+    the signature also carries an RFC 3161 timestamp (proof of when, not
+    only the workstation's clock), which that builder cannot add, so then
+    pyHanko signs, as it does on a token.
     """
+    from scanner.sign.tsa import HttpTimeStamper
+
+    stamper = HttpTimeStamper(signing.tsa_url) if signing.tsa_url else None
     if signing.pkcs11_module is not None:
-        return _token_signer(signing)
+        return _token_signer(signing, stamper)
     if signing.pkcs12 is None:
         raise SigningError(
             "chưa cấu hình khóa ký số của cơ quan (signing.pkcs12 hoặc signing.pkcs11_module) để ký điểm neo",
@@ -190,6 +197,15 @@ def agency_signer(signing: SigningConfig) -> Signer:
         )
     pkcs12_path = signing.pkcs12
     password = signing.password()
+    if stamper is not None:
+
+        def sign_stamped(payload: bytes) -> bytes:
+            from scanner.sign.pades import load_identity
+
+            signer, _cert = load_identity(pkcs12_path, password)
+            return _pyhanko_cms(signer, payload, stamper)
+
+        return sign_stamped
 
     def sign(payload: bytes) -> bytes:
         from cryptography.hazmat.primitives import hashes
@@ -224,7 +240,7 @@ def agency_signer(signing: SigningConfig) -> Signer:
     return sign
 
 
-def _token_signer(signing: SigningConfig) -> Signer:
+def _token_signer(signing: SigningConfig, stamper: Any) -> Signer:
     """Sign on the PKCS#11 token through pyHanko, as the PDFs are signed (see ``scanner.sign.token``)."""
     from scanner.sign.token import TokenKey, open_token
 
@@ -233,10 +249,14 @@ def _token_signer(signing: SigningConfig) -> Signer:
 
     def sign(payload: bytes) -> bytes:
         with open_token(spec) as (signer, _cert):
-            info = asyncio.run(signer.async_sign_general_data(payload, "sha256", detached=True))
-        return bytes(info.dump())
+            return _pyhanko_cms(signer, payload, stamper)
 
     return sign
+
+
+def _pyhanko_cms(signer: Any, payload: bytes, stamper: Any) -> bytes:
+    info = asyncio.run(signer.async_sign_general_data(payload, "sha256", detached=True, timestamper=stamper))
+    return bytes(info.dump())
 
 
 # --- verifying -----------------------------------------------------------------------------------
@@ -269,6 +289,9 @@ def _signature_problem(payload: bytes, p7s: bytes, roots: list[Any]) -> str | No
         return "chữ ký không khớp với nội dung tệp (tệp điểm neo đã bị sửa)"
     if not status.trusted:
         return "chữ ký không do chứng thư thuộc danh sách tin cậy (trust_roots) tạo ra"
+    stamp = status.timestamp_validity
+    if stamp is not None and not (stamp.intact and stamp.valid and stamp.trusted):
+        return "dấu thời gian trên chữ ký không hợp lệ hoặc TSA không thuộc danh sách tin cậy"
     return None
 
 

@@ -86,3 +86,23 @@ def test_a_checkpoint_is_signed_on_the_token_and_verifies(token: Path, test_pki:
         assert write_checkpoint(catalog, root, agency_signer(signing)) is not None
         assert verify_checkpoints(catalog, root, (test_pki.root,)) == (1, [])
         assert verify_checkpoints(catalog, root, ())[1]  # no trusted CA: refused
+
+
+def test_a_checkpoint_carries_the_tsa_timestamp_when_one_is_configured(test_pki: PkiFiles, tmp_path: Path) -> None:
+    from asn1crypto import cms
+
+    from scanner.archive import Catalog
+    from scanner.archive.audit_anchor import agency_signer, verify_checkpoints, write_checkpoint
+    from scanner.config import SigningConfig
+
+    password = tmp_path / "p12.pass"
+    password.write_text(test_pki.password.reveal(), encoding="utf-8")
+    signing = SigningConfig(pkcs12=test_pki.pkcs12, password_file=password, tsa_url=test_pki.tsa_url)
+    root = tmp_path / "archive"
+    with Catalog(tmp_path / "c.sqlite") as catalog:
+        catalog.audit("view", "x", actor="Lan (records)")
+        written = write_checkpoint(catalog, root, agency_signer(signing))
+        assert written is not None
+        (info,) = cms.ContentInfo.load(written.with_suffix(".p7s").read_bytes())["content"]["signer_infos"]
+        assert "signature_time_stamp_token" in {a["type"].native for a in info["unsigned_attrs"]}
+        assert verify_checkpoints(catalog, root, (test_pki.root,)) == (1, [])
