@@ -67,7 +67,9 @@ class FixityResult:
     path: str  # relative to the archive root
     document_code: str | None
     dossier_code: str
-    role: str  # document | original | metadata, or orphan | stray for what the catalog does not list
+    # document | original | metadata; orphan | stray for what the catalog does not list; dossier for a folder it
+    # lists that is not there
+    role: str
     expected: str
     actual: str | None
     signature: str = ""
@@ -360,7 +362,8 @@ def unlisted(
     — its rows were deleted, its papers are still here and no search finds
     them. Any other file the catalog does not list is a stray. The program's
     own files under the root (OWN_FILES: the catalog, its journal, the
-    search index; the checkpoints and the staging area) are neither.
+    search index; the checkpoints and the staging area) are neither. A
+    dossier whose folder is not where its row says is reported too.
     """
     own = {os.path.abspath(p) for p in own_files}
     folders = records.folders()
@@ -377,6 +380,10 @@ def unlisted(
                 continue
             strays.setdefault("" if rel_here == "." else rel_here.replace(os.sep, "/"), []).append(rel)
     out: list[FixityResult] = []
+    for dossier in records.dossiers.values():
+        if not (root / dossier.path).is_dir():
+            problem = f"danh mục ghi thư mục của hồ sơ {dossier.code} là {dossier.path}, thư mục này không có trong kho"
+            out.append(FixityResult(dossier.path, None, dossier.code, "dossier", "", None, problems=(problem,)))
     for folder, files in sorted(strays.items()):
         dossier_like = folder.count("/") == 2 or any(f.endswith("/dossier.json") for f in files)
         if folder and folder not in folders and dossier_like and not any(f.startswith(folder + "/") for f in listed):

@@ -274,6 +274,14 @@ def test_files_dropped_into_the_archive_are_strays(filed: Filed, run: Run) -> No
     assert out.count("TỆP LẠ") == 2
 
 
+def test_a_dossier_folder_moved_in_the_catalog_is_reported(filed: Filed, run: Run) -> None:
+    a, _ = filed.docs
+    _sql(filed, ("UPDATE dossiers SET path = 'khac/2026/x' WHERE code = ?", (a.dossier,)))
+    code, out = run("verify", "--all")
+    assert code == 1
+    assert f"danh mục ghi thư mục của hồ sơ {a.dossier} là khac/2026/x, thư mục này không có trong kho" in out
+
+
 def test_a_listed_file_that_is_gone_is_reported(filed: Filed, run: Run) -> None:
     a, _ = filed.docs
     (filed.root / a.path).unlink()
