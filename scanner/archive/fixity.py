@@ -35,6 +35,7 @@ import pikepdf
 
 from scanner.app import SYSTEM
 from scanner.archive import Catalog, DocumentRecord, DossierRecord, sha256_file
+from scanner.archive.catalog import StoredFile
 from scanner.pdf.xmp import clean_text, read_scanner_properties
 
 
@@ -198,8 +199,9 @@ class _Records:
             problems.append(f"mã băm/kích thước của văn bản {doc.code} khác giữa bảng văn bản và bảng tệp")
         return problems
 
-    def unfiled_documents(self, stored: Iterable[object], wanted: Collection[str] | None) -> list[DocumentRecord]:
-        have = {getattr(f, "document_code", None) for f in stored}
+    def unfiled_documents(self, stored: Iterable[StoredFile], wanted: Collection[str] | None) -> list[DocumentRecord]:
+        """Documents no file row names: search finds them, nothing checks them."""
+        have = {f.document_code for f in stored}
         return [d for c, d in self.documents.items() if c not in have and (wanted is None or c in wanted)]
 
     def folders(self) -> set[str]:
