@@ -129,7 +129,9 @@ def write_checkpoint(catalog: Catalog, root: Path, sign: Signer, *, actor: str =
     if head is None:
         return None
     last_id, last_hash, count = head
-    number = max(_numbers(root), default=0) + 1
+    named = (_NAME.match(f"{e.subject}.json") for e in catalog.audit_entries() if e.action == ACTION)
+    taken = [*_numbers(root), *(int(m.group(1)) for m in named if m)]
+    number = max(taken, default=0) + 1  # a number the log names is never given again, even if its file is gone
     body = {"format": FORMAT, "number": number, "last_id": last_id, "hash": last_hash, "count": count,
             "time": now_iso()}  # fmt: skip
     payload = (json.dumps(body, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
