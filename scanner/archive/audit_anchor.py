@@ -42,6 +42,7 @@ from scanner.app import SYSTEM
 from scanner.archive import Catalog
 from scanner.archive.catalog import now_iso
 from scanner.errors import ArchiveError, SigningError
+from scanner.jsonio import fsync_dir
 
 if TYPE_CHECKING:
     from scanner.config import SigningConfig
@@ -150,6 +151,7 @@ def write_checkpoint(catalog: Catalog, root: Path, sign: Signer, *, actor: str =
             f"điểm neo số {number} vừa được một tiến trình khác ghi — chạy lại lệnh",
             f"checkpoint {number} was just written by another process; run again",
         ) from None
+    fsync_dir(where)
     catalog.audit(ACTION, target.stem, f"mục {last_id}, {count} mục, băm {last_hash[:16]}…", actor=actor)
     return target
 

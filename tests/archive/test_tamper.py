@@ -18,6 +18,7 @@ import sqlite3
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -400,6 +401,12 @@ def test_the_service_checkpoints_every_n_entries(filed: Filed) -> None:
             catalog.audit("view", "x", actor="Lan (records)")
         second = maybe_checkpoint(catalog, config, every=3)
         assert second is not None and second.name == "checkpoint-000002.json"
+        catalog.audit("view", "y", actor="Lan (records)")
+        assert maybe_checkpoint(catalog, config) is None  # one entry, the same day
+        tomorrow = datetime.now().astimezone() + timedelta(days=1, minutes=1)
+        third = maybe_checkpoint(catalog, config, now=tomorrow)
+        assert third is not None and third.name == "checkpoint-000003.json"
+        assert maybe_checkpoint(catalog, config, now=tomorrow + timedelta(days=2)) is None  # nothing new since
 
 
 # --- the database's own check -------------------------------------------------------------------------
