@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.app import Actor
-from scanner.app.officer import Archive, check_range, entry_actor, not_found, write_audit
+from scanner.app.officer import Archive, agency_time, check_range, entry_actor, not_found, write_audit
 from scanner.archive.catalog import AUDIT_ACTIONS
 from scanner.backfill.rates import CountRow, RateRow, counts, rates, read_totals
 from scanner.errors import ArchiveError, ConfigError, NotFoundError
@@ -181,9 +181,9 @@ def audit_verify(actor: Actor, *, archive: Archive) -> AuditCheck:
     catalog = archive.catalog
     problems = catalog.custody_store.integrity_problems()
     problems.extend(catalog.verify_audit())
-    checkpoints, anchored = verify_checkpoints(catalog, archive.root, archive.trust_roots)
+    checkpoints, anchored = verify_checkpoints(catalog, archive.root, archive.trust_roots, when=agency_time)
     problems.extend(anchored)
-    gaps, notes = unanchored(catalog, archive.root)
+    gaps, notes = unanchored(catalog, archive.root, when=agency_time)
     problems.extend(gaps)
     return AuditCheck(len(catalog.audit_entries()), tuple(dict.fromkeys(problems)), checkpoints, tuple(notes))
 

@@ -299,8 +299,15 @@ def _signature_problem(payload: bytes, p7s: bytes, roots: list[Any]) -> str | No
     return None
 
 
-def verify_checkpoints(catalog: Catalog, root: Path, trust_roots: tuple[Path, ...]) -> tuple[int, list[str]]:
-    """(checkpoints found, problems in Vietnamese) of every checkpoint under ROOT against the catalog's log."""
+def verify_checkpoints(
+    catalog: Catalog, root: Path, trust_roots: tuple[Path, ...], *, when: Callable[[str], str] | None = None
+) -> tuple[int, list[str]]:
+    """(checkpoints found, problems in Vietnamese) of every checkpoint under ROOT against the catalog's log.
+
+    WHEN renders a stored time for the officer (the application layer's
+    agency time); by default the time as stored, with its offset.
+    """
+    when = when or _day
     from pyhanko.keys import load_certs_from_pemder
 
     problems: list[str] = []
@@ -336,7 +343,7 @@ def verify_checkpoints(catalog: Catalog, root: Path, trust_roots: tuple[Path, ..
         except (ValueError, KeyError) as exc:
             problems.append(f"{where}: nội dung không đọc được ({type(exc).__name__})")
             continue
-        signed_on = _day(point.time)
+        signed_on = when(point.time)
         now = store.audit_entry_at(point.last_id)
         if now is None:
             problems.append(
@@ -361,7 +368,9 @@ def verify_checkpoints(catalog: Catalog, root: Path, trust_roots: tuple[Path, ..
     return sum("json" in s for s in found.values()), problems
 
 
-def unanchored(catalog: Catalog, root: Path, *, now: datetime | None = None) -> tuple[list[str], list[str]]:
+def unanchored(
+    catalog: Catalog, root: Path, *, now: datetime | None = None, when: Callable[[str], str] | None = None
+) -> tuple[list[str], list[str]]:
     """(problems, notes) about the entries no checkpoint vouches for.
 
     A log with entries older than a day and no checkpoint at all either
@@ -369,6 +378,7 @@ def unanchored(catalog: Catalog, root: Path, *, now: datetime | None = None) -> 
     nothing outside the database vouches for it, and that is a fault. Entries
     after the newest checkpoint are only a note: they wait for the next one.
     """
+    when = when or _day
     entries = catalog.audit_entries()
     if not entries:
         return [], []
@@ -381,7 +391,7 @@ def unanchored(catalog: Catalog, root: Path, *, now: datetime | None = None) -> 
         except (TypeError, ValueError):
             old = True
         said = (
-            f"nhật ký kiểm toán có mục từ {_day(oldest.time)} nhưng không có điểm neo đã ký nào trong {FOLDER}: "
+            f"nhật ký kiểm toán có mục từ {when(oldest.time)} nhưng không có điểm neo đã ký nào trong {FOLDER}: "
             "các điểm neo đã bị xóa, hoặc chưa từng được ký (chạy: scanner audit checkpoint)"
         )
         return ([said], []) if old else ([], [said])
@@ -389,7 +399,7 @@ def unanchored(catalog: Catalog, root: Path, *, now: datetime | None = None) -> 
     if not after:
         return [], []
     return [], [
-        f"{len(after)} mục sau điểm neo mới nhất ({last.path.name}, ký {_day(last.time)}) chưa được neo: "
+        f"{len(after)} mục sau điểm neo mới nhất ({last.path.name}, ký {when(last.time)}) chưa được neo: "
         "chỉ chuỗi băm bảo vệ chúng cho tới điểm neo kế tiếp"
     ]
 
