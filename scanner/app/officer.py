@@ -146,6 +146,8 @@ def open_archive(config: Any) -> Iterator[Archive]:
         with Catalog(where) as catalog:
             yield Archive(catalog, config.archive.root, tuple(config.signing.trust_roots), (config.archive.work,))
     except (DatabaseError, sqlite3.DatabaseError) as exc:
+        if str(getattr(exc, "orig", None) or exc) not in DAMAGE_VI:
+            raise  # a lock held too long, a full disk: not damage, and not to be called so
         raise damaged_catalog(where, exc) from None
 
 
