@@ -221,6 +221,7 @@ class _Signed:
     covered_end: int  # end of the bytes any verified signature or document timestamp covers
     later_properties: dict[str, str]  # the scanner properties as the whole file reads now
     has_dss: bool
+    text: str = ""  # the invisible OCR layer as signed: where the identifiers named on the paper are
 
 
 def _signature_ranges(pdf: pikepdf.Pdf) -> list[tuple[str, bool, int]]:
@@ -264,10 +265,33 @@ def read_signed(path: Path, finding: SignatureFinding) -> _Signed | str:
             return "không có chữ ký hợp lệ của cơ quan nên không đối chiếu được nội dung tệp với danh mục"
         end = max(signed)
         with pikepdf.open(io.BytesIO(data[:end])) as pdf:
-            properties, title = read_scanner_properties(pdf), _title(pdf)
+            properties, title, text = read_scanner_properties(pdf), _title(pdf), _text_layer(pdf)
     except (pikepdf.PdfError, OSError, ValueError) as exc:
         return f"không đọc được siêu dữ liệu XMP của phần tệp đã ký ({type(exc).__name__})"
-    return _Signed(properties, title, end, max(covered), later, has_dss)
+    return _Signed(properties, title, end, max(covered), later, has_dss, text)
+
+
+def _text_layer(pdf: pikepdf.Pdf) -> str:
+    """The words of the pages' text, as drawn: the OCR layer's glyphless font uses code == UTF-16 code unit.
+
+    Only the strings shown on the pages themselves are read — that is where
+    the PDF stage puts the layer; other fonts' strings decode to noise,
+    which no identifier matches.
+    """
+    out: list[str] = []
+    for page in pdf.pages:
+        for instruction in pikepdf.parse_content_stream(page, "Tj TJ"):
+            if not isinstance(instruction, pikepdf.ContentStreamInstruction):
+                continue
+            for operand in instruction.operands:
+                parts = operand if isinstance(operand, pikepdf.Array) else [operand]
+                out.extend(bytes(p).decode("utf-16-be", "replace") for p in parts if isinstance(p, pikepdf.String))
+        out.append("\n")
+    return "".join(out)
+
+
+def _on_paper(identifier: str, text: str) -> bool:
+    return identifier in text or identifier in "".join(text.split())
 
 
 def _number(code_number: str, code_notation: str) -> str:
@@ -337,8 +361,11 @@ def _identity_problems(
         found.extend(_differs(label, getattr(doc, name), p.get(key, "")) for name, key, label in _DOCUMENT_FIELDS)
         holders = records.owners.get((doc.code, "holder"), set())
         found.extend(_links("người được cấp", holders, p.get("field_holder_id")))
-        named = records.owners.get((doc.code, "named"), set()) - set(doc.identifiers)
-        found.extend(f"bảng chủ sở hữu gắn văn bản với {o}, số này không có trong văn bản" for o in sorted(named))
+        named = records.owners.get((doc.code, "named"), set())
+        found.extend(f"bảng chủ sở hữu gắn văn bản với {o}, danh mục văn bản không ghi số này"
+                     for o in sorted(named - set(doc.identifiers)))  # fmt: skip
+        found.extend(f"danh mục ghi văn bản có số định danh {i}, nội dung văn bản đã ký không có số này"
+                     for i in sorted(named | set(doc.identifiers)) if not _on_paper(i, signed.text))  # fmt: skip
     return problems + [f for f in found if f]
 
 

@@ -190,6 +190,20 @@ def test_an_owner_link_alone_edited_is_caught(filed: Filed, run: Run) -> None:
     assert f"bảng chủ sở hữu ghi người được cấp là {LAN}, tệp đã ký ghi {THAM}" in out
 
 
+def test_a_citizen_named_in_the_catalog_but_not_on_the_signed_paper_is_caught(filed: Filed, run: Run) -> None:
+    """The identifiers are not in the XMP; they are in the signed OCR layer, where they were read from."""
+    a, _ = filed.docs
+    _sql(
+        filed,
+        ("UPDATE documents SET identifiers = ? WHERE code = ?", (json.dumps([THAM, LAN]), a.code)),
+        ("INSERT INTO owners VALUES (?, ?, ?, 'named')", (LAN, a.dossier, a.code)),
+    )
+    code, out = run("verify", a.code)
+    assert code == 1
+    assert f"danh mục ghi văn bản có số định danh {LAN}, nội dung văn bản đã ký không có số này" in out
+    assert f"số định danh {THAM}," not in out
+
+
 def test_an_edited_title_and_validity_are_caught(filed: Filed, run: Run) -> None:
     a, _ = filed.docs
     _sql(
