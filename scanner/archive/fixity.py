@@ -15,8 +15,10 @@ agency, procedure and owner, and every filed value (``field_*``) with the
 title. So each signed PDF is read as it was signed (the bytes its agency
 signature covers, not whatever a later incremental update says) and the
 catalog's rows — document, dossier, and the owner links ``scanner owner``
-answers from — must say the same. A PDF copied over another's, or a holder
-changed in the catalog, shows up here even when the hash was updated too.
+answers from — must say the same; the identifiers printed on the paper,
+which the XMP does not carry, must be in its signed OCR text layer. A PDF
+copied over another's, or a holder changed in the catalog, shows up here
+even when the hash was updated too.
 
 A whole-archive run also walks the archive folder: a dossier folder the
 catalog does not know (its rows deleted) and a file nobody filed are
