@@ -45,7 +45,7 @@ from scanner.errors import ArchiveError, SigningError
 from scanner.jsonio import fsync_dir
 
 if TYPE_CHECKING:
-    from scanner.config import SigningConfig
+    from scanner.config import Config, SigningConfig
 
 FOLDER = ".audit"
 FORMAT = "scanner-audit-checkpoint/1"
@@ -156,11 +156,11 @@ def write_checkpoint(catalog: Catalog, root: Path, sign: Signer, *, actor: str =
     return target
 
 
-def maybe_checkpoint(catalog: Catalog, config: Any, *, every: int = 100, now: datetime | None = None) -> Path | None:
+def maybe_checkpoint(catalog: Catalog, config: Config, *, every: int = 100, now: datetime | None = None) -> Path | None:
     """Write a checkpoint when EVERY entries came since the last one, or a day passed and anything came.
 
     For the service: call it after each dossier is filed and from the
-    idle loop (it reads one row and one small file when nothing is due).
+    idle loop (when nothing is due it only reads the head of the log and the newest checkpoint).
     The checkpoint's own audit entry does not count as news.
     """
     head = catalog.custody_store.audit_head()
