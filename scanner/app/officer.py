@@ -18,7 +18,7 @@ The records team's use cases (report, deletion, the audit log) are in
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
@@ -27,9 +27,10 @@ from typing import Any
 
 from scanner.app import Actor
 from scanner.archive import Catalog, DocumentRecord, DossierRecord
-from scanner.archive.fixity import FixityResult, check_fixity
+from scanner.archive.catalog.custody import DAMAGE_VI
+from scanner.archive.fixity import FixityResult, SignatureFinding, catalog_files, check_fixity
 from scanner.archive.index import Filters
-from scanner.errors import ConfigError, NotFoundError
+from scanner.errors import ArchiveError, ConfigError, NotFoundError
 
 
 def _agency_zone() -> tzinfo:
@@ -99,13 +100,55 @@ class Archive:
     catalog: Catalog
     root: Path
     trust_roots: tuple[Path, ...] = ()
+    own: tuple[Path, ...] = ()  # the program's folders that may sit under the root (the work area): not strays
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def damaged_catalog(where: object, reason: object) -> ArchiveError:
+    """The officer's message for a catalog file the database engine can no longer read."""
+    said = str(getattr(reason, "orig", None) or reason)
+    return ArchiveError(
+        f"danh mục {where} bị hỏng, không đọc được ({DAMAGE_VI.get(said, said)}) — khôi phục từ bản sao lưu, "
+        "rồi chạy lại scanner verify --all và scanner audit verify",
+        f"the catalog {where} is damaged and cannot be read ({said})",
+        code="catalog-damaged",
+    )
+
+
+def _check_header(where: Path) -> None:
+    """Refuse a SQLite file whose header is gone before the engine does it with a driver's traceback text."""
+    try:
+        with where.open("rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except OSError:
+        return  # missing or unreadable: opening it says so
+    if head and head != SQLITE_HEADER:
+        raise damaged_catalog(where, "file is not a database")
 
 
 @contextmanager
 def open_archive(config: Any) -> Iterator[Archive]:
-    """The archive of CONFIG, its catalog closed on leaving."""
-    with Catalog(config.archive.catalog_path) as catalog:
-        yield Archive(catalog, config.archive.root, tuple(config.signing.trust_roots))
+    """The archive of CONFIG, its catalog closed on leaving.
+
+    A catalog damaged past reading (a corrupt header or page) raises the
+    engine's own error wherever a query meets it; it becomes one Vietnamese
+    message here rather than a traceback at the officer's desk.
+    """
+    import sqlite3
+
+    from sqlalchemy.exc import DatabaseError
+
+    where = config.archive.catalog_path
+    _check_header(where)
+    try:
+        with Catalog(where) as catalog:
+            yield Archive(catalog, config.archive.root, tuple(config.signing.trust_roots), (config.archive.work,))
+    except (DatabaseError, sqlite3.DatabaseError) as exc:
+        if str(getattr(exc, "orig", None) or exc) not in DAMAGE_VI:
+            raise  # a lock held too long, a full disk: not damage, and not to be called so
+        raise damaged_catalog(where, exc) from None
 
 
 def write_audit(archive: Archive, actor: Actor, action: str, subject: str, detail: str = "") -> None:
@@ -359,6 +402,7 @@ def owner(actor: Actor, owner_id: str, *, archive: Archive, on: date | None = No
 @dataclass(frozen=True)
 class VerifyReport:
     checks: tuple[FixityResult, ...]  # paths relative to the archive root
+    catalog_problems: tuple[str, ...] = ()  # the catalog as a whole (whole-archive runs): damage, removed dossiers
 
     @property
     def failures(self) -> int:
@@ -366,7 +410,7 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
-        return self.failures == 0
+        return self.failures == 0 and not self.catalog_problems
 
 
 _REVOCATION_VI = {
@@ -377,11 +421,11 @@ _REVOCATION_VI = {
 }
 
 
-def _signature_check(trust_roots: Sequence[Path]) -> Any:
+def signature_check(trust_roots: Sequence[Path]) -> Callable[[Path], SignatureFinding]:
     """The signing stage's file check, as fixity wants it: one line per signature, and the problems."""
     from scanner.sign.verify import check_file
 
-    def check(path: Path) -> tuple[str, list[str]]:
+    def check(path: Path) -> SignatureFinding:
         checked = check_file(path, trust_roots)
         lines = []
         for sig in checked.signatures:
@@ -401,7 +445,9 @@ def _signature_check(trust_roots: Sequence[Path]) -> Any:
                 f"{'hợp lệ' if good else 'KHÔNG hợp lệ'}"
             )
         lines.append(f"PDF/A: {checked.pdfa or 'không khai báo'}")
-        return "\n".join(lines), list(checked.problems)
+        trusted = {s.field_name for s in checked.signatures if s.signed and s.intact and s.valid and s.trusted}
+        stamps = {t.field_name for t in checked.timestamps if t.intact and t.valid and t.trusted}
+        return SignatureFinding("\n".join(lines), tuple(checked.problems), frozenset(trusted), frozenset(stamps))
 
     return check
 
@@ -409,8 +455,12 @@ def _signature_check(trust_roots: Sequence[Path]) -> Any:
 def verify(actor: Actor, codes: Sequence[str] = (), *, archive: Archive, everything: bool = False) -> VerifyReport:
     """Re-hash the stored files of CODES (dossiers or documents), or of the whole archive, and check signatures.
 
-    Every file checked leaves a fixity event; the run itself is audited
-    with the acting person.
+    Each signed PDF is also held to the catalog's rows (its signed XMP
+    names its dossier, document, owner and fields). A whole-archive run
+    also walks the archive folder for orphans and strays, asks the database
+    engine to check the catalog file, and looks for dossiers the audit log
+    says were filed and the catalog no longer has. Every file checked leaves
+    a fixity event; the run itself is audited with the acting person.
     """
     if not codes and not everything:
         raise ConfigError("cần chỉ định mã hồ sơ/văn bản hoặc --all", "give codes or --all", code="usage")
@@ -432,15 +482,30 @@ def verify(actor: Actor, codes: Sequence[str] = (), *, archive: Archive, everyth
     checks = check_fixity(
         catalog,
         archive.root,
-        _signature_check(archive.trust_roots),
+        signature_check(archive.trust_roots),
         dossiers=dossiers,
         documents=documents,
         actor=actor.label,
+        walk=everything,
+        own_files=(*catalog_files(catalog), *archive.own),
     )
-    report = VerifyReport(tuple(checks))
+    report = VerifyReport(tuple(checks), tuple(catalog_problems(archive)) if everything else ())
     subject = "*" if everything else ", ".join(codes)
     write_audit(archive, actor, "verify", subject, f"{len(checks) - report.failures}/{len(checks)} tệp hợp lệ")
     return report
+
+
+def catalog_problems(archive: Archive) -> list[str]:
+    """What is wrong with the catalog as a whole: a damaged file, dossiers filed and since removed from it."""
+    catalog = archive.catalog
+    problems = catalog.custody_store.integrity_problems()
+    present = catalog.custody_store.dossier_codes()
+    for code, entry in sorted(catalog.custody_store.ingested().items()):
+        if code not in present:
+            problems.append(
+                f"hồ sơ {code} đã được lưu trữ (nhật ký kiểm toán mục {entry}) nhưng không còn trong danh mục"
+            )
+    return problems
 
 
 # --- export ------------------------------------------------------------------------------

@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from scanner.app import Actor
-from scanner.app.officer import Archive, check_range, entry_actor, not_found, write_audit
+from scanner.app.officer import Archive, agency_time, check_range, entry_actor, not_found, write_audit
 from scanner.archive.catalog import AUDIT_ACTIONS
 from scanner.backfill.rates import CountRow, RateRow, counts, rates, read_totals
 from scanner.errors import ArchiveError, ConfigError, NotFoundError
@@ -159,6 +160,8 @@ def audit_list(actor: Actor, *, archive: Archive, limit: int | None = 50) -> tup
 class AuditCheck:
     entries: int
     problems: tuple[str, ...]
+    checkpoints: int = 0  # signed checkpoints found and checked
+    notes: tuple[str, ...] = ()  # what the officer should know, not a fault (entries not yet anchored)
 
     @property
     def ok(self) -> bool:
@@ -166,6 +169,41 @@ class AuditCheck:
 
 
 def audit_verify(actor: Actor, *, archive: Archive) -> AuditCheck:
-    """Whether the audit log's hash chain is intact; each problem names the entries concerned."""
-    problems = archive.catalog.verify_audit()
-    return AuditCheck(len(archive.catalog.audit_entries()), tuple(problems))
+    """Whether the audit log is intact: its hash chain, the signed checkpoints it must still match, the file.
+
+    The chain alone is recomputable by whoever holds the database; the
+    checkpoints, signed with the agency key outside it, are not. The
+    database engine's own check runs first, since a damaged page can drop
+    entries without breaking what is left.
+    """
+    from scanner.archive.audit_anchor import unanchored, verify_checkpoints
+
+    catalog = archive.catalog
+    problems = catalog.custody_store.integrity_problems()
+    problems.extend(catalog.verify_audit())
+    checkpoints, anchored = verify_checkpoints(catalog, archive.root, archive.trust_roots, when=agency_time)
+    problems.extend(anchored)
+    gaps, notes = unanchored(catalog, archive.root, when=agency_time)
+    problems.extend(gaps)
+    return AuditCheck(len(catalog.audit_entries()), tuple(dict.fromkeys(problems)), checkpoints, tuple(notes))
+
+
+@dataclass(frozen=True)
+class CheckpointWritten:
+    path: str  # relative to the archive root
+    last_id: int
+    hash: str
+    count: int
+    time: str  # ISO 8601 with offset
+
+
+def audit_checkpoint(actor: Actor, *, archive: Archive, signing: Any) -> CheckpointWritten:
+    """Sign the audit log's head now, with the agency key (SIGNING), into the archive's ``.audit`` folder."""
+    from scanner.archive.audit_anchor import agency_signer, latest, write_checkpoint
+
+    path = write_checkpoint(archive.catalog, archive.root, agency_signer(signing), actor=actor.label)
+    point = latest(archive.root)
+    if path is None or point is None or point.path != path:
+        raise ArchiveError("nhật ký kiểm toán còn trống, chưa có gì để neo", "the audit log is empty", code="empty")
+    rel = str(path.relative_to(archive.root))
+    return CheckpointWritten(rel, point.last_id, point.hash, point.count, point.time)

@@ -73,7 +73,12 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     json_flag(s)
 
     s = command("audit", cmd_audit, "nhật ký kiểm toán: xem hoặc kiểm tra tính toàn vẹn")
-    s.add_argument("action", choices=("verify", "list"), metavar="verify|list", help="kiểm tra chuỗi băm, hoặc xem")
+    s.add_argument(
+        "action",
+        choices=("verify", "list", "checkpoint"),
+        metavar="verify|list|checkpoint",
+        help="kiểm tra chuỗi băm và các điểm neo đã ký, xem, hoặc ký điểm neo mới bằng khóa của cơ quan",
+    )
     s.add_argument("--limit", type=positive, default=50, help="số mục mới nhất được liệt kê (mặc định 50)")
     json_flag(s)
 
@@ -250,15 +255,25 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 }
                 for c in result.checks
             ]
-        )
+            + [
+                {"code": "catalog", "path": str(config.archive.catalog_path), "role": "catalog", "ok": False,
+                 "problems": list(result.catalog_problems)}
+            ] * bool(result.catalog_problems)
+        )  # fmt: skip
     else:
+        names = {"orphan": "HỒ SƠ MỒ CÔI", "stray": "TỆP LẠ"}
         for c in result.checks:
-            print(f"{'HỢP LỆ' if c.ok else 'LỖI'}  {c.document_code or c.path}  {config.archive.root / c.path}")
+            verdict = "HỢP LỆ" if c.ok else names.get(c.role, "LỖI")
+            print(f"{verdict}  {c.document_code or c.path}  {config.archive.root / c.path}")
             if c.actual == c.expected:
                 print("    SHA-256: khớp danh mục")
             for line in c.signature.splitlines():
                 print(f"    {line}")
             for p in c.problems:
+                print(f"    - {p}")
+        if result.catalog_problems:
+            print(f"LỖI  danh mục  {config.archive.catalog_path}")
+            for p in result.catalog_problems:
                 print(f"    - {p}")
         print(f"{len(result.checks) - result.failures}/{len(result.checks)} tệp hợp lệ")
     return EXIT_OK if result.ok else EXIT_INPUT_FAILED
@@ -316,7 +331,18 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     person = actor(args)
-    with app.open_archive(load_config(args)) as archive:
+    config = load_config(args)
+    with app.open_archive(config) as archive:
+        if args.action == "checkpoint":
+            written = records.audit_checkpoint(person, archive=archive, signing=config.signing)
+            if args.json:
+                r.print_json(written)
+            else:
+                print(
+                    f"Đã ký điểm neo {config.archive.root / written.path}: đến mục {written.last_id} "
+                    f"({written.count} mục), {r.time(written.time)}"
+                )
+            return EXIT_OK
         if args.action == "list":
             entries = records.audit_list(person, archive=archive, limit=args.limit)
             if args.json:
@@ -327,13 +353,26 @@ def cmd_audit(args: argparse.Namespace) -> int:
             return EXIT_OK
         check = records.audit_verify(person, archive=archive)
     if args.json:
-        r.print_json({"ok": check.ok, "entries": check.entries, "problems": check.problems})
+        r.print_json(
+            {
+                "ok": check.ok,
+                "entries": check.entries,
+                "checkpoints": check.checkpoints,
+                "problems": check.problems,
+                "notes": check.notes,
+            }
+        )
     elif check.problems:
         print("Nhật ký kiểm toán KHÔNG còn nguyên vẹn:")
         for p in check.problems:
             print(f"  - {p}")
     else:
-        print(f"Nhật ký kiểm toán nguyên vẹn: {check.entries} mục, chuỗi băm khớp.")
+        print(
+            f"Nhật ký kiểm toán nguyên vẹn: {check.entries} mục, chuỗi băm khớp, "
+            f"{check.checkpoints} điểm neo đã ký còn khớp."
+        )
+    for note in [] if args.json else check.notes:
+        print(f"Lưu ý: {note}")
     return EXIT_OK if check.ok else EXIT_INPUT_FAILED
 
 

@@ -15,11 +15,12 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
+from sqlalchemy.exc import DBAPIError
 
 from scanner.archive.catalog.db import Database, now_iso
 from scanner.archive.catalog.rows import AuditEntry, EventEntry, FixityEntry, from_row
-from scanner.archive.catalog.schema import audit, events, fixity
+from scanner.archive.catalog.schema import audit, dossiers, events, fixity, owners
 
 GENESIS = "0" * 64
 
@@ -33,6 +34,13 @@ AUDIT_ACTIONS = {
     "export": "xuất gói",
     "delete-request": "đề nghị hủy",
     "reindex": "dựng lại chỉ mục",
+    "audit-checkpoint": "ký điểm neo nhật ký",
+}
+
+# What SQLite says of a damaged file, in words an officer can pass on.
+DAMAGE_VI = {
+    "file is not a database": "phần đầu tệp bị hỏng, không còn nhận ra là cơ sở dữ liệu SQLite",
+    "database disk image is malformed": "một số trang dữ liệu của tệp bị hỏng",
 }
 
 
@@ -147,3 +155,65 @@ class CustodyStore:
         )
         with self.db.read() as c:
             return [from_row(EventEntry, r) for r in c.execute(stmt).mappings()]
+
+    # --- what a tamper check reads ------------------------------------------------------------
+
+    def audit_head(self) -> tuple[int, str, int] | None:
+        """(last id, its hash, number of entries) of the audit log, None when empty: what a checkpoint signs."""
+        with self.db.read() as c:
+            row = c.execute(select(audit.c.id, audit.c.hash).order_by(audit.c.id.desc()).limit(1)).first()
+            count = c.execute(select(func.count()).select_from(audit)).scalar() or 0
+        return (int(row[0]), str(row[1]), int(count)) if row else None
+
+    def audit_entry_at(self, entry_id: int) -> tuple[str, int] | None:
+        """(hash of entry ENTRY_ID, entries up to it), or None when that entry is gone: what a checkpoint is held to."""
+        with self.db.read() as c:
+            found = c.execute(select(audit.c.hash).where(audit.c.id == entry_id)).scalar()
+            count = c.execute(select(func.count()).select_from(audit).where(audit.c.id <= entry_id)).scalar() or 0
+        return (str(found), int(count)) if found is not None else None
+
+    def ingested(self) -> dict[str, int]:
+        """Every dossier the audit log says was filed, with the entry that says so.
+
+        The log outlives a row removed behind the program's back, so a
+        dossier that was filed and is no longer in the catalog shows here.
+        """
+        stmt = select(audit.c.subject, func.min(audit.c.id)).where(audit.c.action == "ingest").group_by(audit.c.subject)
+        with self.db.read() as c:
+            return {str(subject): int(entry) for subject, entry in c.execute(stmt)}
+
+    def dossier_codes(self) -> set[str]:
+        with self.db.read() as c:
+            return {str(code) for code in c.execute(select(dossiers.c.code)).scalars()}
+
+    def owner_links(self, dossier_codes: list[str] | None = None) -> list[tuple[str, str, str, str]]:
+        """(owner id, dossier code, document code, role) rows: what ``scanner owner`` answers from."""
+        stmt = select(owners.c.owner_id, owners.c.dossier_code, owners.c.document_code, owners.c.role)
+        if dossier_codes is not None:
+            stmt = stmt.where(owners.c.dossier_code.in_(dossier_codes))
+        with self.db.read() as c:
+            return [(str(a), str(b), str(d or ""), str(r)) for a, b, d, r in c.execute(stmt)]
+
+    def integrity_problems(self) -> list[str]:
+        """What the database engine's own check finds wrong with the catalog file, in Vietnamese.
+
+        A damaged page can leave every query we make working while rows are
+        lost or wrong, so the engine is asked (``PRAGMA integrity_check``:
+        every page, every index against its table), and rows whose dossier
+        is gone (written with the foreign-key guard switched off) are listed.
+        Only SQLite has these pragmas; other engines check themselves.
+        """
+        if self.db.dialect != "sqlite":
+            return []
+        problems: list[str] = []
+        try:
+            with self.db.read() as c:
+                found = [str(r[0]) for r in c.exec_driver_sql("PRAGMA integrity_check(20)")]
+                if found != ["ok"]:
+                    problems.extend(f"tệp danh mục bị hỏng (PRAGMA integrity_check): {line}" for line in found)
+                for table, rowid, parent, _ in c.exec_driver_sql("PRAGMA foreign_key_check"):
+                    problems.append(f"bảng {table}, dòng {rowid}: trỏ tới {parent} không còn trong danh mục")
+        except DBAPIError as exc:
+            said = str(exc.orig)
+            problems.append(f"tệp danh mục bị hỏng, không kiểm tra được: {DAMAGE_VI.get(said, said)}")
+        return problems
