@@ -251,6 +251,7 @@ def _round(pipeline: Pipeline, inboxes: list[Inbox], stop: threading.Event) -> b
     if now - _last_retry.get(id(pipeline), 0.0) > RETRY_WAITING_SECONDS:
         _last_retry[id(pipeline)] = now
         pipeline.retry_waiting()  # a program installed again, the disk freed: carry on without a restart
+        pipeline.anchor_audit()  # the daily checkpoint of the audit chain, on a quiet day too
     for job_id in pipeline.pending():
         if stop.is_set():
             break

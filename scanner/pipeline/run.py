@@ -36,6 +36,7 @@ from typing import Any
 
 from scanner import codes, jsonio
 from scanner.archive import Catalog
+from scanner.archive.audit_anchor import maybe_checkpoint
 from scanner.capture import quarantine
 from scanner.capture.group import DroppedPage, GroupRules, is_blank
 from scanner.clean import CleanOptions
@@ -185,6 +186,18 @@ class Pipeline:
             self._move(job_id, JobState.RECEIVED)
         return jobs
 
+    def anchor_audit(self) -> None:
+        """Sign a checkpoint of the audit chain's head when enough is new (see ``archive.audit_anchor``).
+
+        Never fails a filing: a key that cannot be opened now, a time-stamping
+        service that is down, or another process taking the same checkpoint
+        number is logged, and the next filing or the service's idle loop tries again.
+        """
+        try:
+            maybe_checkpoint(self.catalog, self.config)
+        except ScannerError as exc:
+            log.warning("chưa ký được điểm neo nhật ký kiểm toán: %s", exc.message_vi)
+
     # --- restart ------------------------------------------------------------------------------
 
     def recover(self) -> list[str]:
@@ -279,6 +292,7 @@ class Pipeline:
             )
             self._move(job_id, JobState.ARCHIVED)
             shutil.rmtree(ctx.folder.root, ignore_errors=True)
+            self.anchor_audit()
             return outcome
         except WaitForClerk:
             job = self.catalog.job(job_id)

@@ -7,7 +7,6 @@ the later revisions must neither count as "not covered" nor change it.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from scanner.pdf.xmp import add_scanner_properties
 from scanner.sign import sign_pdf
 from tests.sign.conftest import PkiFiles, make_pdfa, pki_files
 from tests.sign.pki import running_pki
-from tests.sign.test_token import MODULE, token  # noqa: F401 — the SoftHSM2 token holding the test PKI's key
 
 PROPERTIES = {"dossier_code": "000.00.01.H29-261201-0001", "document_code": "000.00.01.H29-261201-0001.01",
               "field_holder_id": "001085000123"}  # fmt: skip
@@ -67,25 +65,6 @@ def test_an_untrusted_signature_gives_no_identity(test_pki: PkiFiles, source: Pa
     finding = signature_check([])(signed)  # the workstation trusts no CA
     assert finding.problems and not finding.trusted
     assert "không có chữ ký hợp lệ của cơ quan" in str(read_signed(signed, finding))
-
-
-@pytest.mark.skipif(not MODULE.exists() or shutil.which("softhsm2-util") is None, reason="SoftHSM2 is not installed")
-def test_a_checkpoint_is_signed_on_the_token_and_verifies(token: Path, test_pki: PkiFiles, tmp_path: Path) -> None:  # noqa: F811
-    """With the agency key on a PKCS#11 token, the checkpoint is signed there, as the PDFs are."""
-    from scanner.archive import Catalog
-    from scanner.archive.audit_anchor import agency_signer, verify_checkpoints, write_checkpoint
-    from scanner.config import SigningConfig
-    from tests.sign.test_token import KEY_ID, PIN, TOKEN_LABEL
-
-    pin = tmp_path / "token.pin"
-    pin.write_text(PIN, encoding="utf-8")
-    signing = SigningConfig(pkcs12=None, pkcs11_module=token, token_label=TOKEN_LABEL, key_id=KEY_ID, pin_file=pin)
-    root = tmp_path / "archive"
-    with Catalog(tmp_path / "c.sqlite") as catalog:
-        catalog.audit("view", "x", actor="Lan (records)")
-        assert write_checkpoint(catalog, root, agency_signer(signing)) is not None
-        assert verify_checkpoints(catalog, root, (test_pki.root,)) == (1, [])
-        assert verify_checkpoints(catalog, root, ())[1]  # no trusted CA: refused
 
 
 def test_a_checkpoint_carries_the_tsa_timestamp_when_one_is_configured(test_pki: PkiFiles, tmp_path: Path) -> None:

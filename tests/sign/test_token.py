@@ -154,3 +154,20 @@ def test_label_comparison() -> None:
     long = "Ủy ban nhân dân tỉnh Khánh Hòa — Sở Tư pháp"  # more than 32 bytes: the token keeps a cut
     stored = long.encode()[:32].decode("utf-8", "ignore")
     assert same_label(stored, long, limit=32)
+
+
+def test_a_checkpoint_is_signed_on_the_token_and_verifies(token: Path, test_pki: PkiFiles, tmp_path: Path) -> None:
+    """With the agency key on a PKCS#11 token, the checkpoint is signed there, as the PDFs are."""
+    from scanner.archive import Catalog
+    from scanner.archive.audit_anchor import agency_signer, verify_checkpoints, write_checkpoint
+    from scanner.config import SigningConfig
+
+    pin = tmp_path / "token.pin"
+    pin.write_text(PIN, encoding="utf-8")
+    signing = SigningConfig(pkcs12=None, pkcs11_module=token, token_label=TOKEN_LABEL, key_id=KEY_ID, pin_file=pin)
+    root = tmp_path / "archive"
+    with Catalog(tmp_path / "c.sqlite") as catalog:
+        catalog.audit("view", "x", actor="Lan (records)")
+        assert write_checkpoint(catalog, root, agency_signer(signing)) is not None
+        assert verify_checkpoints(catalog, root, (test_pki.root,)) == (1, [])
+        assert verify_checkpoints(catalog, root, ())[1]  # no trusted CA: refused
