@@ -51,7 +51,7 @@ from typing import Any
 
 import scanner
 from scanner.capture.barcodes import Receipt, parse_receipt, read_codes
-from scanner.capture.load import LoadLimits, first_page, load_pages, pdf_signatures
+from scanner.capture.load import LoadLimits, first_page, load_pages, out_of_memory, pdf_signatures
 from scanner.errors import (
     FaultKind,
     InputError,
@@ -310,7 +310,7 @@ def _unprefixed(message: str, path: str) -> str:
 
 def _describe(exc: BaseException) -> dict[str, Any]:
     """EXC as plain fields the parent can rebuild it from."""
-    if isinstance(exc, MemoryError):
+    if out_of_memory(exc):
         return {"error": "memory"}
     if isinstance(exc, InputError):
         return {

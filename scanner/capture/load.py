@@ -398,8 +398,15 @@ def _single_page_image(page: pikepdf.Page, stem: Path, label: str, limits: LoadL
             return PageImage(path=dest, width=im.width, height=im.height, dpi=round(dpi, 2), source=label)
     except (InputError, MemoryError):
         raise  # a refusal, or the child's memory cap: never hidden behind a second try with poppler
-    except Exception:  # an image pikepdf cannot decode is still rendered by poppler
+    except Exception as exc:  # an image pikepdf cannot decode is still rendered by poppler
+        if out_of_memory(exc):
+            raise MemoryError(str(exc)) from None
         return None
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether EXC is an allocation failure in disguise: qpdf's ``std::bad_alloc`` reaches us as a decoding error."""
+    return isinstance(exc, MemoryError) or "bad_alloc" in str(exc)
 
 
 _FILTER_ABBREVIATIONS = {
