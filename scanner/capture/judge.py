@@ -284,10 +284,18 @@ def _opened(answer: dict[str, Any], out_dir: Path, name: str) -> Opened:
 
 def _limit_self(memory_mb: int, seconds: float) -> None:
     """Cap this process and whatever it starts, before the file is touched."""
-    cap = memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    cpu = max(1, math.ceil(seconds))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+    _lower(resource.RLIMIT_AS, memory_mb * 1024 * 1024, 0)
+    _lower(resource.RLIMIT_CPU, max(1, math.ceil(seconds)), 5)
+
+
+def _lower(kind: int, soft: int, grace: int) -> None:
+    """Set a limit, never above the one the service itself runs under (``prlimit``, systemd's ``LimitAS``)."""
+    _, hard = resource.getrlimit(kind)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+        resource.setrlimit(kind, (soft, min(soft + grace, hard)))
+    else:
+        resource.setrlimit(kind, (soft, soft + grace))
 
 
 def _work(request: dict[str, Any]) -> dict[str, Any]:
