@@ -70,6 +70,7 @@ from scanner.tools import runner
 DEFAULT_MEMORY_MB = 1024
 DEFAULT_SECONDS = 60.0
 PEEK_SECONDS = 15.0
+HEADROOM_BYTES = 128 * 1024 * 1024  # a 200 dpi A4 colour page, decoded and re-encoded, with room to spare
 STARTUP_SECONDS = 5.0  # the child's imports, on a loaded machine; not charged to the file
 
 PYTHON = runner.Program(command=sys.executable, package="python3", label="Python (trình mở tệp)")
@@ -170,7 +171,7 @@ def _run_child(request: dict[str, Any], name: str, memory_mb: int, seconds: floa
     said = done.stderr.decode("utf-8", "replace")
     if done.returncode == -signal.SIGXCPU:
         raise _timeout(name, seconds)
-    if done.returncode < 0 or any(words in said for words in _OUT_OF_MEMORY):
+    if done.returncode < 0:
         if any(words in said for words in _OUT_OF_MEMORY):
             raise _memory(name, memory_mb)
         raise ProgramCrashed(
@@ -283,7 +284,20 @@ def _opened(answer: dict[str, Any], out_dir: Path, name: str) -> Opened:
 
 
 def _limit_self(memory_mb: int, seconds: float) -> None:
-    """Cap this process and whatever it starts, before the file is touched."""
+    """Cap this process and whatever it starts, before the file is touched.
+
+    A cap below what the child already uses (with room for a normal page)
+    would refuse every file as too big: that is a setting's fault, told as
+    the workstation's.
+    """
+    in_use = int(Path("/proc/self/statm").read_text().split()[0]) * resource.getpagesize()
+    need_mb = math.ceil((in_use + HEADROOM_BYTES) / 1048576)
+    if memory_mb < need_mb:
+        raise WorkstationError(
+            FaultKind.PROGRAM_FAILED,
+            f"giới hạn bộ nhớ để mở tệp ({memory_mb} MB) quá thấp, cần ít nhất {need_mb} MB — sửa cấu hình",
+            f"the memory limit for opening files ({memory_mb} MB) is too low, at least {need_mb} MB is needed",
+        )
     _lower(resource.RLIMIT_AS, memory_mb * 1024 * 1024, 0)
     _lower(resource.RLIMIT_CPU, max(1, math.ceil(seconds)), 5)
 
@@ -366,8 +380,8 @@ def main(argv: list[str]) -> int:
     request = json.loads(argv[1])
     answer_fd = os.dup(1)
     os.dup2(2, 1)  # what libraries print must not be mistaken for the answer
-    _limit_self(int(request["memory_mb"]), float(request["seconds"]))
     try:
+        _limit_self(int(request["memory_mb"]), float(request["seconds"]))
         answer = _work(request)
     except BaseException as exc:  # noqa: BLE001 — every failure becomes an answer; the parent decides whose it is
         answer = _describe(exc)

@@ -138,8 +138,13 @@ def pdf_signatures(path: Path) -> int:
                 return 0
             count = 0
             stack = list(acro.get("/Fields", []))
+            seen: set[tuple[int, int]] = set()
             while stack:
                 field = stack.pop()
+                if field.is_indirect:
+                    if field.objgen in seen:
+                        continue  # a field among its own kids: counted once, never walked for ever
+                    seen.add(field.objgen)
                 if field.get("/FT") == "/Sig" and "/V" in field:
                     count += 1
                 stack.extend(field.get("/Kids", []))

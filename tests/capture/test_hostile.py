@@ -148,3 +148,11 @@ def test_an_implausible_render_is_a_failure_never_a_blank_page(
     assert "#1" in str(info.value)
     if error is InputError:
         assert info.value.code == "corrupt-pdf"
+
+
+def test_a_memory_cap_too_low_to_open_anything_is_a_setting_fault_not_the_files(
+    corpus: dict[str, Path], tmp_path: Path
+) -> None:
+    with pytest.raises(WorkstationError) as info:
+        open_isolated(_src(corpus["normal-jpeg"]), tmp_path / "pages", LoadLimits(), memory_mb=64)
+    assert "quá thấp" in info.value.message_vi

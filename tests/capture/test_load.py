@@ -251,3 +251,16 @@ def test_a_huge_image_inside_a_form_is_refused_before_poppler_draws_it(tmp_path:
     with pytest.raises(InputError) as info:
         load_pages(_src(path), tmp_path / "out")
     assert info.value.code == "too-many-pixels" and "50000×50000" in info.value.message_vi
+
+
+def test_signature_fields_that_are_their_own_kids_are_counted_once(tmp_path: Path) -> None:
+    from scanner.capture.load import pdf_signatures
+
+    path = tmp_path / "ký-vòng.pdf"
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    field = pdf.make_indirect(pikepdf.Dictionary(FT=pikepdf.Name.Sig, V=pikepdf.Dictionary()))
+    field.Kids = pikepdf.Array([field])
+    pdf.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array([field]))
+    pdf.save(path)
+    assert pdf_signatures(path) == 1
