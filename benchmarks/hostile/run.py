@@ -16,11 +16,13 @@ inbox, then a good scan, and reports per case:
   the service is still serving;
 - how often the watcher died and was started again during the case.
 
-    .venv/bin/python -m benchmarks.hostile.run [--cases double-flate,huge-png] [--out benchmarks/out/hostile]
+    .venv/bin/python -m benchmarks.hostile.run [--wired] [--cases double-flate,huge-png] [--out benchmarks/out/hostile]
 
 Until intake opens files with :func:`scanner.capture.judge.open_isolated`
 (and peeks with ``peek_receipt_isolated``) the figures show the in-process
-behaviour; the script is the same either way.
+behaviour; ``--wired`` previews the wiring (``benchmarks/hostile/wired.py``
+runs the CLI with those two intake methods replaced). Once wired, both are
+the same.
 """
 
 from __future__ import annotations
@@ -74,10 +76,11 @@ def _tree_rss_kb(root: int) -> int:
     return sum(rss.get(pid, 0) for pid in tree)
 
 
-def _hwm_kb(pid: int) -> int:
+def _status_kb(pid: int, key: str) -> int:
+    """A memory figure of PID's /proc status: VmHWM (peak resident), VmPeak (peak address space)."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{key}:"):
                 return int(line.split()[1])
     except OSError:
         pass
@@ -87,19 +90,21 @@ def _hwm_kb(pid: int) -> int:
 class Service:
     """`scanner watch` under the memory cap, started again whenever it dies, its memory sampled."""
 
-    def __init__(self, config_path: Path, log: IO[bytes]) -> None:
+    def __init__(self, config_path: Path, log: IO[bytes], *, wired: bool) -> None:
         self.config_path = config_path
+        self.entry = [sys.executable, "-m", "benchmarks.hostile.wired"] if wired else SCANNER
         self.log = log
         self.deaths = 0
         self.peak_tree_kb = 0
         self.peak_hwm_kb = 0
+        self.peak_vm_kb = 0
         self._stop = threading.Event()
         self.proc = self._start()
         self._sampler = threading.Thread(target=self._sample, daemon=True)
         self._sampler.start()
 
     def _start(self) -> subprocess.Popen[bytes]:
-        argv = ["prlimit", f"--as={MEMORY_CAP}", *SCANNER, "--config", str(self.config_path), "watch"]
+        argv = ["prlimit", f"--as={MEMORY_CAP}", *self.entry, "--config", str(self.config_path), "watch"]
         return subprocess.Popen(argv, stdout=self.log, stderr=self.log, start_new_session=True)
 
     def _sample(self) -> None:
@@ -107,7 +112,8 @@ class Service:
             proc = self.proc
             if proc.poll() is None:
                 self.peak_tree_kb = max(self.peak_tree_kb, _tree_rss_kb(proc.pid))
-                self.peak_hwm_kb = max(self.peak_hwm_kb, _hwm_kb(proc.pid))
+                self.peak_hwm_kb = max(self.peak_hwm_kb, _status_kb(proc.pid, "VmHWM"))
+                self.peak_vm_kb = max(self.peak_vm_kb, _status_kb(proc.pid, "VmPeak"))
             else:
                 self.deaths += 1
                 self.proc = self._start()
@@ -115,7 +121,7 @@ class Service:
             time.sleep(0.2)
 
     def reset_peaks(self) -> None:
-        self.peak_tree_kb = self.peak_hwm_kb = 0
+        self.peak_tree_kb = self.peak_hwm_kb = self.peak_vm_kb = 0
         self.deaths = 0
 
     def stop(self) -> None:
@@ -172,9 +178,10 @@ def run_case(
             break
         time.sleep(0.2)
     good_dropped = _drop(good, inbox)
-    archived_after = None
+    archived_after, good_state = None, None
     while time.monotonic() - good_dropped < wait:
-        if _state(catalog_path, good_sha) == JobState.ARCHIVED:
+        good_state = _state(catalog_path, good_sha)
+        if good_state == JobState.ARCHIVED:
             archived_after = time.monotonic() - good_dropped
             break
         time.sleep(0.2)
@@ -184,8 +191,10 @@ def run_case(
         "code": code,
         "to_quarantine_s": round(quarantined_after, 1) if quarantined_after is not None else None,
         "watch_vmhwm_mb": round(service.peak_hwm_kb / 1024),
+        "watch_vmpeak_mb": round(service.peak_vm_kb / 1024),
         "tree_peak_rss_mb": round(service.peak_tree_kb / 1024),
         "good_scan_archived_s": round(archived_after, 1) if archived_after is not None else None,
+        "good_scan_state": good_state,
         "watcher_deaths": service.deaths,
     }
 
@@ -204,6 +213,7 @@ def main() -> int:
     ap.add_argument("--cases", default=",".join(hostile_names), help="comma-separated names from CASES")
     ap.add_argument("--wait", type=float, default=180.0, help="seconds to wait for each outcome")
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out" / "hostile")
+    ap.add_argument("--wired", action="store_true", help="open files in the judge's child (preview of the wiring)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="hostile-bench-"))
@@ -218,7 +228,7 @@ def main() -> int:
     inbox = config.counters[0].inbox
     results = []
     with (args.out / "watch.log").open("wb") as log:
-        service = Service(config_path, log)
+        service = Service(config_path, log, wired=args.wired)
         try:
             time.sleep(3)
             for i, name in enumerate(args.cases.split(",")):
@@ -239,14 +249,13 @@ def main() -> int:
         finally:
             service.stop()
     (args.out / "hostile.json").write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
-    print(
-        f"\n{'case':16} {'expected':16} {'got':16} {'quar. s':>8} {'VmHWM MB':>9} {'tree MB':>8} {'good s':>7} deaths"
-    )
+    head = f"{'case':15} {'expected':16} {'got':16} {'quar.s':>6} {'HWM MB':>6} {'VM MB':>6} {'tree MB':>7}"
+    print(f"\n{head} {'good s':>6} {'good state':10} deaths")
     for r in results:
         print(
-            f"{r['case']:16} {r['expected']:16} {r['code']:16} {r['to_quarantine_s'] or '-':>8} "
-            f"{r['watch_vmhwm_mb']:>9} {r['tree_peak_rss_mb']:>8} {r['good_scan_archived_s'] or '-':>7} "
-            f"{r['watcher_deaths']}"
+            f"{r['case']:15} {r['expected']:16} {r['code']:16} {r['to_quarantine_s'] or '-':>6} "
+            f"{r['watch_vmhwm_mb']:>6} {r['watch_vmpeak_mb']:>6} {r['tree_peak_rss_mb']:>7} "
+            f"{r['good_scan_archived_s'] or '-':>6} {r['good_scan_state'] or '-':10} {r['watcher_deaths']}"
         )
     return 0
 
