@@ -156,3 +156,17 @@ def test_a_memory_cap_too_low_to_open_anything_is_a_setting_fault_not_the_files(
     with pytest.raises(WorkstationError) as info:
         open_isolated(_src(corpus["normal-jpeg"]), tmp_path / "pages", LoadLimits(), memory_mb=64)
     assert "quá thấp" in info.value.message_vi
+
+
+@pytest.mark.slow
+def test_the_red_teams_full_size_bomb_is_refused_as_fast_as_a_small_one(tmp_path: Path) -> None:
+    """3 GB of zeros behind two Flate layers (the red team's file reached 3.2 GB RSS); building it takes a while."""
+    path = hostile.double_flate_bomb(tmp_path / "bom-3gb.pdf", inflated_mb=3072)
+    assert path.stat().st_size < 64 * 1024
+    before = _peak_rss_mb()
+    started = time.monotonic()
+    with pytest.raises(InputError) as info:
+        open_isolated(_src(path), tmp_path / "pages", LoadLimits(), memory_mb=1024, seconds=30)
+    assert info.value.code == "decode-limit"
+    assert time.monotonic() - started < BUDGET_SECONDS
+    assert _peak_rss_mb() - before < 32
