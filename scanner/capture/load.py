@@ -534,7 +534,7 @@ def _decodable_image(stream: pikepdf.Object, label: str, limits: LoadLimits) -> 
     return None
 
 
-_CHUNK = 16 * 1024 * 1024
+_CHUNK = 1024 * 1024  # what one inflate step may add: small, so a peek in the service's own process stays light
 
 
 def _inflate_bounded(data: bytes, cap: int, *, keep: bool) -> bytes | None:
