@@ -147,10 +147,13 @@ def _sha256(path: Path) -> str:
 
 
 def _state(catalog_path: Path, sha: str) -> str | None:
+    """The state of the job that took this content, failed ones included (``find_intake`` skips those)."""
     with Catalog(catalog_path) as cat:
-        seen = cat.find_intake(sha)
-        job = cat.job(seen[0]) if seen else None
-    return str(job.state) if job else None
+        row = cat.db.execute(
+            "SELECT j.state FROM intake i JOIN jobs j ON j.id = i.job_id WHERE i.sha256 = ? ORDER BY i.id DESC LIMIT 1",
+            (sha,),
+        ).fetchone()
+    return str(row[0]) if row else None
 
 
 def _reason(quarantine: Path, name: str) -> str | None:
