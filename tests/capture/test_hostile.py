@@ -191,3 +191,39 @@ def test_the_real_pdftoppm_on_a_200_inch_page_is_corrupt_pdf_not_a_blank_page(
     with pytest.raises(InputError) as info:
         poppler.render_page(corpus["huge-mediabox"], 1, 300, tmp_path / "p.png", page_size=(14400, 14400))
     assert info.value.code == "corrupt-pdf" and "1×1" in info.value.message_vi
+
+
+def _fake_child(folder: Path, body: str) -> runner.Program:
+    script = folder / "fake-python"
+    script.write_text(f"#!/bin/sh\n{body}\n")
+    script.chmod(0o755)
+    return runner.Program(command=str(script), package="python3", label="Python")
+
+
+@pytest.mark.parametrize(
+    ("body", "outcome"),
+    [
+        ("echo 'terminate called after throwing std::bad_alloc' >&2; kill -ABRT $$", "decode-limit"),
+        ("kill -XCPU $$", "decode-timeout"),
+        ("kill -SEGV $$", ProgramCrashed),
+        (
+            'echo \'{"pages": [{"path": "/etc/passwd", "width": 1, "height": 1, '
+            '"dpi": 200, "source": "x"}], "codes": [[]], "signed": false}\'',
+            ProgramCrashed,
+        ),
+    ],
+)
+def test_a_child_that_dies_is_judged_by_how_it_died(
+    corpus: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str, outcome: object
+) -> None:
+    """An allocation failure is the file's, so is running out of CPU; any other crash names no culprit; and
+    an answer pointing outside the job's page folder is not believed."""
+    monkeypatch.setattr(judge, "PYTHON", _fake_child(tmp_path, body))
+    src = _src(corpus["normal-jpeg"])
+    if isinstance(outcome, str):
+        with pytest.raises(InputError) as info:
+            open_isolated(src, tmp_path / "pages", LoadLimits())
+        assert info.value.code == outcome
+    else:
+        with pytest.raises(ProgramCrashed):
+            open_isolated(src, tmp_path / "pages", LoadLimits())
