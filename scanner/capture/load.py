@@ -119,9 +119,7 @@ def first_page(path: Path, limits: LoadLimits = LoadLimits()) -> Image.Image | N
                     pi = _decodable_image(images[0], f"{path.name}#1", limits)
                     if pi is not None:
                         return pi.as_pil_image().convert("L")
-    except MemoryError:
-        raise  # the caller's limit was hit: say so, do not pass it off as "no receipt"
-    except Exception:  # a peek never fails the take: the full load quarantines broken files
+    except Exception:  # a peek never fails the take (not even out of memory): the full load says why
         return None
     return None
 
