@@ -199,14 +199,14 @@ def _dpi_of(img: Image.Image) -> float:
 
 def _check_size(name: str, width: int, height: int, limits: LoadLimits) -> None:
     if width * height > limits.max_megapixels * 1_000_000:
-        raise _too_many_pixels(name, f"{width}×{height}", limits)
+        raise _too_many_pixels(name, f"{width}×{height}", f"{width}x{height}", limits)
 
 
-def _too_many_pixels(name: str, size: str, limits: LoadLimits) -> InputError:
+def _too_many_pixels(name: str, size_vi: str, size_en: str, limits: LoadLimits) -> InputError:
     return InputError(
         name,
-        f"ảnh quá lớn ({size} điểm ảnh, vượt {limits.max_megapixels:g} megapixel)",
-        f"image too large ({size.replace('×', 'x')}, over {limits.max_megapixels:g} MP)",
+        f"ảnh quá lớn ({size_vi} điểm ảnh, vượt {limits.max_megapixels:g} megapixel)",
+        f"image too large ({size_en} pixels, over {limits.max_megapixels:g} MP)",
         code=InputReason.TOO_MANY_PIXELS,
     )
 
@@ -226,7 +226,7 @@ def _open_image(src: SourceFile, limits: LoadLimits) -> Image.Image:
             return Image.open(src.path)
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         # only if someone set Pillow's limit again: still our reason, in Vietnamese
-        raise _too_many_pixels(src.original_name, f"hơn {limits.max_megapixels:g} triệu", limits) from None
+        raise _too_many_pixels(src.original_name, "hơn giới hạn", "over the limit", limits) from None
     except (UnidentifiedImageError, OSError) as exc:
         detail = _detail(exc, src)
         raise InputError(
