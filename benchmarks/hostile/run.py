@@ -31,6 +31,7 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -216,6 +217,7 @@ def main() -> int:
     ap.add_argument("--cases", default=",".join(hostile_names), help="comma-separated names from CASES")
     ap.add_argument("--wait", type=float, default=180.0, help="seconds to wait for each outcome")
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out" / "hostile")
+    ap.add_argument("--keep", action="store_true", help="keep the throw-away workstation and corpus")
     ap.add_argument("--wired", action="store_true", help="open files in the judge's child (preview of the wiring)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -251,6 +253,8 @@ def main() -> int:
                 print(json.dumps(result, ensure_ascii=False), flush=True)
         finally:
             service.stop()
+            if not args.keep:
+                shutil.rmtree(tmp, ignore_errors=True)
     (args.out / "hostile.json").write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
     head = f"{'case':15} {'expected':16} {'got':16} {'quar.s':>6} {'HWM MB':>6} {'VM MB':>6} {'tree MB':>7}"
     print(f"\n{head} {'good s':>6} {'good state':10} deaths")
