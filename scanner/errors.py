@@ -95,6 +95,9 @@ class InputReason(StrEnum):
     BAD_SIDECAR = "bad-sidecar"
     BAD_MANIFEST = "bad-manifest"
     BAD_DATE = "bad-date"
+    RECURSIVE_PDF = "recursive-pdf"  # Form XObjects that draw themselves, or nest past any scanner's need
+    DECODE_LIMIT = "decode-limit"  # opening the file would take more memory than allowed
+    DECODE_TIMEOUT = "decode-timeout"  # opening the file takes longer than allowed
 
     @property
     def label_vi(self) -> str:
@@ -124,6 +127,9 @@ _INPUT_TEXT: dict[InputReason, tuple[str, str]] = {
     InputReason.BAD_SIDECAR: ("tệp JSON đi kèm không hợp lệ", "invalid sidecar"),
     InputReason.BAD_MANIFEST: ("bảng kê không hợp lệ", "invalid manifest"),
     InputReason.BAD_DATE: ("ngày không hợp lệ", "invalid date"),
+    InputReason.RECURSIVE_PDF: ("PDF lồng nhau vô hạn hoặc quá sâu", "recursive or too deeply nested PDF"),
+    InputReason.DECODE_LIMIT: ("mở tệp cần quá nhiều bộ nhớ", "opening the file needs too much memory"),
+    InputReason.DECODE_TIMEOUT: ("mở tệp quá thời gian cho phép", "opening the file takes too long"),
 }
 
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pikepdf
 import pytest
 from PIL import Image
 
-from scanner.capture.load import LoadLimits, load_pages
+from scanner.capture.load import MAX_FORM_DEPTH, LoadLimits, load_pages
 from scanner.errors import InputError
 from scanner.model import SourceFile
+from tests.capture import hostile
 from tests.conftest import render_lines
 
 
@@ -149,3 +152,115 @@ def test_damaged_and_dangerous_files_are_refused(tmp_path: Path, make, code: str
         load_pages(_src(path), tmp_path / "out")
     assert info.value.code == code
     assert path.name in info.value.message_vi
+
+
+# ---- bounds checked before anything is decoded (the child's limits are the backstop: test_hostile.py) ----
+
+
+def test_pixels_over_our_limit_are_refused_from_the_header_in_vietnamese(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = hostile.huge_png_header(tmp_path / "khổng lồ.png")
+    # even with Pillow's own bomb limit back in place, the reason is ours, not Pillow's English one
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 89_478_485)
+    with pytest.raises(InputError) as info:
+        load_pages(_src(path), tmp_path / "out")
+    assert info.value.code == "too-many-pixels"
+    assert info.value.message_vi.startswith("khổng lồ.png: ảnh quá lớn") and "exceeds" not in info.value.message_vi
+
+
+def test_an_image_over_pillows_limit_but_under_ours_is_opened(tmp_path: Path) -> None:
+    path = hostile.huge_png_header(tmp_path / "lớn.png", side=13500)  # 182 MP: Pillow's default refuses, our 200 MP not
+    (page,) = load_pages(_src(path), tmp_path / "out")
+    assert (page.width, page.height) == (13500, 13500)
+
+
+@pytest.mark.parametrize(
+    ("build", "code", "words"),
+    [
+        (partial(hostile.double_flate_bomb, inflated_mb=8), "decode-limit", "nén chồng"),
+        (partial(hostile.flate_overflow, inflated_mb=16), "decode-limit", "tự khai báo"),
+        (hostile.huge_mediabox, "too-many-pixels", "200×200 inch"),
+        (hostile.recursive_form_self, "recursive-pdf", "chính nó"),
+        (hostile.recursive_form_cycle, "recursive-pdf", "chính nó"),
+        (hostile.form_fanout, "recursive-pdf", "quá nhiều lần"),
+        (partial(hostile.form_fanout, levels=MAX_FORM_DEPTH + 1, fanout=1), "recursive-pdf", "tầng"),
+    ],
+)
+def test_hostile_pdfs_are_refused_before_decoding(
+    tmp_path: Path, build: Callable[[Path], Path], code: str, words: str
+) -> None:
+    path = build(tmp_path / "độc.pdf")
+    with pytest.raises(InputError) as info:
+        load_pages(_src(path), tmp_path / "out")
+    assert info.value.code == code
+    assert info.value.message_vi.startswith("độc.pdf#1: ") and words in info.value.message_vi
+
+
+def _pdf_with_forms(path: Path, *, annotation_cycle: bool = False, inherited_cycle: bool = False) -> Path:
+    """A page drawing a form nested two deep three times over (a word processor's file), plus optional traps."""
+    pdf = pikepdf.new()
+    leaf = pdf.make_stream(b"0 0 m 100 100 l S", Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Form)
+    leaf.BBox = [0, 0, 595, 842]
+    middle = pdf.make_stream(b"/L Do /L Do /L Do", Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Form)
+    middle.BBox = [0, 0, 595, 842]
+    middle.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(L=leaf))
+    page = pdf.add_blank_page(page_size=(595, 842))
+    page.obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(M=middle))
+    page.obj.Contents = pdf.make_stream(b"/M Do")
+    if inherited_cycle:  # a form without resources draws with its caller's, where /M is itself
+        middle.write(b"/M Do")
+        del middle.Resources
+    if annotation_cycle:
+        looping = pdf.make_stream(b"/A Do", Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Form)
+        looping.BBox = [0, 0, 10, 10]
+        looping.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(A=looping))
+        annot = pikepdf.Dictionary(
+            Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Square, Rect=[0, 0, 10, 10], AP=pikepdf.Dictionary(N=looping)
+        )
+        page.obj.Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(annot)]))
+    pdf.save(path)
+    return path
+
+
+def test_ordinary_nested_forms_are_rendered(tmp_path: Path) -> None:
+    (page,) = load_pages(_src(_pdf_with_forms(tmp_path / "forms.pdf")), tmp_path / "out")
+    assert abs(page.width - 2480) <= 2 and abs(page.height - 3508) <= 2
+
+
+@pytest.mark.parametrize("trap", ["annotation_cycle", "inherited_cycle"])
+def test_cycles_hidden_in_annotations_or_inherited_resources_are_found(tmp_path: Path, trap: str) -> None:
+    path = _pdf_with_forms(tmp_path / "bẫy.pdf", **{trap: True})
+    with pytest.raises(InputError) as info:
+        load_pages(_src(path), tmp_path / "out")
+    assert info.value.code == "recursive-pdf"
+
+
+def test_a_huge_image_inside_a_form_is_refused_before_poppler_draws_it(tmp_path: Path) -> None:
+    path = tmp_path / "ảnh-trong-form.pdf"
+    pdf = pikepdf.new()
+    image = pdf.make_stream(b"\x00", Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Image)
+    image.Width, image.Height, image.ColorSpace, image.BitsPerComponent = 50000, 50000, pikepdf.Name.DeviceGray, 8
+    form = pdf.make_stream(b"/I Do", Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Form)
+    form.BBox = [0, 0, 595, 842]
+    form.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(I=image))
+    page = pdf.add_blank_page(page_size=(595, 842))
+    page.obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(F=form))
+    page.obj.Contents = pdf.make_stream(b"/F Do")
+    pdf.save(path)
+    with pytest.raises(InputError) as info:
+        load_pages(_src(path), tmp_path / "out")
+    assert info.value.code == "too-many-pixels" and "50000×50000" in info.value.message_vi
+
+
+def test_signature_fields_that_are_their_own_kids_are_counted_once(tmp_path: Path) -> None:
+    from scanner.capture.load import pdf_signatures
+
+    path = tmp_path / "ký-vòng.pdf"
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    field = pdf.make_indirect(pikepdf.Dictionary(FT=pikepdf.Name.Sig, V=pikepdf.Dictionary()))
+    field.Kids = pikepdf.Array([field])
+    pdf.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array([field]))
+    pdf.save(path)
+    assert pdf_signatures(path) == 1
