@@ -16,13 +16,11 @@ inbox, then a good scan, and reports per case:
   the service is still serving;
 - how often the watcher died and was started again during the case.
 
-    .venv/bin/python -m benchmarks.hostile.run [--wired] [--cases double-flate,huge-png] [--out benchmarks/out/hostile]
+    .venv/bin/python -m benchmarks.hostile.run [--cases double-flate,huge-png] [--out benchmarks/out/hostile]
 
-Until intake opens files with :func:`scanner.capture.judge.open_isolated`
-(and peeks with ``peek_receipt_isolated``) the figures show the in-process
-behaviour; ``--wired`` previews the wiring (``benchmarks/hostile/wired.py``
-runs the CLI with those two intake methods replaced). Once wired, both are
-the same.
+Intake opens every file with :func:`scanner.capture.judge.open_isolated` and
+peeks for a receipt with ``peek_receipt_isolated``: the decoding happens in a
+child with its own limits, never in the watcher.
 """
 
 from __future__ import annotations
@@ -91,9 +89,9 @@ def _status_kb(pid: int, key: str) -> int:
 class Service:
     """`scanner watch` under the memory cap, started again whenever it dies, its memory sampled."""
 
-    def __init__(self, config_path: Path, log: IO[bytes], *, wired: bool) -> None:
+    def __init__(self, config_path: Path, log: IO[bytes]) -> None:
         self.config_path = config_path
-        self.entry = [sys.executable, "-m", "benchmarks.hostile.wired"] if wired else SCANNER
+        self.entry = SCANNER
         self.log = log
         self.deaths = 0
         self.peak_tree_kb = 0
@@ -218,7 +216,6 @@ def main() -> int:
     ap.add_argument("--wait", type=float, default=180.0, help="seconds to wait for each outcome")
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out" / "hostile")
     ap.add_argument("--keep", action="store_true", help="keep the throw-away workstation and corpus")
-    ap.add_argument("--wired", action="store_true", help="open files in the judge's child (preview of the wiring)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="hostile-bench-"))
@@ -233,7 +230,7 @@ def main() -> int:
     inbox = config.counters[0].inbox
     results = []
     with (args.out / "watch.log").open("wb") as log:
-        service = Service(config_path, log, wired=args.wired)
+        service = Service(config_path, log)
         try:
             time.sleep(3)
             for i, name in enumerate(args.cases.split(",")):

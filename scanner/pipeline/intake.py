@@ -6,8 +6,10 @@ and only then removal from the inbox), then the note is closed. After a
 crash ``recover`` finishes or undoes every half-done take, so a scan is
 never lost and never taken twice.
 
-Each file is opened as soon as it is taken (``prepare``): its pages are
-written out and their barcodes read, so a truncated JPEG is in quarantine,
+Each file is opened as soon as it is taken (``prepare``), in a child
+process with its own memory and time limits (``scanner.capture.judge``), so a
+hostile file costs its own job and never the watcher: its pages are
+written out and their barcodes read, and a truncated JPEG is in quarantine,
 with its reason on the counter's screen, seconds after the scanner wrote
 it — not when the dossier closes and the applicant has left.
 """
@@ -23,10 +25,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from scanner import jsonio
 from scanner.archive import Catalog, sha256_file
 from scanner.capture import quarantine
-from scanner.capture.barcodes import Receipt, parse_receipt, read_codes
-from scanner.capture.load import LoadLimits, check_arrival, first_page, load_pages, pdf_signatures
+from scanner.capture.barcodes import Receipt
+from scanner.capture.judge import open_isolated, peek_receipt_isolated
+from scanner.capture.load import LoadLimits, check_arrival
 from scanner.config import Config, CounterConfig
 from scanner.errors import InputError, ScannerError
 from scanner.files import disk_nearly_full
@@ -162,14 +166,8 @@ class Intake:
         return TakeResult(job_id, tuple(closed)), index
 
     def peek_receipt(self, path: Path) -> Receipt | None:
-        image = first_page(path, self.limits)
-        if image is None:
-            return None
-        for text in read_codes(image):
-            receipt = parse_receipt(text)
-            if receipt is not None:
-                return receipt
-        return None
+        """The receipt QR on the file's first page, read in a bounded child: the watcher never decodes a file."""
+        return peek_receipt_isolated(path, self.limits)
 
     def move_in(self, job_id: str, path: Path, counter: CounterConfig, sha: str, sidecar: Path | None) -> int:
         folder = self.folder(job_id)
@@ -216,21 +214,14 @@ class Intake:
         if src is None or not src.path.exists():
             return None
         try:
-            pages = load_pages(src, folder.pages, self.limits)
+            opened = open_isolated(src, folder.pages, self.limits)  # in a child with its own memory and time limits
         except InputError as exc:
             if (fault := disk_nearly_full(folder.root)) is not None:
                 raise fault from None  # a page that could not be written is the disk's fault, not the scan's
             self.reject(job_id, src, exc, counter)
             return None
-        prepared = PreparedSource(
-            index=index,
-            pages=tuple(pages),
-            codes=tuple(tuple(read_codes(p.path)) for p in pages),
-            signed=pdf_signatures(src.path) > 0,
-        )
+        prepared = PreparedSource(index=index, pages=opened.pages, codes=opened.codes, signed=opened.signed)
         folder.prepared.mkdir(parents=True, exist_ok=True)
-        from scanner import jsonio
-
         jsonio.save(folder.prepared_at(index), prepared)
         return prepared
 

@@ -153,7 +153,11 @@ class Pipeline:
 
     def open_input(self, job_id: str, index: int, counter: str) -> PreparedSource | None:
         """Open one input now (a bad file is quarantined at once) and send its pages to the pool."""
-        prepared = self.intake.prepare(job_id, index, counter)
+        try:
+            prepared = self.intake.prepare(job_id, index, counter)
+        except ScannerError as exc:  # not the file's fault, or not yet sure: the run opens it again and decides
+            log.warning("chưa mở được tệp số %d của công việc %s: %s", index, job_id, exc)
+            return None
         if prepared is not None:
             folder = self.folder(job_id)
             for page in prepared.pages:
