@@ -35,6 +35,7 @@ from scanner.pipeline import DocumentOutcome, Edit, Edits, JobOutcome, JobState,
 from scanner.pipeline.filing import CORRECTABLE, document_values
 from scanner.pipeline.lock import Busy, hold
 from scanner.pipeline.run import JobContext
+from scanner.pipeline.states import RUNNABLE
 
 # Dossiers whose pages and fields the clerk may still change.
 EDITABLE = (JobState.COLLECTING, JobState.REVIEWING)
@@ -260,6 +261,7 @@ def close_dossier(actor: Actor, station: Station, counter: str) -> DossierView:
     else:
         station.pipeline.close(job.id)
     _audit(station, actor, "dossier-close", job.dossier_code or job.id, f"quầy {c.name}")
+    _carry_on(station, job.id)
     return dossier(actor, station, job.id)
 
 
@@ -364,6 +366,7 @@ def confirm(actor: Actor, station: Station, ref: str) -> DossierView:
     else:
         station.catalog.set_job_state(job.id, JobState.CONFIRMED)
     _audit(station, actor, "dossier-confirm", job.dossier_code or job.id, "xác nhận để ký số và lưu trữ")
+    _carry_on(station, job.id)
     return dossier(actor, station, job.id)
 
 
@@ -420,6 +423,16 @@ def _wait_for_service(station: Station, job_id: str, timeout: float) -> JobOutco
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+
+def _carry_on(station: Station, job_id: str) -> None:
+    """Sign and file a closed or confirmed dossier now when no service runs here; else the service does it."""
+    try:
+        with hold(station.config.archive.work, "scanner (cán bộ tiếp nhận)"):
+            if JobState(station.catalog.job(job_id).state) in RUNNABLE:  # type: ignore[union-attr]
+                station.pipeline.run(job_id)
+    except Busy:
+        pass  # the service holds the workstation: it picks the dossier up within a second
 
 
 def _edit(actor: Actor, station: Station, job: object, edit: Edit) -> DossierView:

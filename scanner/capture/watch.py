@@ -20,6 +20,7 @@ import logging
 import signal
 import threading
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -33,12 +34,13 @@ from scanner.archive import Catalog
 from scanner.config import DEFAULT_IGNORED, Config, CounterConfig
 from scanner.errors import EXIT_OK
 from scanner.pipeline import Pipeline, make_pool
-from scanner.pipeline.lock import hold
+from scanner.pipeline.lock import Busy, hold
 from scanner.tools import check_programs
 
 log = logging.getLogger(__name__)
 
 RESCAN_SECONDS = 30.0
+SERVICE = "scanner watch"
 RETRY_WAITING_SECONDS = 30.0
 _last_retry: dict[int, float] = {}
 
@@ -157,7 +159,14 @@ def serve(config: Config, *, stop: threading.Event | None = None, tick: float = 
         signal.signal(signal.SIGTERM, _on_signal)
         signal.signal(signal.SIGINT, _on_signal)
 
-    with hold(config.archive.work, "scanner watch"):
+    with ExitStack() as held:
+        try:
+            held.enter_context(hold(config.archive.work, SERVICE))
+        except Busy as busy:
+            if busy.holder.startswith(SERVICE):
+                raise  # a second service on one workstation: refused, saying who holds it
+            log.info("đang chờ lệnh khác trên máy trạm xong việc (%s)", busy.holder)
+            held.enter_context(hold(config.archive.work, SERVICE, wait=600))  # a clerk's command finishing a dossier
         return _serve(config, stop, tick)
 
 

@@ -49,8 +49,12 @@ def holder(work: Path) -> str:
 
 
 @contextmanager
-def hold(work: Path, purpose: str) -> Iterator[None]:
-    """Hold the workstation's job lock while the block runs; raise ``Busy`` at once if another process has it."""
+def hold(work: Path, purpose: str, *, wait: float = 0.0) -> Iterator[None]:
+    """Hold the workstation's job lock while the block runs; raise ``Busy`` if another process keeps it.
+
+    WAIT seconds are spent waiting for it first (a clerk's command that is
+    finishing a dossier holds it for a few seconds only).
+    """
     work.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(lock_path(work), os.O_RDWR | os.O_CREAT, 0o640)
@@ -61,10 +65,15 @@ def hold(work: Path, purpose: str) -> Iterator[None]:
             f"cannot open the workstation lock ({exc.strerror})",
         ) from None
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise Busy(holder(work)) from None
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise Busy(holder(work)) from None
+                time.sleep(0.2)
         os.ftruncate(fd, 0)
         os.write(fd, f"{purpose}, pid {os.getpid()}, từ {time.strftime('%d/%m/%Y %H:%M:%S')}\n".encode())
         yield

@@ -268,8 +268,12 @@ class Pipeline:
 
         Stops at ``reviewing`` when the clerk must look first.
         """
+        state = self._state(job_id)
+        if state.finished or state is JobState.COLLECTING:  # nothing to carry on (filed, given up, still open)
+            job = self.catalog.job(job_id)
+            return JobOutcome(job_id, state, job.dossier_code if job else None, error=job.error if job else None)
         ctx = self.context(job_id)
-        if self._state(job_id) in (JobState.FAILED, JobState.WAITING):
+        if state in (JobState.FAILED, JobState.WAITING):
             self._move(job_id, JobState.RECEIVED)  # asked to run again: this is the next attempt
         try:
             capture = self.capture(ctx)
