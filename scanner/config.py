@@ -182,6 +182,17 @@ class SigningConfig:
     mark_text: str = "SAO Y"
     mark_agency: str = ""  # empty: the counter's agency_name
 
+    def exposed_secrets(self) -> list[Path]:
+        """The key, password and PIN files that users other than the owner and its group can read."""
+        out = []
+        for path in (self.pkcs12, self.password_file, self.pin_file):
+            try:
+                if path is not None and path.stat().st_mode & 0o007:
+                    out.append(path)
+            except OSError:
+                continue
+        return out
+
     def pin(self) -> Secret:
         """Read the token PIN from the environment variable, else the file."""
         if self.pin_env and self.pin_env in os.environ:

@@ -87,3 +87,16 @@ def test_unknown_counter_is_a_usage_error(workstation: Path, tmp_path: Path) -> 
     src = tmp_path / "a.png"
     render_lines(dpi=100).save(src)
     assert main(["--config", str(workstation), "process", str(src), "--counter", "quay-9"]) == 2
+
+
+def test_workstation_files_are_not_readable_by_other_users(tmp_path: Path) -> None:
+    """The catalog, archive and quarantine hold citizens' IDs and texts: 0750 folders, 0640 files."""
+    import stat
+
+    assert main(["init", "--root", str(tmp_path / "ws")]) == 0
+    root = tmp_path / "ws"
+    for folder in ("archive", "work", "inbox/quay-1"):
+        assert stat.S_IMODE((root / folder).stat().st_mode) & 0o007 == 0, folder
+    catalog = next(root.rglob("*.sqlite"))
+    assert stat.S_IMODE(catalog.stat().st_mode) & 0o007 == 0
+    assert stat.S_IMODE((root / "keys").stat().st_mode) == 0o700

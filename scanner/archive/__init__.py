@@ -33,17 +33,20 @@ def dossier_folder(root: Path, agency_code: str, year: int, dossier_code: str) -
     return root / agency_code / f"{year:04d}" / dossier_code
 
 
-def staging_folder(root: Path, work: Path, job_id: str) -> Path:
-    """Where a dossier is assembled: the work area when it shares the archive's file system.
+def staging_folder(final: Path, work: Path, job_id: str) -> Path:
+    """Where the dossier that will be FINAL is assembled: on FINAL's own file system, so one rename files it.
 
-    A rename is atomic only within one file system; otherwise the dossier is
-    assembled in the archive's hidden ``.staging`` folder, which is never
-    part of the archive.
+    The work area when it shares that file system; otherwise a hidden
+    ``.staging`` folder beside the dossier's year folder (never part of the
+    archive). An agency's folder may be a mount of its own (a red-team pass
+    saw every dossier fail with "Invalid cross-device link"), so the file
+    system is the one FINAL's folder is on, not the archive root's.
     """
-    root.mkdir(parents=True, exist_ok=True)
+    final.parent.mkdir(parents=True, exist_ok=True)
     work.mkdir(parents=True, exist_ok=True)
-    base = work / "staging" if os.stat(work).st_dev == os.stat(root).st_dev else root / ".staging"
-    return base / job_id
+    if os.stat(work).st_dev == os.stat(final.parent).st_dev:
+        return work / "staging" / job_id
+    return final.parent.parent / ".staging" / job_id
 
 
 def file_folder(staging: Path, final: Path) -> None:

@@ -24,7 +24,7 @@ def put(work: Path, path: Path, original_name: str, error: ScannerError, *, now:
     """Move PATH into today's quarantine folder under a safe, unique name; return where it went."""
     folder = work / "quarantine" / now.strftime("%Y-%m-%d")
     folder.mkdir(parents=True, exist_ok=True)
-    name = _UNSAFE.sub("_", original_name).lstrip(".") or "tep"
+    name = _fit(_UNSAFE.sub("_", original_name).lstrip(".") or "tep")
     dest = folder / name
     n = 1
     while dest.exists() or dest.with_name(dest.name + ".reason.txt").exists():
@@ -48,3 +48,14 @@ def put(work: Path, path: Path, original_name: str, error: ScannerError, *, now:
         path.unlink()
     fsync_dir(folder)
     return dest
+
+
+def _fit(name: str, limit: int = 180) -> str:
+    """NAME cut (keeping its extension) so that it and its ``.reason.txt`` fit a file system's 255 bytes."""
+    if len(name.encode("utf-8")) <= limit:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext) > 10:
+        stem, ext = name, ""
+    keep = stem.encode("utf-8")[: limit - len(ext.encode("utf-8")) - 4].decode("utf-8", "ignore")
+    return f"{keep}…" + (f".{ext}" if ext else "")

@@ -174,6 +174,8 @@ def _serve(config: Config, stop: threading.Event, tick: float) -> int:
     inboxes = open_inboxes(config)
     with Catalog(config.archive.catalog_path) as catalog, make_pool(config.processes) as pool:
         pipeline = Pipeline(config, catalog, pool)
+        for exposed in config.signing.exposed_secrets():
+            log.warning("tệp khóa/mật khẩu ký số %s đọc được bởi mọi người dùng: chạy chmod 600 %s", exposed, exposed)
         for problem in check_programs(languages_needed=config.tesseract_languages):
             # files are still taken and kept; their dossiers wait until the program is back
             log.error("sự cố máy trạm: %s", problem.message_vi)

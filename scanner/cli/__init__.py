@@ -212,6 +212,8 @@ def _quiet_broken_pipe() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # the catalog, the archive and the quarantine hold citizens' IDs and texts: nothing for other users
+    os.umask(0o027)
     args = parser().parse_args(argv)
     _setup_logging(args.verbose)
     try:

@@ -171,7 +171,7 @@ def file_dossier(
     procedure, owner = procedure_and_owner(ctx, capture)
     originals = {src.sha256: f"{dossier_code}.goc-{i + 1:02d}.pdf" for i, src in enumerate(capture.signed_sources)}
     if not final.exists():
-        staging = staging_for(root, config.archive.work, ctx.job_id)
+        staging = staging_for(final, config.archive.work, ctx.job_id)
         if staging.exists():
             shutil.rmtree(staging)
         staging.mkdir(parents=True)

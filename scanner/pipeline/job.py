@@ -233,10 +233,24 @@ class JobFolder:
         shutil.rmtree(self.signed, ignore_errors=True)
 
 
+SIDECAR_MAX_BYTES = 64 * 1024  # a clerk's sidecar holds a few codes; a 300 MB one once filled the catalog
+
+
 def read_sidecar(path: Path) -> Sidecar | None:
     """The ``<scan>.json`` beside a scan, if any; unknown keys are ignored, a broken file is an input error."""
-    if not path.is_file():
+    try:
+        if not path.is_file():
+            return None
+        size = path.stat().st_size
+    except OSError:  # a name too long to add ".json" to: such a scan has no sidecar
         return None
+    if size > SIDECAR_MAX_BYTES:
+        raise InputError(
+            path.name,
+            f"tệp JSON đi kèm quá lớn ({size // 1024} KB, tối đa {SIDECAR_MAX_BYTES // 1024} KB)",
+            f"sidecar too large ({size} bytes)",
+            code="bad-sidecar",
+        )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -248,11 +262,21 @@ def read_sidecar(path: Path) -> Sidecar | None:
             path.name, "tệp JSON đi kèm phải là một đối tượng", "sidecar must be an object", code="bad-sidecar"
         )
     values = {k: str(data.get(k, "")).strip() for k in ("dossier_code", "procedure_code", "owner_id", "document_type")}
+    problems = []
     if values["dossier_code"] and not codes.parse_dossier_code(values["dossier_code"]):
+        problems.append(f"mã hồ sơ '{values['dossier_code'][:40]}' không đúng quy tắc")
+    if values["procedure_code"] and not codes.is_procedure_code(values["procedure_code"]):
+        problems.append(f"mã thủ tục '{values['procedure_code'][:40]}' không đúng dạng")
+    owner = values["owner_id"]
+    if owner and not (codes.parse_personal_id(owner) or codes.is_tax_code(owner)):
+        problems.append(f"số định danh '{owner[:40]}' không phải số định danh cá nhân hay mã số thuế")
+    if len(values["document_type"]) > 200:
+        problems.append("loại giấy tờ dài quá 200 ký tự")
+    if problems:
         raise InputError(
             path.name,
-            f"mã hồ sơ '{values['dossier_code']}' trong tệp JSON không đúng quy tắc",
-            "invalid dossier code in sidecar",
+            "tệp JSON đi kèm: " + "; ".join(problems),
+            "invalid sidecar values",
             code="bad-sidecar",
         )
     return Sidecar(**values)

@@ -145,7 +145,7 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(workstation: Path, 
     numbers = sorted(int(c.rsplit("-", 1)[1]) for c in codes)
     assert numbers == list(range(1, len(codes) + 1))  # unique and without gaps
     assert len(archived) == n  # every good scan, in some dossier
-    assert not list(config.archive.root.glob(".staging/*"))
+    assert not list(config.archive.root.glob("**/.staging/*"))
     print(
         f"\n{KILLS} lần SIGKILL: {len(expected)} tệp vào, {len(archived)} đã lưu trữ trong {len(codes)} hồ sơ, "
         f"{len(quarantined)} cách ly; không mất, không trùng"

@@ -101,6 +101,16 @@ def test_sidecar_travels_with_its_scan(setup: tuple[Config, Catalog, Pipeline]) 
         (lambda d: (d / "tên\\lạ.png").write_bytes(b"x"), "bad-name"),
         (lambda d: os.symlink("/etc/passwd", d / "lien-ket.jpg"), "symlink"),
         (lambda d: ((d / "x.png.json").write_text("{}", encoding="utf-8"), (d / "x.png").write_bytes(b"1")), None),
+        # a sidecar bomb, a sidecar naming no citizen, and a name of 252 bytes that leaves no room for ".json"
+        (
+            lambda d: ((d / "x.png.json").write_text(" " * 300_000 + "{}"), (d / "x.png").write_bytes(b"1")),
+            "bad-sidecar",
+        ),
+        (
+            lambda d: ((d / "x.png.json").write_text('{"owner_id": "12345"}'), (d / "x.png").write_bytes(b"1")),
+            "bad-sidecar",
+        ),
+        (lambda d: render_lines(dpi=100).save(d / ("tệp-quét-" + "a" * 238 + ".png")), None),
     ],
 )
 def test_refused_at_the_door(workstation: Path, make, code: str | None) -> None:

@@ -117,3 +117,27 @@ def test_a_full_disk_is_never_the_scans_fault_and_work_goes_on_once_freed(
         filler.unlink()
         assert pipeline.retry_waiting() == [job]
         assert pipeline.run(job).state == "archived"
+
+
+def test_an_agency_folder_on_its_own_mount_still_files_in_one_rename(workstation: Path, tmp_path: Path) -> None:
+    """A province mounts each agency's archive apart: the dossier is assembled on the agency's file system."""
+    import subprocess
+
+    config = load_config(workstation)
+    agency = config.archive.root / config.counters[0].agency_code
+    agency.mkdir(parents=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(agency)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a file system here: {done.stderr.decode(errors='replace').strip()}")
+    try:
+        scan = tmp_path / "giấy xác nhận.png"
+        render_lines(dpi=150).save(scan, dpi=(150, 150))
+        with Catalog(config.archive.catalog_path) as catalog:
+            pipeline = Pipeline(config, catalog)
+            outcome = pipeline.run(pipeline.submit([scan], config.counters[0]))
+        assert outcome.state == "archived", outcome.error
+        (doc,) = outcome.documents
+        assert doc.path.is_relative_to(agency) and doc.path.exists()
+        assert not any(agency.glob(".staging/*"))  # assembled there, renamed into place
+    finally:
+        subprocess.run(["umount", "-l", str(agency)], check=False)
