@@ -184,8 +184,21 @@ class Pipeline:
         return [j.id for j in reversed(self.catalog.jobs(states=RUNNABLE))]
 
     def retry_waiting(self) -> list[str]:
-        """Put jobs parked for a workstation fault back in line (the fault may be fixed by now)."""
+        """Put parked jobs back in line while the service runs, without waiting for a restart.
+
+        A job waiting on a workstation fault goes back each time (the fault may
+        be fixed by now); a job whose attempt failed goes back after a pause that
+        grows with its attempts (30 s, 60 s, …) until ``max_attempts`` is spent.
+        """
+        now = self.now()
         jobs = [j.id for j in self.catalog.jobs(states=(JobState.WAITING,))]
+        for job in self.catalog.jobs(states=(JobState.FAILED,)):
+            try:
+                idle = (now - datetime.fromisoformat(job.updated)).total_seconds()
+            except (TypeError, ValueError):
+                idle = float("inf")
+            if job.attempts < self.config.capture.max_attempts and idle >= 30 * max(1, job.attempts):
+                jobs.append(job.id)
         for job_id in jobs:
             self._move(job_id, JobState.RECEIVED)
         return jobs

@@ -139,6 +139,17 @@ def test_reindex_rebuilds_a_lost_index(tmp_path: Path) -> None:
         assert len(cat.search("dat dai")) == 5
 
 
+def test_reindex_repairs_an_index_whose_meta_file_is_damaged(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "c.sqlite") as cat:
+        for i in range(3):
+            file_document(cat, f"R-261124-000{i + 1}", f"Văn bản số {i + 1} về đất đai")
+        index_path = cat.index_path
+    (index_path / "meta.json").write_text("{ hỏng", encoding="utf-8")
+    with Catalog(tmp_path / "c.sqlite", catch_up=False) as cat:
+        assert cat.reindex(actor=SYSTEM.label) == 3
+        assert len(cat.search("dat dai")) == 3
+
+
 def test_index_stays_small(tmp_path: Path) -> None:
     """Peers' indexes bloated: ours keeps no text, only postings (under 4 kB for a 300-word page)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks" / "search"))

@@ -141,3 +141,35 @@ def test_an_agency_folder_on_its_own_mount_still_files_in_one_rename(workstation
         assert not any(agency.glob(".staging/*"))  # assembled there, renamed into place
     finally:
         subprocess.run(["umount", "-l", str(agency)], check=False)
+
+
+def test_a_failed_attempt_is_tried_again_while_the_service_runs(
+    workstation: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import datetime, timedelta
+
+    import scanner.pipeline.run as run_module
+
+    config = load_config(workstation)
+    scan = tmp_path / "giấy xác nhận.png"
+    render_lines(dpi=150).save(scan, dpi=(150, 150))
+    real_build = run_module.build_pdfa
+    calls = []
+
+    def once_broken(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ValueError("thư viện trả về điều bất ngờ")
+        return real_build(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(run_module, "build_pdfa", once_broken)
+    with Catalog(config.archive.catalog_path) as catalog:
+        pipeline = Pipeline(config, catalog)
+        job = pipeline.submit([scan], config.counters[0])
+        assert pipeline.run(job).state == JobState.FAILED
+        assert pipeline.retry_waiting() == []  # not at once: a pause first
+        later = datetime.now().astimezone() + timedelta(seconds=31)
+        pipeline.now = lambda: later
+        assert pipeline.retry_waiting() == [job]
+        assert job in pipeline.pending()
+        assert pipeline.run(job).state == "archived"

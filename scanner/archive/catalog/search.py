@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import shutil
 import unicodedata
 from collections.abc import Generator, Sequence
 from contextlib import closing
@@ -145,8 +146,19 @@ class SearchStore:
         return n
 
     def reindex(self, *, actor: str) -> int:
-        """Rebuild the index from the catalog; returns the number of documents indexed."""
-        index = self.index
+        """Rebuild the index from the catalog; returns the number of documents indexed.
+
+        The index is derived from the catalog, so one that no longer opens (a
+        damaged ``meta.json``) is discarded and built again rather than blocking
+        the very command that repairs it.
+        """
+        try:
+            index = self.index
+        except ArchiveError as exc:
+            log.warning("chỉ mục tìm kiếm hỏng, dựng lại từ đầu: %s", exc.message_vi)
+            shutil.rmtree(self.index_path, ignore_errors=True)
+            self._index = None
+            index = self.index
         with self.db.write() as c:  # everything pending first: a crash mid-rebuild hides nothing
             self._all_pending(c)
             top = c.execute(select(func.coalesce(func.max(index_outbox.c.id), 0))).scalar_one()
