@@ -8,6 +8,10 @@ NFS) deliver no inotify events, so a counter with ``poll_seconds`` uses a
 polling observer, and every inbox is also listed again periodically in case an
 event was missed. Files already in an inbox at start are taken too.
 
+Where the kernel says so (inotify), a file still open for writing is not
+settled either, however long its writer pauses between chunks; a writer silent
+for a minute is taken as done, so a lost close event never strands a scan.
+
 Temporary and hidden names (``.x``, ``~x``, ``*.tmp``, ``*.part``...) are left
 alone: scanners that write a temporary name and rename it are taken after the
 rename.
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+import os
 import signal
 import threading
 import time
@@ -40,6 +45,9 @@ from scanner.tools import check_programs
 log = logging.getLogger(__name__)
 
 RESCAN_SECONDS = 30.0
+# A file still open for writing is not settled, however quiet; a writer silent this long is taken as done
+# (an event lost by the kernel must not leave a scan in the inbox for ever).
+STILL_OPEN_SECONDS = 60.0
 SERVICE = "scanner watch"
 RETRY_WAITING_SECONDS = 30.0
 _last_retry: dict[int, float] = {}
@@ -53,6 +61,7 @@ def ignored(name: str, patterns: tuple[str, ...] = DEFAULT_IGNORED) -> bool:
 class _Candidate:
     last_event: float
     last_look: tuple[int, int] | None = None
+    writing: bool = False  # opened or written and not closed since (inotify tells; polling cannot)
 
 
 @dataclass
@@ -62,20 +71,28 @@ class Settler:
     settle_seconds: float
     patterns: tuple[str, ...] = DEFAULT_IGNORED
     clock: object = time.monotonic
+    tracks_open: bool = False  # events say when a writer closes the file (inotify); polling cannot tell
     candidates: dict[Path, _Candidate] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def touch(self, path: Path) -> None:
+    def touch(self, path: Path, event: str = "") -> None:
+        """Note activity on PATH; EVENT is the watcher's event type ("" for a file found by listing the inbox)."""
         if ignored(path.name, self.patterns):
             return
         with self.lock:
             now = self.clock()  # type: ignore[operator]
             c = self.candidates.get(path)
             if c is None:
-                self.candidates[path] = _Candidate(last_event=now)
-            else:
+                c = self.candidates[path] = _Candidate(last_event=now)
+            elif event != "closed":
                 c.last_event = now
                 c.last_look = None
+            if event in ("created", "modified") and self.tracks_open:
+                c.writing = True
+            elif event == "" and self.tracks_open and open_for_writing(path):
+                c.writing = True  # found by listing while a writer still has it open (it was there before we were)
+            elif event == "closed":
+                c.writing = False
 
     def forget(self, path: Path) -> None:
         with self.lock:
@@ -96,12 +113,45 @@ class Settler:
                 if now - c.last_event < self.settle_seconds:
                     c.last_look = None  # only looks after the quiet time count
                     continue
+                if c.writing and now - c.last_event < max(STILL_OPEN_SECONDS, self.settle_seconds):
+                    continue  # still open for writing: a scanner pausing between chunks is not done
                 if c.last_look == look:
                     del self.candidates[path]
                     out.append(path)
                 else:
                     c.last_look = look
         return sorted(out, key=lambda p: p.name)
+
+
+def open_for_writing(path: Path) -> bool:
+    """Whether some process on this machine has PATH open for writing (Linux ``/proc``; False elsewhere).
+
+    Only asked for files found by listing the inbox, which came without
+    events: at start-up a scanner may already be half way through one.
+    """
+    try:
+        target = os.path.realpath(path)
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            fd_dir = f"/proc/{pid}/fd"
+            try:
+                fds = os.listdir(fd_dir)
+            except OSError:
+                continue
+            for fd in fds:
+                try:
+                    if os.readlink(f"{fd_dir}/{fd}") != target:
+                        continue
+                    with open(f"/proc/{pid}/fdinfo/{fd}", encoding="ascii") as info:
+                        flags = next((int(ln.split()[1], 8) for ln in info if ln.startswith("flags:")), 0)
+                except OSError:
+                    continue
+                if flags & (os.O_WRONLY | os.O_RDWR):
+                    return True
+    except OSError:
+        return False
+    return False
 
 
 class _Handler(FileSystemEventHandler):
@@ -117,8 +167,10 @@ class _Handler(FileSystemEventHandler):
                 path = Path(p if isinstance(p, str) else p.decode())
                 if event.event_type == "deleted" or (event.event_type == "moved" and p == event.src_path):
                     self.settler.forget(path)
+                elif event.event_type in ("opened", "closed_no_write"):
+                    continue  # a reader (an antivirus, a thumbnailer) changes nothing
                 else:
-                    self.settler.touch(path)
+                    self.settler.touch(path, event.event_type if p == event.src_path else "")
 
 
 @dataclass
@@ -138,7 +190,7 @@ def open_inboxes(config: Config) -> list[Inbox]:
     inboxes = []
     for counter in config.counters:
         counter.inbox.mkdir(parents=True, exist_ok=True)
-        settler = Settler(counter.settle_seconds, config.capture.ignore_patterns)
+        settler = Settler(counter.settle_seconds, config.capture.ignore_patterns, tracks_open=counter.poll_seconds <= 0)
         observer: BaseObserver = (
             PollingObserver(timeout=counter.poll_seconds) if counter.poll_seconds > 0 else Observer()
         )

@@ -109,6 +109,33 @@ def test_slow_chunked_write_is_taken_whole(workstation: Path, tmp_path: Path, po
     assert not (config.archive.work / "quarantine").exists() or not any((config.archive.work / "quarantine").rglob("*"))
 
 
+def test_a_file_still_open_for_writing_is_not_taken_however_long_the_pauses(workstation: Path, tmp_path: Path) -> None:
+    """The red team's writer: chunks 1.5 s apart with a 1 s settle time, the file held open throughout."""
+    text = workstation.read_text(encoding="utf-8").replace("settle_seconds = 2 ", "settle_seconds = 1 ")
+    workstation.write_text(text, encoding="utf-8")
+    configure(workstation, "capture", dossier_idle_seconds=0)
+    config = load_config(workstation)
+    source = tmp_path / "chậm.png"
+    render_lines(["Ghi rất chậm", "Phạm Văn Đồng"], dpi=150).save(source, dpi=(150, 150))
+    data = source.read_bytes()
+    stop = threading.Event()
+    service = threading.Thread(target=serve, args=(config,), kwargs={"stop": stop, "tick": 0.1})
+    service.start()
+    try:
+        with (config.counters[0].inbox / "chậm.png").open("wb") as out:
+            for i in range(4):
+                out.write(data[i * len(data) // 4 : (i + 1) * len(data) // 4])
+                out.flush()
+                time.sleep(1.5)  # longer than the settle time: only the open file keeps it from being taken
+        _wait_archived(config, 1)
+    finally:
+        stop.set()
+        service.join(timeout=60)
+    with Catalog(config.archive.catalog_path) as cat:
+        assert cat.find_intake(hashlib.sha256(data).hexdigest()) is not None
+    assert not any((config.archive.work / "quarantine").rglob("*.png"))
+
+
 def test_service_keeps_running_after_an_unexpected_error(
     workstation: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
