@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from scanner.app.officer import agency_day, agency_time
+from scanner.app.clock import agency_day, agency_time
 
 DASH = "—"
 
