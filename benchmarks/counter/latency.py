@@ -93,6 +93,8 @@ def main() -> int:
     service = subprocess.Popen([*SCANNER, "--config", str(config_path), "watch"], stderr=log, start_new_session=True)
     visible: list[float] = []
     filed: list[float] = []
+    filed_direct: list[float] = []  # closed and filed at once (no flagged field)
+    filed_after_review: list[float] = []  # stopped for review; the figure includes `scanner confirm`
     reviewed = 0
     try:
         time.sleep(3)
@@ -124,16 +126,19 @@ def main() -> int:
                 check=True,
                 capture_output=True,
             )
+            stopped = False
             while time.monotonic() - start < 120:
                 with Catalog(config.archive.catalog_path) as cat:
                     job = cat.jobs(counter="quay-1", limit=1)[0]
                 if job.state == JobState.REVIEWING:
+                    stopped = True
                     reviewed += 1
                     subprocess.run(
                         [*SCANNER, "--config", str(config_path), "confirm", job.id], check=True, capture_output=True
                     )
                 if job.state == JobState.ARCHIVED:
                     filed.append(time.monotonic() - start)
+                    (filed_after_review if stopped else filed_direct).append(filed[-1])
                     break
                 time.sleep(0.05)
             print(f"run {run + 1}/{args.runs}: pages {visible[-3:]}, close→filed {filed[-1:]}", flush=True)
@@ -151,6 +156,10 @@ def main() -> int:
         "close_filed_p95": round(_p95(filed), 2),
         "close_filed_max": round(max(filed), 2),
         "stopped_for_review": reviewed,
+        "close_filed_direct_p50": round(statistics.median(filed_direct), 2) if filed_direct else None,
+        "close_filed_direct_p95": round(_p95(filed_direct), 2) if filed_direct else None,
+        "close_confirm_filed_p50": round(statistics.median(filed_after_review), 2) if filed_after_review else None,
+        "close_confirm_filed_p95": round(_p95(filed_after_review), 2) if filed_after_review else None,
     }
     (args.out / "latency.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     print(json.dumps(result, indent=2))
