@@ -2,7 +2,7 @@
 
 A throw-away workstation made by `scanner init` (review never waits,
 ``dossier_idle_seconds = 0`` so every file is a dossier of its own) runs
-`scanner watch` under ``prlimit --as=1073741824`` — the 1 GB a counter PC's
+`scanner watch` in a memory cgroup of 1 GB (``prlimit --as`` where none can be made) — the 1 GB a counter PC's
 service is given. For each file of the hostile corpus
 (``tests/capture/hostile.py``) the script drops the file into the counter's
 inbox, then a good scan, and reports per case:
@@ -26,6 +26,7 @@ child with its own limits, never in the watcher.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -49,6 +50,30 @@ from tests.conftest import PAGE_LINES, render_lines  # noqa: E402
 
 SCANNER = [sys.executable, "-m", "scanner"]
 MEMORY_CAP = 1024 * 1024 * 1024
+
+
+def _memory_cgroup() -> Path | None:
+    """A memory cgroup holding the service and its children to MEMORY_CAP of real memory, if one can be made.
+
+    A cgroup limit is what a service manager gives a service (systemd's
+    ``MemoryMax=``): it counts the memory actually used by the watcher, its page
+    workers and the decoding children together. ``prlimit --as`` caps address
+    space per process instead, and a multithreaded watcher reserves close to
+    1 GB of it (thread stacks, allocator arenas) while using 150 MB, so its own
+    index writer then fails to allocate — a limit no deployment would set.
+    """
+    for base, limit in (("/sys/fs/cgroup/memory", "memory.limit_in_bytes"), ("/sys/fs/cgroup", "memory.max")):
+        root = Path(base)
+        if not (root / "cgroup.procs").exists():
+            continue
+        group = root / f"scanner-hostile-{os.getpid()}"
+        try:
+            group.mkdir(exist_ok=True)
+            (group / limit).write_text(str(MEMORY_CAP))
+            return group
+        except OSError:
+            continue
+    return None
 
 
 def _tree_rss_kb(root: int) -> int:
@@ -103,8 +128,18 @@ class Service:
         self._sampler.start()
 
     def _start(self) -> subprocess.Popen[bytes]:
-        argv = ["prlimit", f"--as={MEMORY_CAP}", *self.entry, "--config", str(self.config_path), "watch"]
-        return subprocess.Popen(argv, stdout=self.log, stderr=self.log, start_new_session=True)
+        argv = [*self.entry, "--config", str(self.config_path), "watch"]
+        group = _memory_cgroup()
+        if group is None:  # no writable memory cgroup: cap the address space instead (harsher, see above)
+            argv = ["prlimit", f"--as={MEMORY_CAP}", *argv]
+            self.cap = f"prlimit --as={MEMORY_CAP}"
+            return subprocess.Popen(argv, stdout=self.log, stderr=self.log, start_new_session=True)
+        self.cap = f"cgroup {group}"
+
+        def enter() -> None:
+            (group / "cgroup.procs").write_text(str(os.getpid()))
+
+        return subprocess.Popen(argv, stdout=self.log, stderr=self.log, start_new_session=True, preexec_fn=enter)
 
     def _sample(self) -> None:
         while not self._stop.is_set():
@@ -250,11 +285,15 @@ def main() -> int:
                 print(json.dumps(result, ensure_ascii=False), flush=True)
         finally:
             service.stop()
+        if service.cap.startswith("cgroup "):
+            with contextlib.suppress(OSError):
+                Path(service.cap.removeprefix("cgroup ")).rmdir()
             if not args.keep:
                 shutil.rmtree(tmp, ignore_errors=True)
     (args.out / "hostile.json").write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
     head = f"{'case':15} {'expected':16} {'got':16} {'quar.s':>6} {'HWM MB':>6} {'VM MB':>6} {'tree MB':>7}"
-    print(f"\n{head} {'good s':>6} {'good state':10} deaths")
+    print(f"\nmemory cap: {service.cap}")
+    print(f"{head} {'good s':>6} {'good state':10} deaths")
     for r in results:
         print(
             f"{r['case']:15} {r['expected']:16} {r['code']:16} {r['to_quarantine_s'] or '-':>6} "
