@@ -301,7 +301,12 @@ class Faults:
 
 
 def _round(pipeline: Pipeline, inboxes: list[Inbox], stop: threading.Event) -> bool:
-    """Take the settled files, close idle dossiers and run one pending dossier; True if one ran."""
+    """Take the settled files, close idle dossiers and run one pending dossier whose pages are ready; True if one ran.
+
+    A dossier whose pages are still being recognized is passed over until
+    they are, so a 200-page PDF closed at one counter never holds up the
+    scans arriving at the others.
+    """
     for inbox in inboxes:
         for path in inbox.settler.ready():
             if stop.is_set():
@@ -318,7 +323,10 @@ def _round(pipeline: Pipeline, inboxes: list[Inbox], stop: threading.Event) -> b
     for job_id in pipeline.pending():
         if stop.is_set():
             break
-        _report(pipeline.run(job_id))
+        outcome = pipeline.run(job_id, wait=False)
+        if not outcome.ready:
+            continue  # its pages are still in the pool: the next dossier meanwhile, and the inboxes
+        _report(outcome)
         return True  # look at the inboxes again between dossiers
     return False
 

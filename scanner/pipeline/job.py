@@ -132,6 +132,7 @@ class JobOutcome:
     documents: tuple[DocumentOutcome, ...] = ()
     warnings: tuple[str, ...] = ()
     error: str | None = None
+    ready: bool = True  # False: the service left it for a later round (pages still in the pool)
 
     @property
     def ok(self) -> bool:

@@ -98,6 +98,10 @@ class WaitForClerk(Exception):
     """The run stops here: the dossier waits for the clerk's review."""
 
 
+class PagesInProgress(Exception):
+    """The run stops here for now: some pages are still being recognized in the pool."""
+
+
 @dataclass
 class Pipeline:
     config: Config
@@ -276,10 +280,14 @@ class Pipeline:
             backfill=sidecar.kind == "result" or bool(job.detail.get("one_document")),
         )
 
-    def run(self, job_id: str) -> JobOutcome:
+    def run(self, job_id: str, *, wait: bool = True) -> JobOutcome:
         """Carry JOB_ID through every step not yet done; bad input never raises.
 
-        Stops at ``reviewing`` when the clerk must look first.
+        Stops at ``reviewing`` when the clerk must look first. With WAIT false
+        (the service) a dossier whose pages are still in the worker pool is
+        left for a later round instead of being waited for: one big dossier
+        must not keep the service from taking the other counters' scans.
+        ``outcome.ready`` is then False and nothing was changed.
         """
         state = self._state(job_id)
         if state.finished or state is JobState.COLLECTING:  # nothing to carry on (filed, given up, still open)
@@ -290,7 +298,7 @@ class Pipeline:
             self._move(job_id, JobState.RECEIVED)  # asked to run again: this is the next attempt
         try:
             capture = self.capture(ctx)
-            results, capture = self.recognize(ctx, capture)
+            results, capture = self.recognize(ctx, capture, wait=wait)
             if not capture.documents:
                 return self._give_up(ctx, "; ".join(ctx.warnings) or "không có trang nào để lưu")
             fields = self.extract(ctx, results)
@@ -315,6 +323,8 @@ class Pipeline:
             shutil.rmtree(ctx.folder.root, ignore_errors=True)
             self.anchor_audit()
             return outcome
+        except PagesInProgress:
+            return JobOutcome(job_id, self._state(job_id), ready=False)
         except WaitForClerk:
             job = self.catalog.job(job_id)
             return JobOutcome(
@@ -421,7 +431,9 @@ class Pipeline:
         detail = "; ".join(states) or "không kiểm tra được chữ ký"
         return f"{src.original_name}: PDF đã có chữ ký số — giữ nguyên bản gốc trong hồ sơ; {detail}"
 
-    def recognize(self, ctx: JobContext, capture: Capture) -> tuple[list[list[PageResult]], Capture]:
+    def recognize(
+        self, ctx: JobContext, capture: Capture, *, wait: bool = True
+    ) -> tuple[list[list[PageResult]], Capture]:
         """Every page cleaned and read (most already were, at take); confirmed blank backsides dropped.
 
         An input none of whose pages is kept, because each is blank, goes to
@@ -431,6 +443,8 @@ class Pipeline:
         clean, ocr = self.clean_options, self.ocr_options
         pages = [page for doc in capture.documents for page in doc.pages]
         sent = {p.path.stem: self.queue.start(ctx.folder, p, _turned(clean, p, pinned), ocr) for p in pages}
+        if not wait and any(f is not None and not f.done() for f in sent.values()):
+            raise PagesInProgress
         results = {
             p.path.stem: self.queue.result(ctx.folder, p, _turned(clean, p, pinned), ocr, sent[p.path.stem])
             for p in pages

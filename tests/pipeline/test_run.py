@@ -166,3 +166,34 @@ def test_a_claimed_code_ahead_of_the_counter_does_not_break_the_days_numbering(
     assert first.dossier_code == claimed
     assert [o.state for o in later] == ["archived", "archived"]
     assert [o.dossier_code for o in later] == [codes.dossier_code(agency, today, n) for n in (1, 3)]
+
+
+class _SlowPool(Executor):
+    """A page pool whose work finishes only when the test says so (a 200-page PDF still being read)."""
+
+    def __init__(self) -> None:
+        self.held: list[tuple[Future[object], object, tuple[object, ...]]] = []
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        future: Future[object] = Future()
+        self.held.append((future, fn, args))
+        return future
+
+    def finish(self) -> None:
+        for future, fn, args in self.held:
+            future.set_result(fn(*args))  # type: ignore[operator]
+        self.held.clear()
+
+
+def test_the_service_passes_over_a_dossier_whose_pages_are_still_being_read(workstation: Path, scan: Path) -> None:
+    config = load_config(workstation)
+    with Catalog(config.archive.catalog_path) as catalog:
+        pool = _SlowPool()
+        pipeline = Pipeline(config, catalog, pool)
+        job = pipeline.submit([scan], config.counters[0])
+        first = pipeline.run(job, wait=False)
+        assert not first.ready and catalog.job(job).attempts == 0  # type: ignore[union-attr]
+        assert job in pipeline.pending()  # still the service's to carry on, nothing lost or counted
+        pool.finish()
+        done = pipeline.run(job, wait=False)
+        assert done.ready and done.state == "archived", done.error
