@@ -27,6 +27,7 @@ from PIL import Image
 from scanner import codes, jsonio
 from scanner.app import Actor
 from scanner.archive import Catalog
+from scanner.archive.catalog import JobRecord
 from scanner.config import Config, CounterConfig
 from scanner.errors import InputError, NotFoundError, ScannerError
 from scanner.extract import DocumentFields, extract_fields
@@ -144,17 +145,17 @@ def status(actor: Actor, station: Station, *, counter: str | None = None, limit:
     return CounterStatus(tuple(views), tuple(files))
 
 
-def dossier(actor: Actor, station: Station, ref: str, *, _job: object = None) -> DossierView:
+def dossier(actor: Actor, station: Station, ref: str, *, _job: JobRecord | None = None) -> DossierView:
     """One dossier in progress (or done), by job id or dossier code, with its documents as they stand now."""
     job = _job or _find_job(station, ref)
-    state = JobState(job.state)  # type: ignore[attr-defined]
-    job_id: str = job.id  # type: ignore[attr-defined]
-    detail: dict[str, object] = job.detail  # type: ignore[attr-defined]
-    sidecar = Sidecar(**detail.get("sidecar", {}))  # type: ignore[arg-type]
-    code = job.dossier_code or sidecar.dossier_code or str(detail.get("receipt_code", ""))  # type: ignore[attr-defined]
+    state = JobState(job.state)
+    job_id: str = job.id
+    detail = job.detail
+    sidecar = Sidecar(**detail.get("sidecar", {}))
+    code = job.dossier_code or sidecar.dossier_code or str(detail.get("receipt_code", ""))
     documents: tuple[DocumentView, ...] = ()
     warnings: list[str] = []
-    archived = station.catalog.dossier(job.dossier_code) if job.dossier_code else None  # type: ignore[attr-defined]
+    archived = station.catalog.dossier(job.dossier_code) if job.dossier_code else None
     if archived is not None:
         warnings = list(archived.warnings)
         documents = tuple(
@@ -165,15 +166,15 @@ def dossier(actor: Actor, station: Station, ref: str, *, _job: object = None) ->
         documents, warnings = _documents_now(station, job_id)
     return DossierView(
         job_id=job_id,
-        counter=job.counter,  # type: ignore[attr-defined]
+        counter=job.counter,
         state=state,
         dossier_code=code,
         procedure_code=sidecar.procedure_code,
         owner_id=sidecar.owner_id,
         documents=documents,
         warnings=tuple(warnings),
-        error=job.error or "",  # type: ignore[attr-defined]
-        updated=job.updated,  # type: ignore[attr-defined]
+        error=job.error or "",
+        updated=job.updated,
     )
 
 
@@ -435,8 +436,8 @@ def _carry_on(station: Station, job_id: str) -> None:
         pass  # the service holds the workstation: it picks the dossier up within a second
 
 
-def _edit(actor: Actor, station: Station, job: object, edit: Edit) -> DossierView:
-    job_id: str = job.id  # type: ignore[attr-defined]
+def _edit(actor: Actor, station: Station, job: JobRecord, edit: Edit) -> DossierView:
+    job_id: str = job.id
     folder = station.pipeline.folder(job_id)
     edit = replace(edit, actor=actor.label)
     folder.save_edits(replace(folder.edits(), edits=(*folder.edits().edits, edit)))
@@ -449,7 +450,7 @@ def _edit(actor: Actor, station: Station, job: object, edit: Edit) -> DossierVie
         "merge": f"gộp văn bản bắt đầu ở trang {edit.page} vào văn bản trước",
         "field": f"văn bản {edit.document}: {CORRECTABLE.get(edit.name, edit.name)} = {edit.value}",
     }[edit.op]
-    _audit(station, actor, f"edit-{edit.op}", job.dossier_code or job_id, what)  # type: ignore[attr-defined]
+    _audit(station, actor, f"edit-{edit.op}", job.dossier_code or job_id, what)
     return dossier(actor, station, job_id)
 
 
@@ -461,7 +462,7 @@ def _counter(station: Station, name: str) -> CounterConfig:
     return station.config.counter(name)
 
 
-def _find_job(station: Station, ref: str) -> object:
+def _find_job(station: Station, ref: str) -> JobRecord:
     job = station.catalog.job(ref)
     if job is None:
         job = next((j for j in station.catalog.jobs(limit=100000) if j.dossier_code == ref), None)
@@ -470,12 +471,12 @@ def _find_job(station: Station, ref: str) -> object:
     return job
 
 
-def _editable(station: Station, ref: str):  # type: ignore[no-untyped-def]
+def _editable(station: Station, ref: str) -> JobRecord:
     job = _find_job(station, ref)
-    state = JobState(job.state)  # type: ignore[attr-defined]
+    state = JobState(job.state)
     if state not in EDITABLE:
         raise ScannerError(
-            f"hồ sơ {job.dossier_code or job.id} đang ở trạng thái '{state.label_vi}': không sửa được nữa",  # type: ignore[attr-defined]
+            f"hồ sơ {job.dossier_code or job.id} đang ở trạng thái '{state.label_vi}': không sửa được nữa",
             f"dossier is {state}: no longer editable",
             code="not-editable",
         )
