@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import threading
 import types
 import typing
 from datetime import date, datetime
@@ -74,9 +75,14 @@ def loads(kind: Any, text: str) -> Any:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write DATA to PATH so that a crash leaves either the old file or the new one, never a part."""
+    """Write DATA to PATH so that a crash leaves either the old file or the new one, never a part.
+
+    The temporary name is the writer's own (process and thread), so two
+    writers of the same file — the service and a clerk's command, or a pool
+    callback and the run — never pull each other's temporary file away.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     with tmp.open("wb") as f:
         f.write(data)
         f.flush()

@@ -181,7 +181,7 @@ def dossier(actor: Actor, station: Station, ref: str, *, _job: JobRecord | None 
 def _documents_now(station: Station, job_id: str) -> tuple[tuple[DocumentView, ...], list[str]]:
     pipeline = station.pipeline
     ctx = pipeline.context(job_id)
-    laid = pipeline.layout(ctx)
+    laid = pipeline.layout(ctx, open_missing=False)  # a look never opens (or quarantines) a citizen's file
     edits = ctx.folder.edits()
     saved: list[DocumentFields] = jsonio.load(ctx.folder.fields_file, list[DocumentFields]) or []
     docs = []
@@ -293,7 +293,7 @@ def rotate_page(actor: Actor, station: Station, ref: str, page: str, degrees: in
         turned = im.rotate(-degrees, expand=True)  # PIL turns anticlockwise
         turned.save(target, dpi=(current.dpi, current.dpi))
     image = PageImage(target, turned.width, turned.height, current.dpi, current.source)
-    owner = station.pipeline.layout(station.pipeline.context(job.id)).owner[current.path.stem]
+    owner = station.pipeline.layout(station.pipeline.context(job.id), open_missing=False).owner[current.path.stem]
     jsonio.save(folder.pages / f"{owner.path.name[:3]}.{turned_stem}.page.json", image)
     return _edit(actor, station, job, Edit("rotate", page=page, degrees=degrees, value=turned_stem))
 
@@ -341,7 +341,7 @@ def split_document(actor: Actor, station: Station, ref: str, page: str) -> Dossi
 def merge_document(actor: Actor, station: Station, ref: str, ordinal: int) -> DossierView:
     """Join document ORDINAL (2 or more) to the one before it."""
     job = _editable(station, ref)
-    docs = station.pipeline.layout(station.pipeline.context(job.id)).capture.documents
+    docs = station.pipeline.layout(station.pipeline.context(job.id), open_missing=False).capture.documents
     if not 2 <= ordinal <= len(docs):
         raise InputError(f"văn bản {ordinal}", f"chỉ gộp văn bản số 2 đến {len(docs)} vào văn bản liền trước")
     return _edit(actor, station, job, Edit("merge", page=docs[ordinal - 1].pages[0].path.stem))
@@ -484,7 +484,7 @@ def _editable(station: Station, ref: str) -> JobRecord:
 
 
 def _page(station: Station, job_id: str, page: str) -> PageImage:
-    laid = station.pipeline.layout(station.pipeline.context(job_id))
+    laid = station.pipeline.layout(station.pipeline.context(job_id), open_missing=False)
     for doc in laid.capture.documents:
         for p in doc.pages:
             if p.path.stem == page:

@@ -385,11 +385,19 @@ class Pipeline:
 
     # --- the steps ----------------------------------------------------------------------------
 
-    def layout(self, ctx: JobContext) -> Layout:
-        """The dossier's documents now: every opened input, grouped, with the clerk's edits replayed."""
+    def layout(self, ctx: JobContext, *, open_missing: bool = True) -> Layout:
+        """The dossier's documents now: every opened input, grouped, with the clerk's edits replayed.
+
+        OPEN_MISSING false (a screen looking at the dossier) leaves out inputs
+        not opened yet: only the service opens, and so judges, a citizen's file.
+        """
         prepared: list[tuple[SourceFile, PreparedSource]] = []
         for src in ctx.folder.sources():
-            prep = self.intake.prepare(ctx.job_id, input_index(src), ctx.counter.name)
+            index = input_index(src)
+            if open_missing:
+                prep = self.intake.prepare(ctx.job_id, index, ctx.counter.name)
+            else:
+                prep = ctx.folder.load_prepared(index)
             if prep is not None and not (ctx.folder.root / f"{src.path.name[:3]}.replacement").exists():
                 prepared.append((src, prep))
         extra: dict[str, tuple[SourceFile, PageImage]] = {}
