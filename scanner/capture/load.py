@@ -15,6 +15,11 @@ the raster poppler would allocate, and the Form XObjects a page draws are
 walked for cycles and fan-out before poppler draws them. These checks name
 the reason; the child process of :mod:`scanner.capture.judge`, with its
 memory and time limits, is the backstop for whatever they miss.
+
+A PDF encrypted with an owner password only (an empty user password: the
+usual shape of a signed government PDF, "no editing" but readable by anyone)
+is read like any other; only one that needs a password to be opened goes to
+quarantine as ``encrypted-pdf``.
 """
 
 from __future__ import annotations
@@ -299,14 +304,20 @@ def _pdf_pages(src: SourceFile, out_dir: Path, stem: str, limits: LoadLimits) ->
     try:
         pdf = pikepdf.open(src.path)
     except pikepdf.PasswordError:
-        raise InputError(name, "PDF được mã hóa bằng mật khẩu", "encrypted PDF", code="encrypted-pdf") from None
+        raise InputError(
+            name,
+            "PDF được khóa bằng mật khẩu, cần mật khẩu mới mở được",
+            "encrypted PDF, a password is needed to open it",
+            code=InputReason.ENCRYPTED_PDF,
+        ) from None
     except pikepdf.PdfError as exc:
         detail = _detail(exc, src)
         raise InputError(name, f"PDF bị hỏng ({detail})", f"corrupt PDF ({detail})", code="corrupt-pdf") from None
     pages: list[PageImage] = []
     with pdf:
-        if pdf.is_encrypted:
-            raise InputError(name, "PDF được mã hóa", "encrypted PDF", code="encrypted-pdf")
+        # Opened with no password: at most an owner password restricts editing (the usual
+        # shape of a signed government PDF); qpdf hands back decrypted streams, so every
+        # check below and poppler's rendering see the same content any reader shows.
         active = _active_content(pdf)
         if active:
             raise InputError(
