@@ -98,6 +98,8 @@ class InputReason(StrEnum):
     RECURSIVE_PDF = "recursive-pdf"  # Form XObjects that draw themselves, or nest past any scanner's need
     DECODE_LIMIT = "decode-limit"  # opening the file would take more memory than allowed
     DECODE_TIMEOUT = "decode-timeout"  # opening the file takes longer than allowed
+    HAS_TEXT = "has-text"  # `scanner ocr`: the PDF already has a text layer, rasterizing would throw it away
+    SIGNED_PDF = "signed-pdf"  # `scanner ocr`: the PDF is signed, rasterizing would drop the signature
 
     @property
     def label_vi(self) -> str:
@@ -130,6 +132,8 @@ _INPUT_TEXT: dict[InputReason, tuple[str, str]] = {
     InputReason.RECURSIVE_PDF: ("PDF lồng nhau vô hạn hoặc quá sâu", "recursive or too deeply nested PDF"),
     InputReason.DECODE_LIMIT: ("mở tệp cần quá nhiều bộ nhớ", "opening the file needs too much memory"),
     InputReason.DECODE_TIMEOUT: ("mở tệp quá thời gian cho phép", "opening the file takes too long"),
+    InputReason.HAS_TEXT: ("PDF đã có lớp chữ", "the PDF already has a text layer"),
+    InputReason.SIGNED_PDF: ("PDF đã được ký số", "the PDF is already signed"),
 }
 
 

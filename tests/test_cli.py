@@ -8,6 +8,7 @@ import subprocess
 import unicodedata
 from pathlib import Path
 
+import pikepdf
 import pytest
 
 from scanner.cli import main
@@ -100,3 +101,80 @@ def test_workstation_files_are_not_readable_by_other_users(tmp_path: Path) -> No
     catalog = next(root.rglob("*.sqlite"))
     assert stat.S_IMODE(catalog.stat().st_mode) & 0o007 == 0
     assert stat.S_IMODE((root / "keys").stat().st_mode) == 0o700
+
+
+def _text_pdf(path: Path, words: str = "Giay xac nhan da co lop chu") -> Path:
+    """A small vector page whose text a reader can copy: a PDF that already has a text layer."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(420, 120))
+    font = pdf.make_indirect(
+        pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica)
+    )
+    page = pdf.pages[0]
+    page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+    page.Contents = pdf.make_stream(f"BT /F1 20 Tf 20 55 Td ({words}) Tj ET".encode())
+    pdf.save(path)
+    return path
+
+
+def test_ocr_refuses_a_pdf_that_already_has_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _text_pdf(tmp_path / "có chữ.pdf")
+    out = tmp_path / "kết quả.pdf"
+    assert main(["ocr", str(src), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "có chữ.pdf" in err and "PDF đã có lớp chữ" in err and "--force-ocr" in err
+    assert not out.exists()
+
+
+def test_ocr_refuses_a_signed_pdf(workstation: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import img2pdf
+
+    from scanner.config import load_config
+    from scanner.sign import sign_pdf
+
+    config = load_config(workstation)
+    page = tmp_path / "trang.png"
+    render_lines(["QUYẾT ĐỊNH"], dpi=100).save(page, dpi=(100, 100))
+    plain = tmp_path / "plain.pdf"
+    plain.write_bytes(img2pdf.convert(str(page)))
+    signed = tmp_path / "đã ký.pdf"
+    sign_pdf(plain, signed, pkcs12=config.signing.pkcs12, password=config.signing.password())
+    out = tmp_path / "kết quả.pdf"
+    assert main(["ocr", str(signed), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "đã ký.pdf" in err and "PDF đã được ký số — làm lại sẽ làm mất chữ ký" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("flag", ["--force-ocr", "--redo-ocr"])
+def test_ocr_reads_a_pdf_with_text_again_when_forced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str
+) -> None:
+    src = _text_pdf(tmp_path / "có chữ.pdf", "SO HOA 2026")
+    out = tmp_path / "kết quả.pdf"
+    assert main(["ocr", str(src), "-o", str(out), "-l", "eng", "--jobs", "1", flag]) == 0
+    assert capsys.readouterr().out.strip() == str(out)
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    assert "SO HOA 2026" in text
+    with pikepdf.open(out) as pdf:
+        assert len(pdf.pages) == 1
+
+
+def test_ocr_skip_text_leaves_such_files_out_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    done = _text_pdf(tmp_path / "có chữ.pdf")
+    scan = tmp_path / "quét.png"
+    render_lines(["SO HOA"], dpi=150).save(scan, dpi=(150, 150))
+    out = tmp_path / "kết quả.pdf"
+    assert main(["ocr", str(done), str(scan), "-o", str(out), "--skip-text", "--jobs", "1"]) == 0
+    assert "có chữ.pdf: bỏ qua, PDF đã có lớp chữ" in capsys.readouterr().err
+    with pikepdf.open(out) as pdf:
+        assert len(pdf.pages) == 1  # only the scan
+
+    out.unlink()
+    assert main(["ocr", str(done), "-o", str(out), "--skip-text"]) == 1
+    err = capsys.readouterr().err
+    assert "không còn tệp nào để nhận dạng" in err and "có chữ.pdf: bỏ qua" in err
+    assert not out.exists()
+    with pytest.raises(SystemExit) as usage:
+        main(["ocr", str(done), "-o", str(out), "--skip-text", "--force-ocr"])  # one choice at a time
+    assert usage.value.code == 2

@@ -3,6 +3,14 @@
 It uses the stages directly, not the pipeline: the pipeline's signing and
 archive imports cost about a second of CPU per run, as much as cleaning a
 page, and this tool signs and archives nothing.
+
+Rasterizing a PDF throws away what it already carries. As with OCRmyPDF, a
+PDF that has a text layer or a digital signature is refused unless the
+caller says what to do with it: ``SKIP_TEXT`` leaves such files out (whole
+files: their pages are not copied into the output), ``FORCE`` rasterizes and
+reads them anyway (a signature does not survive, and the caller is told).
+``REDO`` is accepted as the same as ``FORCE``: a true redo, which would keep
+the vector content and replace only the hidden OCR text, is not done here.
 """
 
 from __future__ import annotations
@@ -13,16 +21,26 @@ import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
-from scanner.capture.load import load_pages
+from scanner.capture.load import load_pages, pdf_signatures, sniff
 from scanner.clean import CleanOptions, clean_page
-from scanner.errors import InputError
+from scanner.errors import InputError, InputReason, ScannerError
 from scanner.files import sha256_file
 from scanner.model import CleanedPage, OcrPage, PageImage, PdfMetadata, PdfPage, SourceFile
 from scanner.ocr import OcrOptions, ocr_page
 from scanner.pdf import build_pdfa
-from scanner.tools import require_programs
+from scanner.tools import poppler, require_programs
+
+
+class PriorWork(StrEnum):
+    """What to do with a PDF that already has a text layer or a signature."""
+
+    REFUSE = "refuse"
+    SKIP_TEXT = "skip-text"  # leave such files out, saying so
+    FORCE = "force-ocr"  # rasterize and read them anyway
+    REDO = "redo-ocr"  # accepted as FORCE (see the module docstring)
 
 
 @dataclass(frozen=True)
@@ -30,6 +48,50 @@ class OcrDone:
     output: Path
     pages: int
     sidecar: Path | None
+    notices: tuple[str, ...] = ()  # files left out or signatures lost, in Vietnamese, for the caller to show
+
+
+@dataclass(frozen=True)
+class _Prior:
+    signed: bool
+    has_text: bool
+
+
+def _prior_work(path: Path) -> _Prior:
+    """Whether the file is a PDF that already carries a signature or text a reader can copy."""
+    with path.open("rb") as f:
+        if sniff(f.read(1024)) != "pdf":
+            return _Prior(signed=False, has_text=False)
+    try:
+        has_text = bool(poppler.pdftotext(path).strip())
+    except ScannerError:
+        has_text = False  # a PDF poppler cannot read: the load says why
+    return _Prior(signed=pdf_signatures(path) > 0, has_text=has_text)
+
+
+def _decide(path: Path, prior: _Prior, mode: PriorWork) -> tuple[bool, str | None]:
+    """(read the file?, a notice for the caller); raises InputError when the caller must choose."""
+    name = path.name
+    if not (prior.signed or prior.has_text):
+        return True, None
+    if mode in (PriorWork.FORCE, PriorWork.REDO):
+        if prior.signed:
+            return True, f"{name}: PDF đã được ký số — bản mới sẽ không còn chữ ký này"
+        return True, None
+    if prior.signed:
+        why_vi = "PDF đã được ký số — làm lại sẽ làm mất chữ ký"
+        why_en = "the PDF is digitally signed; redoing it would lose the signature"
+        code = InputReason.SIGNED_PDF
+    else:
+        why_vi, why_en, code = "PDF đã có lớp chữ", "the PDF already has a text layer", InputReason.HAS_TEXT
+    if mode is PriorWork.SKIP_TEXT:
+        return False, f"{name}: bỏ qua, {why_vi}"
+    raise InputError(
+        name,
+        f"{why_vi}; dùng --skip-text để bỏ qua tệp này hoặc --force-ocr để vẫn nhận dạng lại",
+        f"{why_en}; use --skip-text to leave it out or --force-ocr to OCR it anyway",
+        code=code,
+    )
 
 
 def ocr_files(
@@ -40,15 +102,37 @@ def ocr_files(
     languages: tuple[str, ...] = ("vie",),
     jobs: int = 0,
     sidecar: Path | None = None,
+    prior: PriorWork = PriorWork.REFUSE,
 ) -> OcrDone:
+    """INPUTS read into one searchable PDF/A at OUTPUT; PRIOR says what to do with PDFs that have text or a signature.
+
+    Every input is checked before any page is read, so a refusal costs nothing.
+    """
     require_programs(languages_needed=(*languages, "osd"))
+    for path in inputs:
+        if not path.is_file():
+            raise InputError(str(path), "không tìm thấy tệp", "file not found", code="missing")
+    notices: list[str] = []
+    taken: list[tuple[int, Path]] = []
+    for i, path in enumerate(inputs):
+        read, notice = _decide(path, _prior_work(path), prior)
+        if notice:
+            notices.append(notice)
+        if read:
+            taken.append((i, path))
+    if not taken:
+        left_out = "; ".join(notices)
+        raise InputError(
+            output.name,
+            f"không tạo được, không còn tệp nào để nhận dạng ({left_out})",
+            "not made: nothing left to OCR, every file already has text or a signature",
+            code=InputReason.NO_PAGES,
+        )
     processes = jobs or os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="scanner-ocr-") as tmp:
         work = Path(tmp)
         pages: list[PageImage] = []
-        for i, path in enumerate(inputs):
-            if not path.is_file():
-                raise InputError(str(path), "không tìm thấy tệp", "file not found", code="missing")
+        for i, path in taken:
             digest = sha256_file(path)
             src = SourceFile(path=path, original_name=path.name, sha256=f"{i:04d}{digest}", size=path.stat().st_size)
             pages.extend(load_pages(src, work / "pages"))
@@ -66,7 +150,7 @@ def ocr_files(
         if sidecar is not None:
             sidecar.parent.mkdir(parents=True, exist_ok=True)
             sidecar.write_text("\n\f\n".join(o.text for _, o in results) + "\n", encoding="utf-8")
-    return OcrDone(output, len(results), sidecar)
+    return OcrDone(output, len(results), sidecar, tuple(notices))
 
 
 def _page(page: PageImage, clean_dir: Path, clean: CleanOptions, ocr: OcrOptions) -> tuple[CleanedPage, OcrPage]:

@@ -45,6 +45,30 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     s.add_argument("-l", "--language", default="vie", help="ngôn ngữ Tesseract, ví dụ vie hoặc vie+eng")
     s.add_argument("--jobs", type=int, default=0, help="số tiến trình (0 = số nhân CPU)")
     s.add_argument("--sidecar", type=Path, help="ghi thêm văn bản nhận dạng được vào tệp này (UTF-8)")
+    prior = s.add_mutually_exclusive_group()
+    prior.add_argument(
+        "--skip-text",
+        dest="prior",
+        action="store_const",
+        const="skip-text",
+        help="bỏ qua (không đưa vào tệp kết quả) các PDF đã có lớp chữ hoặc đã được ký số, có báo tên tệp; "
+        "mặc định: từ chối và dừng",
+    )
+    prior.add_argument(
+        "--force-ocr",
+        dest="prior",
+        action="store_const",
+        const="force-ocr",
+        help="vẫn chuyển thành ảnh và nhận dạng lại PDF đã có lớp chữ hoặc chữ ký số "
+        "(lớp chữ cũ bị thay, chữ ký số không còn trong bản mới)",
+    )
+    prior.add_argument(
+        "--redo-ocr",
+        dest="prior",
+        action="store_const",
+        const="redo-ocr",
+        help="hiện giống hệt --force-ocr (chưa có chế độ chỉ thay lớp chữ nhận dạng cũ mà giữ nguyên trang)",
+    )
 
     s = command("process", cmd_process, "xử lý một hồ sơ qua toàn bộ quy trình")
     s.add_argument("inputs", nargs="+", type=Path, metavar="TỆP", help="mỗi tệp là một văn bản của hồ sơ")
@@ -149,7 +173,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_ocr(args: argparse.Namespace) -> int:
-    from scanner.app.ocrtool import ocr_files
+    from scanner.app.ocrtool import PriorWork, ocr_files
 
     done = ocr_files(
         args.inputs,
@@ -158,7 +182,10 @@ def cmd_ocr(args: argparse.Namespace) -> int:
         languages=tuple(args.language.split("+")),
         jobs=args.jobs,
         sidecar=args.sidecar,
+        prior=PriorWork(args.prior or PriorWork.REFUSE),
     )
+    for notice in done.notices:
+        print(f"scanner: {notice}", file=sys.stderr)
     print(done.output)
     return EXIT_OK
 
