@@ -7,6 +7,8 @@ Every fixture is generated here: a rendered page, wrapped and encrypted with pik
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import img2pdf
@@ -14,11 +16,12 @@ import pikepdf
 import pytest
 
 from scanner.archive import Catalog, sha256_file
-from scanner.capture.load import load_pages, pdf_signatures
+from scanner.capture.load import MAX_FORM_DEPTH, load_pages, pdf_signatures
 from scanner.config import load_config
 from scanner.errors import InputError
 from scanner.model import SourceFile
 from scanner.pipeline import Pipeline
+from tests.capture import hostile
 from tests.conftest import render_lines
 
 DPI = 150
@@ -65,6 +68,28 @@ def test_owner_password_only_vector_page_is_rendered(tmp_path: Path) -> None:
     path = _encrypt(plain, tmp_path / "sao-y.pdf")
     (page,) = load_pages(_src(path), tmp_path / "out")
     assert page.dpi == 300 and page.width > 2000
+
+
+@pytest.mark.parametrize(
+    ("build", "code"),
+    [
+        (partial(hostile.double_flate_bomb, inflated_mb=8), "decode-limit"),
+        (partial(hostile.flate_overflow, inflated_mb=16), "decode-limit"),
+        (hostile.huge_mediabox, "too-many-pixels"),
+        (hostile.recursive_form_self, "recursive-pdf"),
+        (hostile.recursive_form_cycle, "recursive-pdf"),
+        (hostile.form_fanout, "recursive-pdf"),
+        (partial(hostile.form_fanout, levels=MAX_FORM_DEPTH + 1, fanout=1), "recursive-pdf"),
+    ],
+)
+def test_hostile_pdf_behind_an_owner_password_is_still_refused_before_decoding(
+    tmp_path: Path, build: Callable[[Path], Path], code: str
+) -> None:
+    """The bounded checks read decrypted streams: encryption hides nothing from them."""
+    path = _encrypt(build(tmp_path / "plain.pdf"), tmp_path / "độc.pdf")
+    with pytest.raises(InputError) as info:
+        load_pages(_src(path), tmp_path / "out")
+    assert info.value.code == code
 
 
 def test_pdf_that_needs_a_password_to_open_is_refused(tmp_path: Path) -> None:
