@@ -87,7 +87,7 @@ def test_broken_input_names_file_and_reason(tmp_path: Path, maker, code: str) ->
     assert str(tmp_path) not in info.value.message_vi  # never the work area's path, only the clerk's name
 
 
-def test_encrypted_pdf_is_refused(tmp_path: Path) -> None:
+def test_pdf_that_needs_a_password_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "mat.pdf"
     pdf = pikepdf.new()
     pdf.add_blank_page()
@@ -95,6 +95,16 @@ def test_encrypted_pdf_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         load_pages(_src(path), tmp_path / "out")
     assert info.value.code == "encrypted-pdf"
+    assert "cần mật khẩu mới mở được" in info.value.message_vi
+
+
+def test_pdf_with_an_owner_password_only_is_read(tmp_path: Path) -> None:
+    """No editing allowed, but anyone may read it: so may we (tests/capture/test_protected.py has more)."""
+    path = tmp_path / "sao-y.pdf"
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.save(path, encryption=pikepdf.Encryption(owner="o", user="", allow=pikepdf.Permissions(modify_other=False)))
+    assert len(load_pages(_src(path), tmp_path / "out")) == 1
 
 
 def test_decompression_bomb_is_refused_before_decoding(tmp_path: Path) -> None:
