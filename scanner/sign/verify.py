@@ -159,6 +159,8 @@ def check_file(path: Path, trust_roots: Sequence[Path]) -> FileReport:
     try:
         with path.open("rb") as stream:
             reader = PdfFileReader(stream, strict=False)
+            if reader.encrypted:  # an owner password only (the usual government PDF): any reader opens it
+                reader.decrypt("")
             found, stamps, broken = _signatures(path, reader)
             dss = _dss(reader)
             regular = [_report(path, sig, roots, root_problems, dss) for sig in found]
