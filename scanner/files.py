@@ -21,7 +21,11 @@ LOW_DISK_BYTES = 64 * 1024 * 1024
 
 
 def disk_nearly_full(where: Path) -> WorkstationError | None:
-    """A full disk shows up in a decoder as a broken file; it is checked before any file is blamed."""
+    """The disk-full fault when WHERE's file system has under ``LOW_DISK_BYTES`` free, else None.
+
+    A full disk shows up in a decoder, a renderer or a PDF writer as a broken
+    file or a failed write; every one of them asks here before blaming a file.
+    """
     try:
         free = shutil.disk_usage(where).free
     except OSError:
@@ -30,6 +34,6 @@ def disk_nearly_full(where: Path) -> WorkstationError | None:
         return None
     return WorkstationError(
         FaultKind.DISK_FULL,
-        f"ổ đĩa của vùng làm việc gần đầy (còn {free // 1024} KB): giải phóng chỗ trống, tệp vẫn được giữ",
-        f"the work area's disk is nearly full ({free // 1024} KB free)",
+        f"ổ đĩa đầy: {where} chỉ còn {free // 1024} KB — giải phóng dung lượng; tệp vẫn được giữ và làm tiếp sau đó",
+        f"disk full: {where} has {free // 1024} KB free — free some space; the file is kept and retried",
     )

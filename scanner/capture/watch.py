@@ -50,7 +50,6 @@ RESCAN_SECONDS = 30.0
 STILL_OPEN_SECONDS = 60.0
 SERVICE = "scanner watch"
 RETRY_WAITING_SECONDS = 30.0
-_last_retry: dict[int, float] = {}
 
 
 def ignored(name: str, patterns: tuple[str, ...] = DEFAULT_IGNORED) -> bool:
@@ -241,12 +240,12 @@ def _serve(config: Config, stop: threading.Event, tick: float) -> int:
             inbox.observer.start()
             inbox.scan()
         log.info("đang theo dõi %d quầy: %s", len(inboxes), ", ".join(str(i.counter.inbox) for i in inboxes))
-        faults = Faults()
+        faults, chores = Faults(), Chores()
         last_scan = time.monotonic()
         try:
             while not stop.is_set():
                 try:
-                    ran = _round(pipeline, inboxes, stop)
+                    ran = _round(pipeline, inboxes, stop, chores)
                     if time.monotonic() - last_scan > RESCAN_SECONDS:
                         for inbox in inboxes:
                             inbox.scan()
@@ -265,6 +264,21 @@ def _serve(config: Config, stop: threading.Event, tick: float) -> int:
                 inbox.observer.join(timeout=5)
     log.info("đã dừng dịch vụ")
     return EXIT_OK
+
+
+@dataclass
+class Chores:
+    """When the service last put parked jobs back in line and anchored the audit chain."""
+
+    every: float = RETRY_WAITING_SECONDS
+    last: float = 0.0
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        if now - self.last <= self.every:
+            return False
+        self.last = now
+        return True
 
 
 @dataclass
@@ -300,7 +314,7 @@ class Faults:
         self.last, self.repeats, self.pause = "", 0, 0.0
 
 
-def _round(pipeline: Pipeline, inboxes: list[Inbox], stop: threading.Event) -> bool:
+def _round(pipeline: Pipeline, inboxes: list[Inbox], stop: threading.Event, chores: Chores) -> bool:
     """Take the settled files, close idle dossiers and run one pending dossier whose pages are ready; True if one ran.
 
     A dossier whose pages are still being recognized is passed over until
@@ -315,9 +329,7 @@ def _round(pipeline: Pipeline, inboxes: list[Inbox], stop: threading.Event) -> b
             if result.job_id:
                 log.info("đã nhận %s vào công việc %s", path.name, result.job_id)
     pipeline.close_idle()
-    now = time.monotonic()
-    if now - _last_retry.get(id(pipeline), 0.0) > RETRY_WAITING_SECONDS:
-        _last_retry[id(pipeline)] = now
+    if chores.due():
         pipeline.retry_waiting()  # a program installed again, the disk freed: carry on without a restart
         pipeline.anchor_audit()  # the daily checkpoint of the audit chain, on a quiet day too
     for job_id in pipeline.pending():

@@ -158,7 +158,6 @@ def file_dossier(
     *,
     dossier_code: str,
     receipt_day: date,
-    actor: str = "",
 ) -> JobOutcome:
     root = config.archive.root
     counter, sidecar = ctx.counter, ctx.sidecar
@@ -287,7 +286,7 @@ def file_dossier(
         ),
         documents,
         files,
-        actor=actor or edits.confirmed_by or SYSTEM.label,  # who answers for it: the clerk who confirmed it
+        actor=edits.confirmed_by or SYSTEM.label,  # who answers for it: the clerk who confirmed it
     )
     return JobOutcome(ctx.job_id, "archived", dossier_code, tuple(outcomes), tuple(ctx.warnings))
 

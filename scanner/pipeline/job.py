@@ -94,7 +94,7 @@ class Edit:
     by the stem of their first page.
     """
 
-    op: str  # rotate | delete | move | replace | split | merge | field | confirm
+    op: str  # rotate | delete | move | replace | split | merge | field
     page: str = ""
     degrees: int = 0
     before: str = ""  # move: the page it goes before ("" = end of its document)

@@ -37,7 +37,6 @@ from typing import Any
 from scanner import codes, jsonio
 from scanner.archive import Catalog
 from scanner.archive.audit_anchor import maybe_checkpoint
-from scanner.capture import quarantine
 from scanner.capture.group import DroppedPage, GroupRules, is_blank
 from scanner.clean import CleanOptions
 from scanner.config import Config, CounterConfig, SigningConfig
@@ -375,10 +374,7 @@ class Pipeline:
         error = error or InputError("hồ sơ", reason, code="no-pages")
         for src in ctx.folder.sources():
             if src.path.exists():
-                quarantine.put(self.config.archive.work, src.path, src.original_name, error, now=self.now())
-                self.catalog.record_event(
-                    "quarantine", f"{ctx.counter.name}/{src.original_name}", error.code, error.message_vi
-                )
+                self.intake.reject(ctx.job_id, src, error, ctx.counter.name)
         self._move(ctx.job_id, JobState.QUARANTINED, error=reason)
         shutil.rmtree(ctx.folder.root, ignore_errors=True)
         return JobOutcome(ctx.job_id, JobState.QUARANTINED, warnings=tuple(ctx.warnings), error=reason)
@@ -391,8 +387,9 @@ class Pipeline:
         OPEN_MISSING false (a screen looking at the dossier) leaves out inputs
         not opened yet: only the service opens, and so judges, a citizen's file.
         """
+        sources = ctx.folder.sources()
         prepared: list[tuple[SourceFile, PreparedSource]] = []
-        for src in ctx.folder.sources():
+        for src in sources:
             index = input_index(src)
             if open_missing:
                 prep = self.intake.prepare(ctx.job_id, index, ctx.counter.name)
@@ -400,10 +397,11 @@ class Pipeline:
                 prep = ctx.folder.load_prepared(index)
             if prep is not None and not (ctx.folder.root / f"{src.path.name[:3]}.replacement").exists():
                 prepared.append((src, prep))
+        by_number = {src.path.name[:3]: src for src in sources}
         extra: dict[str, tuple[SourceFile, PageImage]] = {}
         for page_file in sorted(ctx.folder.pages.glob("*.page.json")):
             page = jsonio.load(page_file, PageImage)
-            owner = next((s for s in ctx.folder.sources() if s.path.name[:3] == page_file.name[:3]), None)
+            owner = by_number.get(page_file.name[:3])
             if page is not None and owner is not None:
                 extra[page.path.stem] = (owner, page)
         return layout(prepared, ctx.folder.edits(), self.rules, one_document=ctx.one_document, extra=extra)
@@ -525,7 +523,7 @@ class Pipeline:
         """Stop for the clerk when the configuration asks for it and the clerk has not confirmed yet."""
         if edits.confirmed_by or ctx.backfill:
             return
-        mode = review_mode(self.config)
+        mode = self.config.review.mode
         flagged = any(set(f.review) - set(edits.fields(i + 1)) for i, f in enumerate(fields))
         if mode == "always" or (mode == "flagged" and flagged):
             self._move(ctx.job_id, JobState.REVIEWING)
@@ -612,12 +610,6 @@ class Pipeline:
             out = [done for _, _, done in todo if done is not None]
         self._move(ctx.job_id, JobState.SIGNED)
         return out
-
-
-def review_mode(config: Config) -> str:
-    """``never`` | ``flagged`` | ``always`` from ``[review] mode``."""
-    review = getattr(config, "review", None)
-    return str(getattr(review, "mode", "flagged"))
 
 
 def _turned(clean: CleanOptions, page: PageImage, pinned: set[str]) -> CleanOptions:

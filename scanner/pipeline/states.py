@@ -87,10 +87,6 @@ _TROUBLE = (JobState.FAILED, JobState.WAITING, JobState.QUARANTINED)
 _MOVES: dict[JobState, frozenset[JobState]] = {
     s: frozenset(nxt + (() if s.finished or s is JobState.COLLECTING else _TROUBLE)) for s, nxt in _STEPS.items()
 }
-# A resumed run walks the steps again from RECEIVED; a state may be re-entered after a restart.
-for _s in JobState:
-    if not _s.finished:
-        _MOVES[_s] = _MOVES[_s] | {_s}
 
 # States the service carries forward on its own (a job in REVIEWING waits for the clerk).
 RUNNABLE = (

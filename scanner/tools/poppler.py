@@ -24,11 +24,11 @@ blank page.
 
 from __future__ import annotations
 
-import shutil
 import struct
 from pathlib import Path
 
 from scanner.errors import FaultKind, InputError, InputReason, ProgramCrashed, ScannerError, WorkstationError
+from scanner.files import disk_nearly_full
 from scanner.tools import runner
 
 PDFTOPPM = runner.Program(command="pdftoppm", package="poppler-utils", label="pdftoppm", version_args=("-v",))
@@ -39,9 +39,6 @@ EXIT_OPEN_INPUT = 1
 EXIT_OPEN_OUTPUT = 2
 EXIT_PERMISSIONS = 3
 
-# Below this much free space a failed write is put down to the disk, not the file.
-LOW_DISK_BYTES = 64 * 1024 * 1024
-
 _COMPLAINTS = ("Syntax Error", "Syntax Warning", "Internal Error", "I/O Error", "Permission Error")
 # What poppler prints when a page asks for an impossible allocation: the file's dimensions, not the machine.
 _ALLOCATION = ("Bogus memory allocation size", "Out of memory")
@@ -49,25 +46,13 @@ _ALLOCATION = ("Bogus memory allocation size", "Out of memory")
 SIZE_TOLERANCE_PX = 3
 
 
-def _low_disk(folder: Path) -> bool:
-    try:
-        return shutil.disk_usage(folder).free < LOW_DISK_BYTES
-    except OSError:
-        return False
-
-
 def _failure(done: runner.Completed, label: str, out_dir: Path | None, what_vi: str, what_en: str) -> ScannerError:
     """The project's error for a failed poppler run, by whose fault it is (see the module docstring)."""
     tail = done.tail()
     prog = done.program.label
-    low_disk = out_dir is not None and _low_disk(out_dir)
-    if out_dir is not None and (low_disk or done.returncode == EXIT_OPEN_OUTPUT):
-        if low_disk:
-            return WorkstationError(
-                FaultKind.DISK_FULL,
-                f"ổ đĩa đầy: {prog} không ghi được vào {out_dir} — giải phóng dung lượng rồi chạy lại",
-                f"disk full: {prog} cannot write to {out_dir} — free some space and run again",
-            )
+    if out_dir is not None and (full := disk_nearly_full(out_dir)) is not None:
+        return full
+    if out_dir is not None and done.returncode == EXIT_OPEN_OUTPUT:
         return WorkstationError(
             FaultKind.PROGRAM_FAILED,
             f"{prog} không ghi được vào vùng làm việc {out_dir}: {tail}",

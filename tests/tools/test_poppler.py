@@ -51,7 +51,7 @@ def test_a_failure_on_a_full_disk_is_the_workstations(
     fake_program: FakeProgram, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake_program("pdftoppm", "echo 'Syntax Error: something' >&2; exit 99")
-    monkeypatch.setattr(poppler, "LOW_DISK_BYTES", 1 << 62)  # every disk looks full
+    monkeypatch.setattr("scanner.files.LOW_DISK_BYTES", 1 << 62)  # every disk looks full
     with pytest.raises(WorkstationError) as info:
         poppler.render_page(tmp_path / "a.pdf", 1, 200, tmp_path / "p.png")
     assert info.value.kind is FaultKind.DISK_FULL and "ổ đĩa đầy" in info.value.message_vi
