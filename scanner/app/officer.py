@@ -20,13 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from scanner.app import Actor
 from scanner.app.clock import agency_time
+from scanner.app.rights import check_agency, sees_agency
 from scanner.archive import Catalog, DocumentRecord, DossierRecord
 from scanner.archive.catalog.custody import DAMAGE_VI
 from scanner.archive.fixity import FixityResult, SignatureFinding, catalog_files, check_fixity
@@ -92,11 +93,16 @@ def open_archive(config: Any) -> Iterator[Archive]:
     _check_header(where)
     try:
         with Catalog(where) as catalog:
-            yield Archive(catalog, config.archive.root, tuple(config.signing.trust_roots), (config.archive.work,))
+            yield archive_of(config, catalog)
     except (DatabaseError, sqlite3.DatabaseError) as exc:
         if str(getattr(exc, "orig", None) or exc) not in DAMAGE_VI:
             raise  # a lock held too long, a full disk: not damage, and not to be called so
         raise damaged_catalog(where, exc) from None
+
+
+def archive_of(config: Any, catalog: Catalog) -> Archive:
+    """The archive of CONFIG on an already opened CATALOG (the web lends its requests opened catalogs)."""
+    return Archive(catalog, config.archive.root, tuple(config.signing.trust_roots), (config.archive.work,))
 
 
 def write_audit(archive: Archive, actor: Actor, action: str, subject: str, detail: str = "") -> None:
@@ -150,6 +156,10 @@ def search(actor: Actor, query: str, *, archive: Archive, filters: Filters, limi
     check_range(filters.date_from, filters.date_to)
     if not query.strip() and filters.empty:
         raise ConfigError("cần từ khóa hoặc ít nhất một bộ lọc", "give a query or a filter", code="usage")
+    if actor.agency:  # confined to one agency: its records only, whatever filter was asked for
+        if filters.agency and filters.agency != actor.agency:
+            return SearchResult(query, (), 0, False)
+        filters = replace(filters, agency=actor.agency)
     found = archive.catalog.search(query, limit=max(limit, COUNT_CAP), filters=filters)
     hits = []
     for h in found[:limit]:
@@ -283,12 +293,35 @@ def show(actor: Actor, code: str, *, archive: Archive) -> Shown:
         dossier = catalog.dossier(doc.dossier_code)
         if dossier is None:
             raise not_found(doc.dossier_code)
+        check_agency(actor, dossier.agency_code, code)
         document = _document_view(doc)
         docs: tuple[DocumentView, ...] = (document,)
     else:
+        check_agency(actor, dossier.agency_code, code)
         docs = tuple(_document_view(d) for d in catalog.documents(code))
     write_audit(archive, actor, "view", code)
     return Shown(code, _dossier_view(dossier), docs, document)
+
+
+@dataclass(frozen=True)
+class SignedFile:
+    code: str
+    path: Path  # absolute: the web serves it, nobody prints it
+    name: str  # what the download is called
+
+
+def signed_file(actor: Actor, code: str, *, archive: Archive) -> SignedFile:
+    """A document's signed PDF, for opening or download; the download is audited."""
+    doc = archive.catalog.document(code)
+    dossier = archive.catalog.dossier(doc.dossier_code) if doc else None
+    if doc is None or dossier is None:
+        raise not_found(code)
+    check_agency(actor, dossier.agency_code, code)
+    path = archive.root / doc.path
+    if not path.is_file():
+        raise ArchiveError(f"tệp của văn bản {code} không còn trong kho ({doc.path})", f"file of {code} is missing")
+    write_audit(archive, actor, "download", code, doc.path)
+    return SignedFile(code, path, Path(doc.path).name)
 
 
 # --- owner -------------------------------------------------------------------------------
@@ -339,6 +372,13 @@ def owner(actor: Actor, owner_id: str, *, archive: Archive, on: date | None = No
     """The owner's papers and results still valid ON (today), newest first; the look-up is audited."""
     day = on or date.today()
     rows = archive.catalog.owner_documents(owner_id, on=day)
+    if actor.agency:  # confined to one agency: only the papers its own dossiers hold
+        agencies: dict[str, str] = {}
+        for r in rows:
+            if r.dossier_code not in agencies:
+                d = archive.catalog.dossier(r.dossier_code)
+                agencies[r.dossier_code] = d.agency_code if d else ""
+        rows = [r for r in rows if sees_agency(actor, agencies[r.dossier_code])]
     papers = tuple(_owner_paper(r) for r in rows)
     write_audit(archive, actor, "view", f"owner:{owner_id}", f"{len(papers)} văn bản")
     return OwnerPapers(owner_id, day, papers)
