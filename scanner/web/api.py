@@ -23,9 +23,8 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
-from scanner.app import Actor
+from scanner.app import Actor, officer
 from scanner.app import counter as clerk
-from scanner.app import officer
 from scanner.app.counter import DossierView, Station
 from scanner.app.officer import Archive
 from scanner.archive.index import Filters
