@@ -1,4 +1,4 @@
-"""Quarantine at the counter: a clerk sees their counter's refused files, sends one back or releases it with a reason."""
+"""Quarantine at the counter: a clerk sees their counter's refused files, retries one or releases it with a reason."""
 
 from __future__ import annotations
 
