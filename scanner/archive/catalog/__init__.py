@@ -26,7 +26,7 @@ from sqlalchemy import URL, make_url
 
 from scanner.archive.catalog import migrate
 from scanner.archive.catalog.custody import AUDIT_ACTIONS, GENESIS, CustodyStore
-from scanner.archive.catalog.db import Database, now_iso
+from scanner.archive.catalog.db import Database, masked, now_iso
 from scanner.archive.catalog.jobs import JobStore
 from scanner.archive.catalog.records import FileRow, RecordStore
 from scanner.archive.catalog.rows import (
@@ -66,22 +66,28 @@ __all__ = [
 ]
 
 
-def catalog_url(where: Path | str) -> URL:
-    """The database URL of WHERE: a URL as given, a path as a SQLite file (never parsed: any name is a name)."""
-    if isinstance(where, str) and "://" in where:
-        return make_url(where)
+def catalog_url(where: Path | str | URL) -> URL:
+    """The database URL of WHERE: a URL as given, a path as a SQLite file (never parsed: any name is a name).
+
+    ``postgresql://`` means psycopg 3, the driver installed with the program
+    (SQLAlchemy alone would pick psycopg2).
+    """
+    if isinstance(where, URL) or (isinstance(where, str) and "://" in where):
+        url = make_url(where)
+        return url.set(drivername="postgresql+psycopg") if url.drivername == "postgresql" else url
     return URL.create("sqlite", database=str(where))
 
 
 class Catalog:
     """An open catalog: it holds one connection, so each process or thread that files or searches opens its own.
 
-    WHERE is a database URL (``sqlite:///…``) or the path of a SQLite file.
-    The search index lives beside a SQLite catalog (``<stem>.index``) unless
-    INDEX_PATH says otherwise.
+    WHERE is a database URL (``sqlite:///…``, ``postgresql://…``) or the
+    path of a SQLite file. The search index lives beside a SQLite catalog
+    (``<stem>.index``) unless INDEX_PATH says otherwise; a catalog on a
+    server has no "beside", so it needs INDEX_PATH.
     """
 
-    def __init__(self, where: Path | str, *, index_path: Path | None = None, catch_up: bool = True) -> None:
+    def __init__(self, where: Path | str | URL, *, index_path: Path | None = None, catch_up: bool = True) -> None:
         url = catalog_url(where)
         self.path = Path(url.database) if url.get_backend_name() == "sqlite" and url.database else None
         if self.path is not None:
@@ -93,7 +99,7 @@ class Catalog:
         self.index_path = index_path
         self._db = Database(url)
         try:
-            migrate.upgrade(self._db, str(self.path or url))
+            migrate.upgrade(self._db, str(self.path or masked(url)))
         except BaseException:
             self._db.close()
             raise

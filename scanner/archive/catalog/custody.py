@@ -64,8 +64,8 @@ class CustodyStore:
         """
         if not actor:
             raise ValueError("an audit entry needs the acting person's label")
+        entry_id = self.db.next_audit_id(conn)  # first: on PostgreSQL this takes the chain's head
         last = conn.execute(_LAST_HASH).scalar()
-        entry_id = self.db.last_audit_id(conn) + 1
         prev = last or GENESIS
         t = now_iso()
         h = audit_hash(entry_id, t, action, subject, actor, detail, prev)
