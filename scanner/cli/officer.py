@@ -256,7 +256,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 for c in result.checks
             ]
             + [
-                {"code": "catalog", "path": str(config.archive.catalog_path), "role": "catalog", "ok": False,
+                {"code": "catalog", "path": config.archive.catalog_label, "role": "catalog", "ok": False,
                  "problems": list(result.catalog_problems)}
             ] * bool(result.catalog_problems)
         )  # fmt: skip
@@ -272,7 +272,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             for p in c.problems:
                 print(f"    - {p}")
         if result.catalog_problems:
-            print(f"LỖI  danh mục  {config.archive.catalog_path}")
+            print(f"LỖI  danh mục  {config.archive.catalog_label}")
             for p in result.catalog_problems:
                 print(f"    - {p}")
         print(f"{len(result.checks) - result.failures}/{len(result.checks)} tệp hợp lệ")

@@ -62,6 +62,7 @@ __all__ = [
     "StoredFile",
     "fold",
     "now_iso",
+    "open_catalog",
     "snippet",
 ]
 
@@ -76,6 +77,11 @@ def catalog_url(where: Path | str | URL) -> URL:
         url = make_url(where)
         return url.set(drivername="postgresql+psycopg") if url.drivername == "postgresql" else url
     return URL.create("sqlite", database=str(where))
+
+
+def open_catalog(archive: Any, **options: Any) -> Catalog:
+    """The catalog an ``ArchiveConfig`` names (its engine, password and index), opened."""
+    return Catalog(archive.catalog(), index_path=archive.index_path, **options)
 
 
 class Catalog:

@@ -201,8 +201,23 @@ class CustodyStore:
         lost or wrong, so the engine is asked (``PRAGMA integrity_check``:
         every page, every index against its table), and rows whose dossier
         is gone (written with the foreign-key guard switched off) are listed.
-        Only SQLite has these pragmas; other engines check themselves.
+        Only SQLite has these pragmas; PostgreSQL checks its own pages. There
+        the log is append-only only if the service cannot change it: a role
+        that may UPDATE or DELETE it (its owner, a superuser, a role given
+        too much) could drop the trigger and rewrite it, so that is reported.
         """
+        if self.db.dialect == "postgresql":
+            with self.db.read() as c:
+                role, owner, changes = c.exec_driver_sql(
+                    "SELECT current_user, pg_get_userbyid(relowner), has_table_privilege('audit', 'UPDATE') "
+                    "OR has_table_privilege('audit', 'DELETE') FROM pg_class WHERE oid = 'audit'::regclass"
+                ).one()
+            if changes:
+                return [
+                    f"vai trò {role} của dịch vụ sửa hoặc xóa được nhật ký kiểm toán (chủ bảng: {owner}): "
+                    "cho dịch vụ đăng nhập bằng một thành viên của scanner_app, không phải chủ cơ sở dữ liệu"
+                ]
+            return []
         if self.db.dialect != "sqlite":
             return []
         problems: list[str] = []

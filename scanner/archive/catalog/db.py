@@ -98,7 +98,8 @@ class Database:
         except SQLAlchemyError as exc:
             self.engine.dispose()
             where, said = masked(url), scrub(str(getattr(exc, "orig", None) or exc), url)
-            raise ArchiveError(f"không mở được danh mục {where}: {said}", f"cannot open catalog {where}: {said}") from None
+            vi, en = f"không mở được danh mục {where}: {said}", f"cannot open catalog {where}: {said}"
+            raise ArchiveError(vi, en) from None
         self.dialect = self.engine.dialect.name
 
     def close(self) -> None:
