@@ -103,6 +103,7 @@ class Catalog:
                 raise ValueError("index_path is required for a catalog that is not a SQLite file")
             index_path = self.path.with_name(self.path.stem + ".index")
         self.index_path = index_path
+        self.label = str(self.path) if self.path is not None else masked(url)  # never with a password
         self._db = Database(url)
         try:
             migrate.upgrade(self._db, str(self.path or masked(url)))

@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import URL, Connection, Engine, Table, create_engine, event, literal_column
+from sqlalchemy import URL, Connection, Engine, Table, case, create_engine, event, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
@@ -135,6 +135,12 @@ class Database:
         return stmt.on_conflict_do_update(index_elements=list(key), set_={column: table.c[column] + 1}).returning(
             table.c[column]
         )
+
+    def upsert_greatest(self, table: Table, keys: list[str], column: str) -> Any:
+        """INSERT rows, or keep the greater COLUMN where a row with the same KEYS is there (never lowered)."""
+        stmt = self._insert(table)
+        new, old = stmt.excluded[column], table.c[column]
+        return stmt.on_conflict_do_update(index_elements=keys, set_={column: case((new > old, new), else_=old)})
 
     def _insert(self, table: Table) -> Any:
         if self.dialect == "sqlite":

@@ -189,3 +189,16 @@ class JobStore:
                     break
             c.execute(_SET_CODE, {"job_id": job_id, "code": code, "day": day.isoformat(), "now": now_iso()})
             return code
+
+    def daily_numbers(self) -> list[tuple[str, str, int]]:
+        """(agency, day, last number issued) of every agency and day."""
+        with self.db.read() as c:
+            return [(a, d, int(n)) for a, d, n in c.execute(select(daily_numbers).order_by("agency_code", "day"))]
+
+    def raise_daily_numbers(self, numbers: Sequence[tuple[str, str, int]]) -> None:
+        """Make each agency's day counter at least NUMBERS' (numbers another catalog issued): never lowered."""
+        if not numbers:
+            return
+        stmt = self.db.upsert_greatest(daily_numbers, ["agency_code", "day"], "last")
+        with self.db.write() as c:
+            c.execute(stmt, [{"agency_code": a, "day": d, "last": n} for a, d, n in numbers])
