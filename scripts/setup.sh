@@ -11,8 +11,9 @@ DEV=0
 
 PKGS=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng fonts-liberation2 poppler-utils python3-venv)
 if [[ $DEV == 1 ]]; then
-  # validators and tokens used by the test suite
-  PKGS+=(default-jre-headless libpdfbox2-java libactivation-java libjaxb-api-java softhsm2 openssl)
+  # validators and tokens used by the test suite; PostgreSQL (Debian 12: 15) for the catalog tests,
+  # which start a throwaway cluster of their own (tests/postgres.py), so the package's own cluster may stay down
+  PKGS+=(default-jre-headless libpdfbox2-java libactivation-java libjaxb-api-java softhsm2 openssl postgresql)
 fi
 missing=()
 for p in "${PKGS[@]}"; do

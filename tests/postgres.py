@@ -62,10 +62,12 @@ class Server:
         with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as conn:
             conn.execute(statement)  # type: ignore[arg-type]
 
-    def fresh_database(self) -> tuple[URL, URL]:
-        """(owner URL, service URL) of a new database at the newest revision."""
+    def fresh_database(self, *, empty: bool = False) -> tuple[URL, URL]:
+        """(owner URL, service URL) of a new database at the newest revision (EMPTY: with no tables yet)."""
         name = f"t{next(self._numbers)}_{os.getpid()}"
-        self.sql(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} OWNER {OWNER}")
+        self.sql(f"CREATE DATABASE {name} TEMPLATE {'template0' if empty else TEMPLATE} OWNER {OWNER}")
+        if empty:
+            self.sql(f"ALTER SCHEMA public OWNER TO {OWNER}", database=name)
         return self.url(name, OWNER).set(drivername="postgresql+psycopg"), self.url(name, SERVICE).set(
             drivername="postgresql+psycopg"
         )
