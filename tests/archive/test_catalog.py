@@ -152,3 +152,16 @@ def test_jobs_and_the_intake_journal(catalog_place: CatalogPlace) -> None:
         assert job is not None and job.state == "failed" and job.error == "lỗi thử" and job.attempts == 2
         assert cat.find_intake("a" * 64) is None  # a failed job's content may be taken again
         assert [j.id for j in cat.jobs(states=["failed"])] == ["j1"]
+
+
+def test_result_counts_for_the_report(catalog_place: CatalogPlace) -> None:
+    """The digitization report's query (JSON test on the job's detail, grouping by position) on each engine."""
+    from tests.archive.helpers import file_document
+
+    with catalog_place.open() as cat:
+        cat.create_job("j", "quay-1", {"backfill": {"row": 1}})
+        when = "2026-11-24T09:00:00+07:00"
+        file_document(cat, "K-261124-0001", "giấy phép", kind="result", valid_until="2030-01-01", created=when)
+        file_document(cat, "K-261124-0002", "giấy phép cũ", kind="result", valid_until="2020-01-01", created=when)
+        rows = cat.result_counts(since="2000-01-01", until="2999-12-31", agency=None, today="2026-12-01")
+    assert [(r.results, r.still_valid, r.backfilled) for r in rows] == [(2, 1, 1)]

@@ -210,3 +210,10 @@ def _key_made_not_null(change: object, keys: set[tuple[str, str]]) -> bool:
     if not isinstance(change, list):
         return False
     return all(c[0] == "modify_nullable" and (c[2], c[3]) in keys and c[5] is False for c in change)
+
+
+def test_the_service_role_cannot_create_the_schema_and_says_who_can(tmp_path: Path, postgres_server: object) -> None:
+    _, service = postgres_server.fresh_database(empty=True)  # type: ignore[attr-defined]
+    with pytest.raises(ArchiveError, match="owner") as exc:
+        Catalog(service, index_path=tmp_path / "i")
+    assert "chủ cơ sở dữ liệu" in exc.value.message_vi
