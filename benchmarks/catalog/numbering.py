@@ -27,13 +27,14 @@ DAY = date(2026, 12, 1)
 AGENCY = "000.00.00.H32"
 
 
-def _issue(where: Any, index: Path, worker: int, n: int) -> list[str]:
+def issue_codes(where: Any, index: Path, worker: int, n: int, agency: str = AGENCY) -> list[str]:
+    """N dossier codes of AGENCY's day, each for a new job, as one counter process issues them."""
     out = []
     with Catalog(where, index_path=index) as cat:
         for i in range(n):
             job = f"w{worker}-{i}"
             cat.create_job(job, "quay-1", {})
-            out.append(cat.issue_dossier_code(job, AGENCY, DAY, codes.dossier_code))
+            out.append(cat.issue_dossier_code(job, agency, DAY, codes.dossier_code))
     return out
 
 
@@ -42,9 +43,9 @@ def run(where: Any, index: Path, processes: int, per_process: int) -> tuple[floa
     Catalog(where, index_path=index).close()
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(processes) as pool:
-        pool.starmap(_issue, [(where, index, w, 1) for w in range(processes)])  # start-up and imports, not timed
+        pool.starmap(issue_codes, [(where, index, w, 1) for w in range(processes)])  # start-up and imports, not timed
         start = time.perf_counter()
-        parts = pool.starmap(_issue, [(where, index, w + processes, per_process) for w in range(processes)])
+        parts = pool.starmap(issue_codes, [(where, index, w + processes, per_process) for w in range(processes)])
         took = time.perf_counter() - start
     numbers = sorted(int(c.rsplit("-", 1)[1]) for part in parts for c in part)
     expected = list(range(processes + 1, processes + processes * per_process + 1))

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 import multiprocessing
 from datetime import date
-from pathlib import Path
-from typing import Any
 
+from benchmarks.catalog.numbering import issue_codes
 from scanner import codes
 from scanner.app import SYSTEM
 from scanner.archive import Catalog, DocumentRecord, DossierRecord, fold
@@ -14,16 +13,6 @@ from tests.conftest import CatalogPlace
 DAY = date(2026, 11, 24)
 
 
-def _issue_many(where: Any, index: Path, worker: int, n: int, agency: str) -> list[str]:
-    out = []
-    with Catalog(where, index_path=index) as cat:
-        for i in range(n):
-            job = f"w{worker}-{i}"
-            cat.create_job(job, "quay-1", {})
-            out.append(cat.issue_dossier_code(job, agency, DAY, codes.dossier_code))
-    return out
-
-
 def test_daily_numbers_unique_and_gapless_across_processes(catalog_place: CatalogPlace) -> None:
     """Four processes (on PostgreSQL: four machines, as far as the database can tell) number at once."""
     place = catalog_place
@@ -31,7 +20,7 @@ def test_daily_numbers_unique_and_gapless_across_processes(catalog_place: Catalo
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(4) as pool:
         parts = pool.starmap(
-            _issue_many, [(place.where, place.index, w, 15, "000.00.00.H32" if w < 3 else "H26") for w in range(4)]
+            issue_codes, [(place.where, place.index, w, 15, "000.00.00.H32" if w < 3 else "H26") for w in range(4)]
         )
     got = [c for part in parts for c in part]
     assert len(set(got)) == 60
