@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import tomllib
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -76,6 +77,7 @@ class ArchiveConfig:
     catalog_index: Path | None = None  # the search index; None: beside the SQLite file
     catalog_password_env: str = ""
     catalog_password_file: Path | None = None
+    station: str = ""  # this workstation's name in a shared catalog: its jobs are its own ('' in its own catalog)
 
     @property
     def catalog_path(self) -> Path | None:
@@ -392,6 +394,7 @@ def _catalog(c: _Section, root: Path, work: Path, base: Path, old_key: str) -> A
     password_env = c.get("password_env", str, "")
     password_file = c.path("password_file", base, None)
     index = c.path("index", base, None)
+    station = c.get("station", str, "")
     c.done()
     key = "catalog.url" if not old_key else "archive.catalog"
     if url.startswith("sqlite:///"):
@@ -413,10 +416,11 @@ def _catalog(c: _Section, root: Path, work: Path, base: Path, old_key: str) -> A
         if not parsed.database:
             raise _err(key, "thiếu tên cơ sở dữ liệu", "the database name is missing")
         url = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+        station = station or socket.gethostname()
     else:
         raise _err(key, "dạng sqlite:///đường/dẫn hoặc postgresql://vai-trò@máy/cơ-sở-dữ-liệu",
                    "use sqlite:///path or postgresql://role@host/database")  # fmt: skip
-    return ArchiveConfig(root, url, work, index, password_env, password_file)
+    return ArchiveConfig(root, url, work, index, password_env, password_file, station)
 
 
 def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None) -> Config:

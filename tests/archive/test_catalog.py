@@ -129,11 +129,16 @@ def test_jobs_and_the_intake_journal(catalog_place: CatalogPlace) -> None:
         second = cat.intake_begin("b" * 64, "j1", "quay-1", "trang 2.jpg", "/inbox/trang 2.jpg", "in/0002.jpg")
         assert second > first
         assert [e.id for e in cat.intakes_in_progress()] == [first, second]
+        with catalog_place.open(station="phuong-khac") as elsewhere:  # another ward's machine on a shared catalog
+            assert elsewhere.open_job("quay-1") is None  # its "quay-1" is another counter
+            assert elsewhere.intakes_in_progress() == [] and elsewhere.jobs() == []  # never recovers our takes
         cat.intake_done(first)
         cat.intake_drop(second)
         assert cat.intakes_in_progress() == []
         assert cat.find_intake("a" * 64) == ("j1", None)
         assert cat.find_intake("b" * 64) is None
+        with catalog_place.open(station="phuong-khac") as elsewhere:
+            assert elsewhere.find_intake("a" * 64) == ("j1", None)  # the same paper is not digitized twice
         cat.update_job_detail("j1", pages=3)
         assert cat.count_attempt("j1") == 1 and cat.count_attempt("j1") == 2
         cat.set_job_state("j1", "failed", error="lỗi thử")

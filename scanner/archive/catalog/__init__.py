@@ -81,19 +81,23 @@ def catalog_url(where: Path | str | URL) -> URL:
 
 def open_catalog(archive: Any, **options: Any) -> Catalog:
     """The catalog an ``ArchiveConfig`` names (its engine, password and index), opened."""
-    return Catalog(archive.catalog(), index_path=archive.index_path, **options)
+    return Catalog(archive.catalog(), index_path=archive.index_path, station=archive.station, **options)
 
 
 class Catalog:
     """An open catalog: it holds one connection, so each process or thread that files or searches opens its own.
 
     WHERE is a database URL (``sqlite:///…``, ``postgresql://…``) or the
-    path of a SQLite file. The search index lives beside a SQLite catalog
-    (``<stem>.index``) unless INDEX_PATH says otherwise; a catalog on a
-    server has no "beside", so it needs INDEX_PATH.
+    path of a SQLite file. STATION names the workstation whose jobs this
+    process carries (see ``JobStore``); a workstation's own catalog has one.
+    The search index lives beside a SQLite catalog (``<stem>.index``) unless
+    INDEX_PATH says otherwise; a catalog on a server has no "beside", so it
+    needs INDEX_PATH.
     """
 
-    def __init__(self, where: Path | str | URL, *, index_path: Path | None = None, catch_up: bool = True) -> None:
+    def __init__(
+        self, where: Path | str | URL, *, index_path: Path | None = None, catch_up: bool = True, station: str = ""
+    ) -> None:
         url = catalog_url(where)
         self.path = Path(url.database) if url.get_backend_name() == "sqlite" and url.database else None
         if self.path is not None:
@@ -111,7 +115,7 @@ class Catalog:
             self._db.close()
             raise
         self.custody_store = CustodyStore(self._db)
-        self.job_store = JobStore(self._db)
+        self.job_store = JobStore(self._db, station)
         self.record_store = RecordStore(self._db, self.custody_store)
         self.search_store = SearchStore(self._db, self.custody_store, index_path)
         if catch_up and self.search_store.has_unindexed():

@@ -1,8 +1,13 @@
-"""What a catalog on PostgreSQL needs beyond the shared tables: a row key, the audit head, guards and grants.
+"""A catalog shared by many machines: whose each job is; on PostgreSQL a row key, the audit head, guards.
 
-SQLite catalogs are left exactly as they were (this revision does nothing
-there): rowid already names a row, ``sqlite_sequence`` already keeps the
-highest audit id, and 0001's triggers already refuse changes to the log.
+On every engine ``jobs`` and ``intake`` get ``station``: the workstation
+whose work folder holds the job. On a shared catalog each machine lists,
+resumes and recovers only its own (``JobStore``); rows of a workstation's
+own catalog keep ``''``, which is what it asks for, so it works as before.
+
+Beyond that, SQLite catalogs are left as they were: rowid already names a
+row, ``sqlite_sequence`` already keeps the highest audit id, and 0001's
+triggers already refuse changes to the log.
 
 On PostgreSQL:
 
@@ -96,6 +101,11 @@ END $$;
 
 
 def upgrade() -> None:
+    import sqlalchemy as sa
+
+    for table in ("jobs", "intake"):
+        op.add_column(table, sa.Column("station", sa.Text(), server_default=sa.text("''"), nullable=False))
+    op.create_index("jobs_station", "jobs", ["station", "state"])
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute(_GUARDS)
@@ -103,6 +113,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("jobs_station", table_name="jobs")
+    for table in ("jobs", "intake"):
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("station")
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute(
