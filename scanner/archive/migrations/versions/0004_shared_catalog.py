@@ -1,4 +1,4 @@
-"""A catalog shared by many machines: whose each job is; on PostgreSQL a row key, the audit head, guards.
+"""A catalog shared by many machines: each job's station; on PostgreSQL a row key, the audit head, guards, grants.
 
 On every engine ``jobs`` and ``intake`` get ``station``: the workstation
 whose work folder holds the job. On a shared catalog each machine lists,
