@@ -188,3 +188,23 @@ def test_export_writes_a_valid_bag_and_refuses_a_damaged_file(tmp_path: Path) ->
         with pytest.raises(ArchiveError, match="đã bị thay đổi"):
             export_bag(cat, root, "E-261124-0001", tmp_path / "out2")
         assert not (tmp_path / "out2" / "E-261124-0001").exists()
+
+
+def _append_many(where: Any, index: Path, worker: int, n: int) -> None:
+    with Catalog(where, index_path=index) as cat:
+        for i in range(n):
+            cat.audit("view", f"W{worker}-{i}", actor=f"cán bộ {worker}")
+
+
+def test_processes_appending_at_once_never_fork_the_chain(catalog_place: CatalogPlace) -> None:
+    """Three processes (machines, on PostgreSQL) append at once: one chain, every id once, in order."""
+    import multiprocessing
+
+    place = catalog_place
+    place.open().close()
+    with multiprocessing.get_context("spawn").Pool(3) as pool:
+        pool.starmap(_append_many, [(place.where, place.index, w, 20) for w in range(3)])
+    with place.open() as cat:
+        entries = cat.audit_entries()
+        assert sorted(e.id for e in entries) == list(range(1, 61))
+        assert cat.verify_audit() == []

@@ -124,3 +124,27 @@ def test_a_workstation_moves_up_once_even_when_cut_short(
 def test_no_password_on_the_command_line(workstation: Path) -> None:
     code, out = _cli("--config", str(workstation), "migrate", "--to", "postgresql://u:bi-mat@h/kho", "--archive", "/x")
     assert code == 2 and "bi-mat" not in out and "PGPASSWORD" in out
+
+
+def test_a_workstation_pointed_at_postgresql_files_and_finds(workstation: Path, postgres_server: Any) -> None:
+    """`[catalog] url` alone moves a workstation's catalog to the server: the pipeline files there, search finds."""
+    _, service = postgres_server.fresh_database()
+    url = service.set(drivername="postgresql").render_as_string(hide_password=False)
+    configure(workstation, "catalog", url=url, station="phuong-ben-nghe-1")
+    src = workstation.parent / "giay.png"
+    render_lines(dpi=150).save(src, dpi=(150, 150))
+    code, out = _cli("--config", str(workstation), "process", str(src), "--counter", "quay-1", "--json")
+    assert code == 0, out
+    filed = json.loads(out)
+    with Catalog(service, index_path=workstation.parent / "i") as cat:
+        assert cat.dossier(filed["dossier_code"]) is not None
+    with Catalog(workstation.parent / "archive" / "catalog.sqlite") as cat:  # made by `scanner init`, unused since
+        assert cat.dossier(filed["dossier_code"]) is None
+    code, out = _cli("--config", str(workstation), "search", "giay khai sinh", "--json")
+    assert code == 0 and json.loads(out)["hits"][0]["dossier_code"] == filed["dossier_code"], out
+    code, out = _cli("--config", str(workstation), "status", "--json")
+    assert code == 0 and filed["dossier_code"] in out, out
+    for old in (workstation.parent / "archive").glob("catalog.*"):  # the unused embedded catalog: a stray now
+        shutil.rmtree(old) if old.is_dir() else old.unlink()
+    code, out = _cli("--config", str(workstation), "verify", "--all")
+    assert code == 0, out
