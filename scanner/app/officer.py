@@ -31,6 +31,7 @@ from scanner.archive import Catalog, DocumentRecord, DossierRecord, open_catalog
 from scanner.archive.catalog.custody import DAMAGE_VI
 from scanner.archive.fixity import FixityResult, SignatureFinding, catalog_files, check_fixity
 from scanner.archive.index import Filters
+from scanner.archive.storage import LocalStorage, Storage, open_storage
 from scanner.errors import ArchiveError, ConfigError, NotFoundError
 
 # How many hits a search counts before it says "more than". Counting is a search without a page size,
@@ -43,12 +44,23 @@ COUNT_CAP = 500
 
 @dataclass(frozen=True)
 class Archive:
-    """What every use case works on: the catalog, the folder its paths are relative to, the trusted CAs."""
+    """What every use case works on: the catalog, the folder its paths are relative to, the trusted CAs.
+
+    The archive's files are read through ``storage`` (``scanner.archive.storage``): local folders under
+    ROOT unless the configuration names an S3 bucket. ROOT still holds the program's own files (the audit
+    checkpoints; the SQLite catalog and its index on a workstation).
+    """
 
     catalog: Catalog
     root: Path
     trust_roots: tuple[Path, ...] = ()
     own: tuple[Path, ...] = ()  # the program's folders that may sit under the root (the work area): not strays
+    storage: Storage | None = None  # None: local folders under ROOT
+
+    @property
+    def files(self) -> Storage:
+        """Where the archive's files are: the web's download reads them here too (``files.local_copy``)."""
+        return self.storage if self.storage is not None else LocalStorage(self.root)
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -93,7 +105,8 @@ def open_archive(config: Any) -> Iterator[Archive]:
         _check_header(config.archive.catalog_path)
     try:
         with open_catalog(config.archive) as catalog:
-            yield Archive(catalog, config.archive.root, tuple(config.signing.trust_roots), (config.archive.work,))
+            yield Archive(catalog, config.archive.root, tuple(config.signing.trust_roots), (config.archive.work,),
+                          open_storage(config))  # fmt: skip
     except (DatabaseError, sqlite3.DatabaseError) as exc:
         if str(getattr(exc, "orig", None) or exc) not in DAMAGE_VI:
             raise  # a lock held too long, a full disk: not damage, and not to be called so
@@ -430,7 +443,7 @@ def verify(actor: Actor, codes: Sequence[str] = (), *, archive: Archive, everyth
         dossiers = list(dict.fromkeys(dossiers))
     checks = check_fixity(
         catalog,
-        archive.root,
+        archive.files,
         signature_check(archive.trust_roots),
         dossiers=dossiers,
         documents=documents,
@@ -473,7 +486,7 @@ def export(actor: Actor, code: str, out: Path, *, archive: Archive) -> Exported:
     def audit(action: str, subject: str, detail: str) -> None:
         write_audit(archive, actor, action, subject, detail)
 
-    return Exported(code, export_bag(archive.catalog, archive.root, code, out, audit=audit))
+    return Exported(code, export_bag(archive.catalog, archive.files, code, out, audit=audit))
 
 
 # --- index ---------------------------------------------------------------------------------
