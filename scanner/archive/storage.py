@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 OWN_FOLDERS = frozenset({".audit", ".staging"})
 MANIFEST = "dossier.json"  # written last: a dossier folder holding it is whole
 RACED = ("PreconditionFailed", "412", "ConditionalRequestConflict")  # If-None-Match lost to another writer
+NO_LOCK = ("InvalidRequest", "ObjectLockConfigurationNotFoundError", "InvalidBucketState")  # a bucket without a lock
 
 
 
@@ -321,6 +322,13 @@ class S3Storage:
             raced = exc.response.get("Error", {}).get("Code") in RACED
             if raced and self._adopt(rel, digest.hex()):
                 return
+            if retention is not None and exc.response.get("Error", {}).get("Code") in NO_LOCK:
+                raise WorkstationError(
+                    FaultKind.STORAGE_UNAVAILABLE,
+                    f"bucket {self.bucket} chưa bật Object Lock nên không khóa được tệp đã ký {rel}: tạo bucket "
+                    "với Object Lock (chỉ bật được khi tạo bucket) hoặc dùng kho khác; hồ sơ được giữ và làm tiếp sau",
+                    f"bucket {self.bucket} has no Object Lock; signed file {rel} cannot be locked",
+                ) from None
             raise _unavailable(self.label, exc) from None
         except self._errors() as exc:
             raise _unavailable(self.label, exc) from None
