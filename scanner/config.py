@@ -143,6 +143,11 @@ class StorageConfig:
     default_retention: str = "vĩnh viễn"  # for a dossier without a retention period the program can read
     download_limit_mb: int = 2048  # the largest file read back to a temporary copy (verify, export, download)
 
+    @property
+    def location(self) -> str:
+        """Where an S3 store's objects are, as a person reads it (``s3://bucket/prefix/``); empty for folders."""
+        return f"s3://{self.bucket}/{self.prefix}" if self.kind == "s3" else ""
+
     def credentials(self) -> tuple[Secret, Secret] | None:
         """(access key id, secret key) from the environment or files; None: boto3's own chain finds them."""
         if not (self.access_key_env or self.secret_key_env or self.access_key_file or self.secret_key_file):

@@ -364,7 +364,8 @@ def owner(actor: Actor, owner_id: str, *, archive: Archive, on: date | None = No
 @dataclass(frozen=True)
 class VerifyReport:
     checks: tuple[FixityResult, ...]  # paths relative to the archive root
-    catalog_problems: tuple[str, ...] = ()  # the catalog as a whole (whole-archive runs): damage, removed dossiers
+    # the catalog and the store as a whole (whole-archive runs): damage, removed dossiers, a bucket without a lock
+    catalog_problems: tuple[str, ...] = ()
 
     @property
     def failures(self) -> int:
@@ -451,7 +452,8 @@ def verify(actor: Actor, codes: Sequence[str] = (), *, archive: Archive, everyth
         walk=everything,
         own_files=(*catalog_files(catalog), *archive.own),
     )
-    report = VerifyReport(tuple(checks), tuple(catalog_problems(archive)) if everything else ())
+    report = VerifyReport(tuple(checks), tuple([*catalog_problems(archive), *archive.files.problems()])
+                          if everything else ())  # fmt: skip
     subject = "*" if everything else ", ".join(codes)
     write_audit(archive, actor, "verify", subject, f"{len(checks) - report.failures}/{len(checks)} tệp hợp lệ")
     return report

@@ -117,6 +117,10 @@ class Storage(Protocol):
         """The lock on a stored file (None: none, or a store without Object Lock)."""
         ...
 
+    def problems(self) -> list[str]:
+        """What is wrong with the store itself, in Vietnamese (a whole-archive verify reports it)."""
+        ...
+
 
 def signed_file(name: str) -> bool:
     """Which files of a dossier carry the agency's or the sender's signature: the PDFs (``dossier.json`` does not)."""
@@ -197,6 +201,9 @@ class LocalStorage:
     def retention(self, rel: str) -> Retention | None:
         return None
 
+    def problems(self) -> list[str]:
+        return []
+
 
 # --- S3 ------------------------------------------------------------------------------------------
 
@@ -254,8 +261,12 @@ class S3Storage:
         self.bucket = config.bucket
         self.prefix = config.prefix
         self.work = work
-        self.label = f"s3://{config.bucket}/{config.prefix}"
-        self.client = _client(config)
+        self.label = config.location
+
+    @property
+    def client(self) -> Any:
+        """Built at first use: opening the archive to search needs no keys, only reading or writing files does."""
+        return _client(self.config)
 
     def key(self, rel: str) -> str:
         return self.prefix + rel
@@ -413,6 +424,28 @@ class S3Storage:
             return None
         until = head.get("ObjectLockRetainUntilDate") or datetime.min.replace(tzinfo=UTC)
         return Retention(str(head.get("ObjectLockMode") or ""), until, head.get("ObjectLockLegalHoldStatus") == "ON")
+
+
+    def problems(self) -> list[str]:
+        """A bucket without Object Lock (or with versioning off) keeps no signed file from being replaced."""
+        from botocore.exceptions import ClientError
+
+        try:
+            found = self.client.get_object_lock_configuration(Bucket=self.bucket)
+            enabled = found.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
+            versioning = self.client.get_bucket_versioning(Bucket=self.bucket).get("Status")
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in NO_LOCK:
+                raise _unavailable(self.label, exc) from None
+            enabled, versioning = False, None
+        except self._errors() as exc:
+            raise _unavailable(self.label, exc) from None
+        out = []
+        if not enabled:
+            out.append(f"bucket {self.bucket} chưa bật Object Lock: tệp đã ký không được kho bảo vệ khỏi xóa, ghi đè")
+        if versioning != "Enabled":
+            out.append(f"bucket {self.bucket} không bật lưu phiên bản (versioning): tệp bị ghi đè thì mất bản cũ")
+        return out
 
 
 def open_storage(config: Any) -> Storage:

@@ -289,3 +289,5 @@ def test_a_bucket_without_object_lock_is_a_fault_of_the_workstation_named_plainl
     with pytest.raises(WorkstationError, match="chưa bật Object Lock"):
         open_storage(config).file_dossier(staged, "H32/2026/X", lock_for(config.storage, "10 năm", date(2026, 1, 2)))
     assert "Contents" not in s3.client().list_objects_v2(Bucket="khong-khoa")
+    assert [p.split(":")[0] for p in open_storage(config).problems()] == [
+        "bucket khong-khoa chưa bật Object Lock", "bucket khong-khoa không bật lưu phiên bản (versioning)"]
