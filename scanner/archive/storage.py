@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from scanner.archive import file_folder, staging_folder
-from scanner.errors import ArchiveError, FaultKind, WorkstationError
+from scanner.errors import ArchiveError, ConfigError, FaultKind, WorkstationError
 from scanner.files import disk_nearly_full, sha256_file
 from scanner.retention import PERMANENT_YEARS, retention_years
 
@@ -265,8 +265,16 @@ class S3Storage:
 
     @property
     def client(self) -> Any:
-        """Built at first use: opening the archive to search needs no keys, only reading or writing files does."""
-        return _client(self.config)
+        """Built at first use: opening the archive to search needs no keys, only reading or writing files does.
+
+        Keys missing from the environment are the workstation's fault: a dossier waits for them, it is
+        never counted as failing.
+        """
+        try:
+            return _client(self.config)
+        except ConfigError as exc:
+            raise WorkstationError(FaultKind.STORAGE_UNAVAILABLE, f"kho lưu trữ S3 {self.label}: {exc.message_vi}",
+                                   f"S3 storage {self.label}: {exc.message_en}") from None  # fmt: skip
 
     def key(self, rel: str) -> str:
         return self.prefix + rel

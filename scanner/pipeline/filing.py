@@ -26,7 +26,7 @@ from scanner.app import SYSTEM
 from scanner.archive import Catalog, DocumentRecord, DossierRecord, dossier_folder
 from scanner.archive.storage import lock_for, open_storage
 from scanner.config import Config
-from scanner.errors import ArchiveError
+from scanner.errors import FaultKind, WorkstationError
 from scanner.extract import DocumentFields, Field, disagreements
 from scanner.extract.compare import Disagreement
 from scanner.model import SignedPdf
@@ -215,9 +215,10 @@ def file_dossier(
 
     def held(name: str) -> tuple[str, int]:
         found = storage.stat(f"{folder}/{name}")
-        if found is None:  # filed a moment ago: gone means someone removed it under our feet
-            raise ArchiveError(f"tệp {folder}/{name} vừa lưu đã không còn trong kho {storage.label}",
-                               f"{folder}/{name} vanished from {storage.label} right after filing")  # fmt: skip
+        if found is None:  # filed a moment ago: gone means someone removed it under our feet, not the scan's fault
+            raise WorkstationError(FaultKind.STORAGE_UNAVAILABLE,
+                                   f"tệp {folder}/{name} vừa lưu đã không còn trong kho {storage.label}",
+                                   f"{folder}/{name} vanished from {storage.label} right after filing")  # fmt: skip
         return found.sha256, found.size
 
     documents: list[DocumentRecord] = []

@@ -3,11 +3,13 @@
 What moto enforces, checked by ``tests/archive/test_storage.py``: a locked
 version (COMPLIANCE, GOVERNANCE, legal hold) cannot be deleted, a
 conditional PUT (``If-None-Match: *``) on an existing key is refused, a PUT
-with retention needs a checksum header. What it does not (moto 5.2.5): it
-accepts a ``ChecksumSHA256`` that does not match the body, lets a
-COMPLIANCE retention be shortened, and lets a GOVERNANCE lock be bypassed
-by nobody (AWS allows a role with ``s3:BypassGovernanceRetention``). Those
-are the store's own guarantees; the tests do not claim them.
+with retention needs a checksum header, and a COMPLIANCE version refuses
+deletion even with the GOVERNANCE bypass header. What it does not (moto
+5.2.5): it accepts a ``ChecksumSHA256`` that does not match the body, lets
+a COMPLIANCE retention be shortened or turned into GOVERNANCE (which a
+bypass then deletes), and checks no permissions (any caller may bypass
+GOVERNANCE). Those are the store's own guarantees; the tests do not claim
+them.
 """
 
 from __future__ import annotations

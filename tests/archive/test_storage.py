@@ -291,3 +291,18 @@ def test_a_bucket_without_object_lock_is_a_fault_of_the_workstation_named_plainl
     assert "Contents" not in s3.client().list_objects_v2(Bucket="khong-khoa")
     assert [p.split(":")[0] for p in open_storage(config).problems()] == [
         "bucket khong-khoa chưa bật Object Lock", "bucket khong-khoa không bật lưu phiên bản (versioning)"]
+
+
+def test_missing_keys_make_the_dossier_wait_and_are_never_shown(
+    workstation: Path, s3: S3Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(workstation, "storage", kind="s3", bucket="chua-co-khoa", endpoint=s3.endpoint,
+              access_key_env="SCANNER_TEST_NO_KEY", secret_key_env=SECRET_ENV)  # fmt: skip
+    monkeypatch.delenv("SCANNER_TEST_NO_KEY", raising=False)
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    with (
+        app.open_archive(load_config(workstation)) as archive,  # opening it (to search) needs no keys
+        pytest.raises(WorkstationError, match="SCANNER_TEST_NO_KEY") as raised,
+    ):
+        archive.files.stat("H32/2026/X/X.01.pdf")
+    assert SECRET not in str(raised.value)
