@@ -227,6 +227,13 @@ def _hex(checksum: str | None) -> str | None:
     return base64.b64decode(checksum).hex()
 
 
+def _transfer() -> Any:
+    """Downloads in a few 8 MB ranges at a time, written as they come: the reader's memory stays small."""
+    from boto3.s3.transfer import TransferConfig
+
+    return TransferConfig(max_concurrency=2, multipart_chunksize=8 * 1024 * 1024, max_io_queue=16)
+
+
 @functools.cache
 def _client(config: StorageConfig) -> Any:
     """One boto3 client per configuration (thread-safe, and slow to build): the credentials are read once here."""
@@ -404,7 +411,7 @@ class S3Storage:
             path = Path(tmp) / rel.rsplit("/", 1)[-1]
             try:
                 version = {"VersionId": head["VersionId"]} if head.get("VersionId") else None
-                self.client.download_file(self.bucket, self.key(rel), str(path), ExtraArgs=version)
+                self.client.download_file(self.bucket, self.key(rel), str(path), ExtraArgs=version, Config=_transfer())
             except self._errors() as exc:
                 raise _unavailable(self.label, exc) from None
             yield path
