@@ -60,7 +60,6 @@ RACED = ("PreconditionFailed", "412", "ConditionalRequestConflict")  # If-None-M
 NO_LOCK = ("InvalidRequest", "ObjectLockConfigurationNotFoundError", "InvalidBucketState")  # a bucket without a lock
 
 
-
 @dataclass(frozen=True)
 class Held:
     """What the store says of one stored file: its SHA-256 (hex) and size."""
@@ -96,7 +95,11 @@ class Storage(Protocol):
         ...
 
     def file_dossier(self, staging: Path, folder: str, retention: Retention | None) -> None:
-        """Put the finished STAGING folder in place as FOLDER, all or nothing; RETENTION locks its signed files."""
+        """Put the finished STAGING folder in place as FOLDER; RETENTION locks its signed files.
+
+        All or nothing as ``holds_dossier`` sees it: a rename on folders; on S3 the objects one by one and
+        ``dossier.json`` last, so a cut run leaves some objects and no manifest, and the next run completes it.
+        """
         ...
 
     def stat(self, rel: str) -> Held | None:
