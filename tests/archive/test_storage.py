@@ -306,3 +306,30 @@ def test_missing_keys_make_the_dossier_wait_and_are_never_shown(
     ):
         archive.files.stat("H32/2026/X/X.01.pdf")
     assert SECRET not in str(raised.value)
+
+
+def test_a_writer_that_loses_the_race_adopts_the_same_bytes_and_refuses_others(
+    workstation: Path, s3: S3Server, keys: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers filing one dossier at once: both saw no object, one PUT wins; If-None-Match stops the other."""
+    bucket = _on_s3(workstation, s3)
+    storage = open_storage(load_config(workstation))
+    assert isinstance(storage, S3Storage)
+    same, other = tmp_path / "same.pdf", tmp_path / "other.pdf"
+    same.write_bytes(b"%PDF-1.7 signed")
+    other.write_bytes(b"%PDF-1.7 not the same")
+    storage.put("H32/2026/X/X.01.pdf", same, None)  # the winner
+    real_adopt, looks = S3Storage._adopt, []
+
+    def saw_nothing_first(self: S3Storage, rel: str, sha256: str) -> bool:
+        looks.append(rel)
+        return False if len(looks) == 1 else real_adopt(self, rel, sha256)
+
+    monkeypatch.setattr(S3Storage, "_adopt", saw_nothing_first)
+    storage.put("H32/2026/X/X.01.pdf", same, None)
+    assert len(looks) == 2  # refused by the store, then judged and adopted
+    looks.clear()
+    with pytest.raises(WorkstationError, match="nội dung khác"):
+        storage.put("H32/2026/X/X.01.pdf", other, None)
+    versions = s3.client().list_object_versions(Bucket=bucket)["Versions"]
+    assert len(versions) == 1
