@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import logging
 import os
 import shutil
 import tempfile
@@ -52,6 +53,8 @@ from scanner.retention import PERMANENT_YEARS, retention_years
 
 if TYPE_CHECKING:
     from scanner.config import StorageConfig
+
+log = logging.getLogger(__name__)
 
 # Folders of the archive that are the program's own, never dossiers.
 OWN_FOLDERS = frozenset({".audit", ".staging"})
@@ -374,6 +377,7 @@ class S3Storage:
             found = self.stat(rel)
             held = found.sha256 if found else None
         if held == sha256:
+            log.info("kho %s đã có %s đúng nội dung (lần lưu trước bị ngắt): dùng lại", self.label, rel)
             return True
         raise WorkstationError(
             FaultKind.STORAGE_UNAVAILABLE,
