@@ -333,3 +333,28 @@ def test_a_writer_that_loses_the_race_adopts_the_same_bytes_and_refuses_others(
         storage.put("H32/2026/X/X.01.pdf", other, None)
     versions = s3.client().list_object_versions(Bucket=bucket)["Versions"]
     assert len(versions) == 1
+
+
+def test_a_store_out_of_reach_makes_the_dossier_wait_not_fail(
+    workstation: Path, s3: S3Server, keys: None, tmp_path: Path
+) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on: the store is down
+        s.bind(("127.0.0.1", 0))
+        down = f"http://127.0.0.1:{s.getsockname()[1]}"
+    bucket = _on_s3(workstation, s3)
+    configure(workstation, "storage", endpoint=down)
+    config = load_config(workstation)
+    with Catalog(config.archive.catalog_path) as catalog:
+        pipeline = Pipeline(config, catalog)
+        job = pipeline.submit([_scan(tmp_path)], config.counters[0])
+        outcome = pipeline.run(job)
+        assert outcome.state == "waiting" and "S3" in (outcome.error or ""), outcome
+        assert catalog.job(job).attempts == 0  # type: ignore[union-attr]  # not counted against the scan
+    configure(workstation, "storage", endpoint=s3.endpoint)  # the store is back
+    config = load_config(workstation)
+    with Catalog(config.archive.catalog_path) as catalog:
+        outcome = Pipeline(config, catalog).run(job)
+        assert outcome.state == "archived", outcome.error
+    assert len(s3.client().list_objects_v2(Bucket=bucket)["Contents"]) == 2
