@@ -411,12 +411,15 @@ def unlisted(
     storage = as_storage(where)
     folders = records.folders()
     strays: dict[str, list[str]] = {}  # folder -> unlisted files in it
+    seen: set[str] = set()  # folders holding a file: asked of the store only for the others (one call each on S3)
     for rel in storage.files(own_files):
+        folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
+        seen.add(folder)
         if rel not in listed:
-            strays.setdefault(rel.rsplit("/", 1)[0] if "/" in rel else "", []).append(rel)
+            strays.setdefault(folder, []).append(rel)
     out: list[FixityResult] = []
     for dossier in records.dossiers.values():
-        if not storage.has_folder(dossier.path):
+        if dossier.path not in seen and not storage.has_folder(dossier.path):
             problem = f"danh mục ghi thư mục của hồ sơ {dossier.code} là {dossier.path}, thư mục này không có trong kho"
             out.append(FixityResult(dossier.path, None, dossier.code, "dossier", "", None, problems=(problem,)))
     for folder, files in sorted(strays.items()):
