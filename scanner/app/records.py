@@ -312,7 +312,7 @@ def move_up(actor: Actor, *, source: Archive, target: Archive, work: Path, label
                 code="audit",
             )
         moved = tuple(
-            move_dossier(source.catalog, source.root, target.catalog, target.root, code, actor=actor.label,
+            move_dossier(source.catalog, source.files, target.catalog, target.files, code, actor=actor.label,
                          label=label)
             for code in source.catalog.record_store.dossier_codes()
         )  # fmt: skip

@@ -127,6 +127,10 @@ class Storage(Protocol):
         """What is wrong with the store itself, in Vietnamese (a whole-archive verify reports it)."""
         ...
 
+    def lock(self, retention: str, closed: date) -> Retention | None:
+        """The lock a dossier of CLOSED's year kept for RETENTION gets on its signed files (None: no locks here)."""
+        ...
+
 
 def signed_file(name: str) -> bool:
     """Which files of a dossier carry the agency's or the sender's signature: the PDFs (``dossier.json`` does not)."""
@@ -175,7 +179,7 @@ class LocalStorage:
         return (self.root / folder).exists()
 
     def file_dossier(self, staging: Path, folder: str, retention: Retention | None) -> None:
-        file_folder(staging, self.root / folder)  # a folder has no retention lock: the catalog and the log guard it
+        file_folder(staging, self.root / folder)
 
     def stat(self, rel: str) -> Held | None:
         path = self.root / rel
@@ -209,6 +213,9 @@ class LocalStorage:
 
     def problems(self) -> list[str]:
         return []
+
+    def lock(self, retention: str, closed: date) -> Retention | None:
+        return None  # a folder has no retention lock: the catalog and the audit log guard it
 
 
 # --- S3 ------------------------------------------------------------------------------------------
@@ -447,6 +454,9 @@ class S3Storage:
         until = head.get("ObjectLockRetainUntilDate") or datetime.min.replace(tzinfo=UTC)
         return Retention(str(head.get("ObjectLockMode") or ""), until, head.get("ObjectLockLegalHoldStatus") == "ON")
 
+
+    def lock(self, retention: str, closed: date) -> Retention | None:
+        return lock_for(self.config, retention, closed)
 
     def problems(self) -> list[str]:
         """A bucket without Object Lock (or with versioning off) keeps no signed file from being replaced."""

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from scanner import jsonio
 from scanner.app import SYSTEM
 from scanner.archive import Catalog, DocumentRecord, DossierRecord, dossier_folder
-from scanner.archive.storage import lock_for, open_storage
+from scanner.archive.storage import open_storage
 from scanner.config import Config
 from scanner.errors import FaultKind, WorkstationError
 from scanner.extract import DocumentFields, Field, disagreements
@@ -209,7 +209,7 @@ def file_dossier(
             "warnings": ctx.warnings,
         }
         jsonio.write_atomic(staging / "dossier.json", jsonio.dumps(manifest).encode("utf-8"))
-        storage.file_dossier(staging, folder, lock_for(config.storage, sidecar.retention, receipt_day))
+        storage.file_dossier(staging, folder, storage.lock(sidecar.retention, receipt_day))
 
     rel = final.relative_to(root)
 

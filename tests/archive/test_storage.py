@@ -358,3 +358,27 @@ def test_a_store_out_of_reach_makes_the_dossier_wait_not_fail(
         outcome = Pipeline(config, catalog).run(job)
         assert outcome.state == "archived", outcome.error
     assert len(s3.client().list_objects_v2(Bucket=bucket)["Contents"]) == 2
+
+
+def test_a_ward_moved_up_into_a_shared_bucket_is_filed_locked_and_checked_on_arrival(
+    workstation: Path, s3: S3Server, keys: None, tmp_path: Path
+) -> None:
+    from scanner.archive.move import move_dossier
+    from tests.archive.helpers import file_document
+
+    bucket = _on_s3(workstation, s3, lock_mode="COMPLIANCE")
+    shared = open_storage(load_config(workstation))
+    ward_root, code = tmp_path / "phuong", "000.00.00.H26-261124-0001"
+    rel = f"000.00.00.H26/2026/{code}/{code}.01.pdf"
+    (ward_root / rel).parent.mkdir(parents=True)
+    (ward_root / rel).write_bytes(b"%PDF-1.7 signed at the ward")
+    with Catalog(tmp_path / "phuong.sqlite") as ward, Catalog(tmp_path / "chung.sqlite") as province:
+        file_document(ward, code, "Quyết định", path=rel, agency="000.00.00.H26",
+                      sha256=hashlib.sha256(b"%PDF-1.7 signed at the ward").hexdigest())  # fmt: skip
+        first = move_dossier(ward, ward_root, province, shared, code, actor="lan", label="phuong")
+        again = move_dossier(ward, ward_root, province, shared, code, actor="lan", label="phuong")
+        assert (first.outcome, first.files, again.outcome) == ("moved", 1, "present")
+        assert [d.code for d in province.documents(code)] == [f"{code}.01"]
+    head = s3.client().head_object(Bucket=bucket, Key=rel)
+    assert head["ObjectLockMode"] == "COMPLIANCE"
+    assert head["ObjectLockRetainUntilDate"].astimezone(UTC) == datetime(2227, 1, 1, tzinfo=UTC)
