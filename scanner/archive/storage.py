@@ -371,8 +371,17 @@ class S3Storage:
             raise _unavailable(self.label, exc) from None
         except self._errors() as exc:
             raise _unavailable(self.label, exc) from None
-        if answer.get("ChecksumSHA256") not in (None, sent):
-            raise _unavailable(self.label, ValueError(f"{rel}: SHA-256 kho ghi nhận khác SHA-256 đã gửi"))
+        stored = _hex(answer.get("ChecksumSHA256"))
+        if stored is None:  # a store that does not answer with checksums: read back what it holds
+            held = self.stat(rel)
+            stored = held.sha256 if held is not None else None
+        if stored != digest.hex():  # never catalogued: the dossier waits, the officer is told what the store holds
+            raise WorkstationError(
+                FaultKind.STORAGE_UNAVAILABLE,
+                f"kho {self.label} giữ tệp {rel} với SHA-256 {stored}, khác tệp đã gửi ({digest.hex()}); "
+                "hồ sơ chưa được ghi vào danh mục — kiểm tra kho",
+                f"{self.label} holds {rel} with SHA-256 {stored}, not the one sent; not catalogued",
+            )
 
     def _adopt(self, rel: str, sha256: str) -> bool:
         """True when REL is already stored with these bytes (an earlier, interrupted filing wrote it)."""

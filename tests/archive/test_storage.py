@@ -382,3 +382,28 @@ def test_a_ward_moved_up_into_a_shared_bucket_is_filed_locked_and_checked_on_arr
     head = s3.client().head_object(Bucket=bucket, Key=rel)
     assert head["ObjectLockMode"] == "COMPLIANCE"
     assert head["ObjectLockRetainUntilDate"].astimezone(UTC) == datetime(2227, 1, 1, tzinfo=UTC)
+
+
+def test_what_the_store_holds_is_checked_against_what_was_sent_before_anything_is_catalogued(
+    workstation: Path, s3: S3Server, keys: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store that neither checks nor returns checksums, behind a link that flips a byte: read back, refused."""
+    _on_s3(workstation, s3)
+    storage = open_storage(load_config(workstation))
+    real = storage.client
+
+    class Lossy:
+        def __getattr__(self, name: str) -> object:
+            return getattr(real, name)
+
+        def put_object(self, **kw: object) -> object:
+            kw.pop("ChecksumSHA256")
+            kw.pop("ChecksumAlgorithm")
+            data = kw["Body"].read()  # type: ignore[attr-defined]
+            return real.put_object(**{**kw, "Body": data[:-1] + b"!"})
+
+    monkeypatch.setattr(S3Storage, "client", property(lambda self: Lossy()))
+    sent = tmp_path / "X.01.pdf"
+    sent.write_bytes(b"%PDF-1.7 signed")
+    with pytest.raises(WorkstationError, match="khác tệp đã gửi"):
+        storage.put("H32/2026/X/X.01.pdf", sent, None)
