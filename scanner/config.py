@@ -22,6 +22,7 @@ import os
 import re
 import socket
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import resources
@@ -114,6 +115,47 @@ class ArchiveConfig:
             secret = read_secret("catalog.password", self.catalog_password_env, self.catalog_password_file)
             url = url.set(password=secret.reveal())
         return url
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    """``[storage]``: where the archive's files are kept (``scanner.archive.storage``).
+
+    ``local`` (the default) keeps them in folders under ``[archive] root``,
+    which may be a shared mount; ``s3`` in a bucket with Object Lock. Keys
+    are never in the file: ``access_key_env``/``secret_key_env`` name
+    environment variables, ``*_file`` files holding them, and without
+    either boto3 finds them itself (``AWS_*`` variables, ``~/.aws``, the
+    machine's role).
+    """
+
+    kind: str = "local"  # local | s3
+    bucket: str = ""
+    prefix: str = ""  # inside the bucket, ending in "/" (or empty)
+    endpoint: str = ""  # https://s3.tinh.gov.vn (Ceph RGW, MinIO…); empty: AWS
+    region: str = ""
+    access_key_env: str = ""
+    secret_key_env: str = ""
+    access_key_file: Path | None = None
+    secret_key_file: Path | None = None
+    lock_mode: str = "GOVERNANCE"  # COMPLIANCE | GOVERNANCE, for the signed files
+    legal_hold: bool = False  # also put a legal hold on every signed file
+    default_retention: str = "vĩnh viễn"  # for a dossier without a retention period the program can read
+    download_limit_mb: int = 2048  # the largest file read back to a temporary copy (verify, export, download)
+
+    @property
+    def location(self) -> str:
+        """Where an S3 store's objects are, as a person reads it (``s3://bucket/prefix/``); empty for folders."""
+        return f"s3://{self.bucket}/{self.prefix}" if self.kind == "s3" else ""
+
+    def credentials(self) -> tuple[Secret, Secret] | None:
+        """(access key id, secret key) from the environment or files; None: boto3's own chain finds them."""
+        if not (self.access_key_env or self.secret_key_env or self.access_key_file or self.secret_key_file):
+            return None
+        return (
+            read_secret("storage.access_key", self.access_key_env, self.access_key_file),
+            read_secret("storage.secret_key", self.secret_key_env, self.secret_key_file),
+        )
 
 
 # Sidecars (*.json) are read with their scan, never taken on their own.
@@ -286,6 +328,7 @@ class Config:
     signing: SigningConfig = field(default_factory=lambda: SigningConfig(pkcs12=None))
     review: ReviewConfig = field(default_factory=ReviewConfig)
     workers: int = 0
+    storage: StorageConfig = field(default_factory=StorageConfig)
 
     @property
     def processes(self) -> int:
@@ -564,6 +607,7 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
     if processes < 0:
         raise _err(w.key("processes"), "không được âm (0 = số nhân CPU)", "must not be negative (0 = CPU count)")
     w.done()
+    storage = _storage(_Section(top.get("storage", dict, {}), "storage"), base)
     top.done()
     return Config(
         source=source,
@@ -576,7 +620,51 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
         signing=signing,
         review=ReviewConfig(mode=ReviewMode(mode)),
         workers=processes,
+        storage=storage,
     )
+
+
+def _storage(st: _Section, base: Path) -> StorageConfig:
+    """``[storage]``: the kind, the bucket and its lock; a key written into the file is refused, never used."""
+    from scanner.retention import LOCK_MODES, retention_years
+
+    for secret in ("access_key", "secret_key", "access_key_id", "secret_access_key", "aws_secret_access_key"):
+        if secret in st.data:
+            raise _err(st.key(secret), "không ghi khóa truy cập trong tệp cấu hình: dùng access_key_env/secret_key_env "
+                       "hoặc access_key_file/secret_key_file", "no keys in the file: use *_env or *_file")  # fmt: skip
+    kind = st.get("kind", str, "local")
+    if kind not in ("local", "s3"):
+        raise _err(st.key("kind"), 'phải là "local" hoặc "s3"', 'must be "local" or "s3"')
+    prefix = st.get("prefix", str, "").strip("/")
+    cfg = StorageConfig(
+        kind=kind,
+        bucket=st.get("bucket", str, ""),
+        prefix=prefix + "/" if prefix else "",
+        endpoint=st.get("endpoint", str, "").rstrip("/"),
+        region=st.get("region", str, ""),
+        access_key_env=st.get("access_key_env", str, ""),
+        secret_key_env=st.get("secret_key_env", str, ""),
+        access_key_file=st.path("access_key_file", base, None),
+        secret_key_file=st.path("secret_key_file", base, None),
+        lock_mode=st.get("lock_mode", str, "GOVERNANCE").upper(),
+        legal_hold=st.get("legal_hold", bool, False),
+        default_retention=unicodedata.normalize("NFC", st.get("default_retention", str, "vĩnh viễn")),
+        download_limit_mb=st.get("download_limit_mb", int, 2048),
+    )
+    st.done()
+    if kind == "s3" and not cfg.bucket:
+        raise _err(st.key("bucket"), "cần tên bucket khi kind = \"s3\"", 'a bucket is required with kind = "s3"')
+    if cfg.lock_mode not in LOCK_MODES:
+        raise _err(st.key("lock_mode"), 'phải là "COMPLIANCE" hoặc "GOVERNANCE"', "must be COMPLIANCE or GOVERNANCE")
+    if retention_years(cfg.default_retention) is None:
+        raise _err(st.key("default_retention"), 'dạng "vĩnh viễn" hoặc "N năm"', 'use "vĩnh viễn" or "N năm"')
+    if cfg.endpoint and not re.match(r"https?://", cfg.endpoint):
+        raise _err(st.key("endpoint"), "phải bắt đầu bằng https:// (hoặc http://)", "must start with https://")
+    if cfg.endpoint and "@" in cfg.endpoint.split("//", 1)[1].split("/", 1)[0]:
+        raise _err(st.key("endpoint"), "không ghi khóa truy cập trong địa chỉ", "no credentials in the endpoint")
+    if cfg.download_limit_mb <= 0:
+        raise _err(st.key("download_limit_mb"), "phải lớn hơn 0", "must be positive")
+    return cfg
 
 
 def _key_id(sg: _Section) -> bytes | None:

@@ -32,6 +32,7 @@ from scanner.archive import Catalog, DocumentRecord, DossierRecord, open_catalog
 from scanner.archive.catalog.custody import DAMAGE_VI
 from scanner.archive.fixity import FixityResult, SignatureFinding, catalog_files, check_fixity
 from scanner.archive.index import Filters
+from scanner.archive.storage import LocalStorage, Storage, open_storage
 from scanner.errors import ArchiveError, ConfigError, NotFoundError
 
 # How many hits a search counts before it says "more than". Counting is a search without a page size,
@@ -44,12 +45,23 @@ COUNT_CAP = 500
 
 @dataclass(frozen=True)
 class Archive:
-    """What every use case works on: the catalog, the folder its paths are relative to, the trusted CAs."""
+    """What every use case works on: the catalog, the folder its paths are relative to, the trusted CAs.
+
+    The archive's files are read through ``storage`` (``scanner.archive.storage``): local folders under
+    ROOT unless the configuration names an S3 bucket. ROOT still holds the program's own files (the audit
+    checkpoints; the SQLite catalog and its index on a workstation).
+    """
 
     catalog: Catalog
     root: Path
     trust_roots: tuple[Path, ...] = ()
     own: tuple[Path, ...] = ()  # the program's folders that may sit under the root (the work area): not strays
+    storage: Storage | None = None  # None: local folders under ROOT
+
+    @property
+    def files(self) -> Storage:
+        """Where the archive's files are: the web's download reads them here too (``files.local_copy``)."""
+        return self.storage if self.storage is not None else LocalStorage(self.root)
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -103,7 +115,8 @@ def open_archive(config: Any) -> Iterator[Archive]:
 
 def archive_of(config: Any, catalog: Catalog) -> Archive:
     """The archive of CONFIG on an already opened CATALOG (the web lends its requests opened catalogs)."""
-    return Archive(catalog, config.archive.root, tuple(config.signing.trust_roots), (config.archive.work,))
+    return Archive(catalog, config.archive.root, tuple(config.signing.trust_roots), (config.archive.work,),
+                   open_storage(config))  # fmt: skip
 
 
 def write_audit(archive: Archive, actor: Actor, action: str, subject: str, detail: str = "") -> None:
@@ -391,7 +404,8 @@ def owner(actor: Actor, owner_id: str, *, archive: Archive, on: date | None = No
 @dataclass(frozen=True)
 class VerifyReport:
     checks: tuple[FixityResult, ...]  # paths relative to the archive root
-    catalog_problems: tuple[str, ...] = ()  # the catalog as a whole (whole-archive runs): damage, removed dossiers
+    # the catalog and the store as a whole (whole-archive runs): damage, removed dossiers, a bucket without a lock
+    catalog_problems: tuple[str, ...] = ()
 
     @property
     def failures(self) -> int:
@@ -470,7 +484,7 @@ def verify(actor: Actor, codes: Sequence[str] = (), *, archive: Archive, everyth
         dossiers = list(dict.fromkeys(dossiers))
     checks = check_fixity(
         catalog,
-        archive.root,
+        archive.files,
         signature_check(archive.trust_roots),
         dossiers=dossiers,
         documents=documents,
@@ -478,7 +492,8 @@ def verify(actor: Actor, codes: Sequence[str] = (), *, archive: Archive, everyth
         walk=everything,
         own_files=(*catalog_files(catalog), *archive.own),
     )
-    report = VerifyReport(tuple(checks), tuple(catalog_problems(archive)) if everything else ())
+    report = VerifyReport(tuple(checks), tuple([*catalog_problems(archive), *archive.files.problems()])
+                          if everything else ())  # fmt: skip
     subject = "*" if everything else ", ".join(codes)
     write_audit(archive, actor, "verify", subject, f"{len(checks) - report.failures}/{len(checks)} tệp hợp lệ")
     return report
@@ -513,7 +528,7 @@ def export(actor: Actor, code: str, out: Path, *, archive: Archive) -> Exported:
     def audit(action: str, subject: str, detail: str) -> None:
         write_audit(archive, actor, action, subject, detail)
 
-    return Exported(code, export_bag(archive.catalog, archive.root, code, out, audit=audit))
+    return Exported(code, export_bag(archive.catalog, archive.files, code, out, audit=audit))
 
 
 # --- index ---------------------------------------------------------------------------------

@@ -6,12 +6,20 @@ steps are audit entries, so the log itself is the register of requests
 (append-only and hash-chained, it cannot be quietly edited); nothing is ever
 removed from disk here: destruction follows the retention schedule, outside
 this program.
+
+On S3 with Object Lock the store itself refuses to delete a signed file
+before its retain-until day (COMPLIANCE: nobody can; GOVERNANCE: only a
+role allowed to bypass it), so the approval also tells the officer, file by
+file, which ones the store keeps and until when. The approval is recorded
+all the same and the objects are left as they are: no delete marker either,
+since a marker would hide a file from verify and export while its bytes
+stay, a deletion that is none.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -71,9 +79,21 @@ class DeletionRequest:
 
 
 @dataclass(frozen=True)
+class KeptFile:
+    """A file of an approved deletion the store will not delete yet (Object Lock), and why, in Vietnamese."""
+
+    path: str  # relative to the archive
+    mode: str  # COMPLIANCE | GOVERNANCE ("" with a legal hold alone)
+    until: str  # ISO 8601 date
+    legal_hold: bool
+    reason: str
+
+
+@dataclass(frozen=True)
 class DeletionApproval:
     request: DeletionRequest
     approved_by: str
+    kept: tuple[KeptFile, ...] = ()  # locked files (S3 Object Lock), left in the store
 
 
 def _deletion_requests(archive: Archive) -> dict[str, DeletionRequest]:
@@ -126,8 +146,38 @@ def approve_deletion(actor: Actor, code: str, *, archive: Archive) -> DeletionAp
             "the requester cannot approve their own deletion request",
             code="four-eyes",
         )
-    write_audit(archive, actor, APPROVE, code, f"đề nghị #{request.entry} của {request.requested_by}")
-    return DeletionApproval(request, actor.label)
+    kept = _locked_files(archive, code)
+    detail = f"đề nghị #{request.entry} của {request.requested_by}"
+    if kept:
+        detail += f"; {len(kept)} tệp còn bị khóa trong kho, được giữ nguyên"
+    write_audit(archive, actor, APPROVE, code, detail)
+    return DeletionApproval(request, actor.label, kept)
+
+
+def _locked_files(archive: Archive, code: str, now: datetime | None = None) -> tuple[KeptFile, ...]:
+    """The files of CODE (a dossier, or one document and its dossier's record) the store may not delete now."""
+    catalog, storage = archive.catalog, archive.files
+    doc = catalog.document(code) if catalog.dossier(code) is None else None
+    dossier = doc.dossier_code if doc is not None else code
+    now = now or datetime.now(UTC)
+    kept = []
+    for f in catalog.stored_files([dossier]):
+        if doc is not None and f.role == "document" and f.document_code != doc.code:
+            continue
+        lock = storage.retention(f.path)
+        if lock is None or not lock.blocks(now):
+            continue
+        day = lock.until.astimezone(UTC).date()
+        why = []
+        if lock.until > now:
+            rule = "không ai xóa được" if lock.mode == "COMPLIANCE" else "chỉ người có quyền vượt khóa mới xóa được"
+            why.append(f"khóa lưu trữ {lock.mode} đến ngày {day:%d/%m/%Y} ({rule} trước ngày đó)")
+        if lock.legal_hold:
+            why.append("đang bị giữ theo yêu cầu pháp lý (legal hold)")
+        reason = (f"tệp {f.path}: {' và '.join(why)}; kho lưu trữ không cho xóa — việc hủy đã được ghi nhận, "
+                  "tệp được giữ nguyên trong kho")  # fmt: skip
+        kept.append(KeptFile(f.path, lock.mode, day.isoformat(), lock.legal_hold, reason))
+    return tuple(kept)
 
 
 # --- audit log, index --------------------------------------------------------------------
@@ -262,7 +312,7 @@ def move_up(actor: Actor, *, source: Archive, target: Archive, work: Path, label
                 code="audit",
             )
         moved = tuple(
-            move_dossier(source.catalog, source.root, target.catalog, target.root, code, actor=actor.label,
+            move_dossier(source.catalog, source.files, target.catalog, target.files, code, actor=actor.label,
                          label=label)
             for code in source.catalog.record_store.dossier_codes()
         )  # fmt: skip

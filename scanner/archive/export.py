@@ -4,7 +4,8 @@ The bag holds the signed PDFs, any signed originals, ``dossier.json`` as
 filed, and ``metadata.json`` — the catalog's Phụ lục VI record of the dossier
 and its documents — under ``data/``, with SHA-256 and SHA-512 manifests. A
 stored file whose hash no longer matches the catalog is not exported: a
-transfer must not carry a damaged copy as if it were good.
+transfer must not carry a damaged copy as if it were good. Files are read
+through the archive's storage (a temporary download each on S3).
 """
 
 from __future__ import annotations
@@ -19,14 +20,21 @@ import bagit
 
 from scanner.app import SYSTEM
 from scanner.archive import Catalog, sha256_file
+from scanner.archive.storage import Storage, as_storage
 from scanner.errors import ArchiveError, NotFoundError
 
 # Writes the export's audit entry (action, subject, detail): the caller knows who is exporting.
 AuditWriter = Callable[[str, str, str], None]
 
 
-def export_bag(catalog: Catalog, root: Path, code: str, out: Path, *, audit: AuditWriter | None = None) -> Path:
-    """Write the bag of CODE (dossier or document code) to ``OUT/<code>/`` and validate it; returns that folder."""
+def export_bag(
+    catalog: Catalog, where: Path | Storage, code: str, out: Path, *, audit: AuditWriter | None = None
+) -> Path:
+    """Write the bag of CODE (dossier or document code) to ``OUT/<code>/`` and validate it; returns that folder.
+
+    WHERE is the archive's storage (or the root of its local folders).
+    """
+    storage = as_storage(where)
     dossier = catalog.dossier(code)
     documents = catalog.documents(code) if dossier else []
     if dossier is None:
@@ -51,13 +59,13 @@ def export_bag(catalog: Catalog, root: Path, code: str, out: Path, *, audit: Aud
     staging.mkdir(parents=True)
     try:
         for f in files:
-            src = root / f.path
-            if not src.is_file() or sha256_file(src) != f.sha256:
-                raise ArchiveError(
-                    f"tệp {f.path} bị thiếu hoặc đã bị thay đổi; không xuất gói",
-                    f"{f.path} is missing or altered; nothing exported",
-                )
-            shutil.copyfile(src, staging / Path(f.path).name)
+            with storage.local_copy(f.path) as src:
+                if src is None or sha256_file(src) != f.sha256:
+                    raise ArchiveError(
+                        f"tệp {f.path} bị thiếu hoặc đã bị thay đổi; không xuất gói",
+                        f"{f.path} is missing or altered; nothing exported",
+                    )
+                shutil.copyfile(src, staging / Path(f.path).name)
         record = asdict(dossier)
         record["documents"] = [{k: v for k, v in asdict(d).items() if k != "text"} for d in documents]
         record["files"] = [{k: v for k, v in asdict(f).items() if k != "dossier_code"} for f in files]

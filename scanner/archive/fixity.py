@@ -23,12 +23,15 @@ even when the hash was updated too.
 A whole-archive run also walks the archive folder: a dossier folder the
 catalog does not know (its rows deleted) and a file nobody filed are
 reported as well, since the catalog alone can only speak of what it lists.
+
+Files are read through the archive's storage (``scanner.archive.storage``):
+in place on local folders, from a temporary download on S3 — the bytes are
+hashed here, never taken on the store's word.
 """
 
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +41,7 @@ import pikepdf
 from scanner.app import SYSTEM
 from scanner.archive import Catalog, DocumentRecord, DossierRecord, sha256_file
 from scanner.archive.catalog import StoredFile
+from scanner.archive.storage import OWN_FOLDERS, Storage, as_storage
 from scanner.pdf.xmp import clean_text, read_scanner_properties
 
 
@@ -61,9 +65,6 @@ class SignatureFinding:
 # identity is then not checked (a stub in a test of the hashing, or a caller that checks signatures only).
 SignatureCheck = Callable[[Path], "SignatureFinding | tuple[str, list[str]]"]
 
-# Folders of the archive root that are the program's own, never dossiers.
-OWN_FOLDERS = frozenset({".audit", ".staging"})
-
 
 @dataclass(frozen=True)
 class FixityResult:
@@ -85,7 +86,7 @@ class FixityResult:
 
 def check_fixity(
     catalog: Catalog,
-    root: Path,
+    where: Path | Storage,
     signature: SignatureCheck | None,
     *,
     dossiers: Sequence[str] | None = None,
@@ -101,8 +102,10 @@ def check_fixity(
     document is only as trustworthy as the record that files it. WALK
     (a whole-archive run) also looks for folders and files the catalog does
     not list; OWN_FILES are the program's files kept under the root (the
-    catalog itself, its search index), which are not strays.
+    catalog itself, its search index), which are not strays. WHERE is the
+    archive's storage (or the root of its local folders).
     """
+    storage = as_storage(where)
     stored = catalog.stored_files(dossiers)
     codes = sorted({f.dossier_code for f in stored} | set(dossiers or ()))
     records = _Records(catalog, codes if dossiers is not None else None)
@@ -110,28 +113,15 @@ def check_fixity(
     for f in stored:
         if documents is not None and f.role == "document" and f.document_code not in documents:
             continue
-        path = root / f.path
         problems: list[str] = []
         actual: str | None = None
         sig = ""
-        if not path.is_file():
-            problems.append("tệp không còn trong kho lưu trữ")
-        else:
-            actual = sha256_file(path)
-            if actual != f.sha256:
-                problems.append("mã băm SHA-256 khác với danh mục (tệp đã bị thay đổi)")
-            if f.dossier_code not in records.dossiers:
-                problems.append(f"danh mục có tệp của hồ sơ {f.dossier_code} nhưng không có hồ sơ đó")
-            if f.role == "document":
-                problems.extend(records.document_problems(f.path, f.document_code, f.sha256, f.size))
-                found = signature(path) if signature is not None else None
-                if isinstance(found, SignatureFinding):
-                    sig = found.text
-                    problems.extend(found.problems)
-                    problems.extend(_identity_problems(path, records, f.document_code, f.dossier_code, found))
-                elif found is not None:
-                    sig = found[0]
-                    problems.extend(found[1])
+        with storage.local_copy(f.path) as path:
+            if path is None:
+                problems.append("tệp không còn trong kho lưu trữ")
+            else:
+                actual = sha256_file(path)
+                sig = _check_file(path, actual, f, records, signature, problems)
         out.append(
             _record(
                 catalog,
@@ -153,8 +143,30 @@ def check_fixity(
         out.append(_record(catalog, FixityResult(doc.path, doc.code, doc.dossier_code, "document", doc.sha256, None,
                                                  problems=(problem,)), actor))  # fmt: skip
     if walk:
-        out.extend(_record(catalog, r, actor) for r in unlisted(root, {f.path for f in stored}, records, own_files))
+        out.extend(_record(catalog, r, actor) for r in unlisted(storage, {f.path for f in stored}, records, own_files))
     return out
+
+
+def _check_file(
+    path: Path, actual: str, f: StoredFile, records: _Records, signature: SignatureCheck | None, problems: list[str]
+) -> str:
+    """The checks of one stored file read at PATH (hashed ACTUAL); adds to PROBLEMS, returns the signature lines."""
+    sig = ""
+    if actual != f.sha256:
+        problems.append("mã băm SHA-256 khác với danh mục (tệp đã bị thay đổi)")
+    if f.dossier_code not in records.dossiers:
+        problems.append(f"danh mục có tệp của hồ sơ {f.dossier_code} nhưng không có hồ sơ đó")
+    if f.role == "document":
+        problems.extend(records.document_problems(f.path, f.document_code, f.sha256, f.size))
+        found = signature(path) if signature is not None else None
+        if isinstance(found, SignatureFinding):
+            sig = found.text
+            problems.extend(found.problems)
+            problems.extend(_identity_problems(path, records, f.document_code, f.dossier_code, found))
+        elif found is not None:
+            sig = found[0]
+            problems.extend(found[1])
+    return sig
 
 
 def _record(catalog: Catalog, result: FixityResult, actor: str) -> FixityResult:
@@ -384,7 +396,7 @@ def _links(label: str, linked: set[str], signed: str | None) -> list[str]:
 
 
 def unlisted(
-    root: Path, listed: Collection[str], records: _Records, own_files: Collection[Path] = ()
+    where: Path | Storage, listed: Collection[str], records: _Records, own_files: Collection[Path] = ()
 ) -> list[FixityResult]:
     """Dossier folders without a catalog row (orphans) and files nobody filed (strays), by path.
 
@@ -396,23 +408,18 @@ def unlisted(
     search index; the checkpoints and the staging area) are neither. A
     dossier whose folder is not where its row says is reported too.
     """
-    own = {os.path.abspath(p) for p in own_files}
+    storage = as_storage(where)
     folders = records.folders()
     strays: dict[str, list[str]] = {}  # folder -> unlisted files in it
-    for here, subdirs, names in os.walk(root):
-        rel_here = os.path.relpath(here, root)
-        if rel_here == ".":
-            subdirs[:] = [d for d in subdirs if d not in OWN_FOLDERS]
-        subdirs[:] = [d for d in subdirs if os.path.abspath(os.path.join(here, d)) not in own]
-        for name in names:
-            full = os.path.join(here, name)
-            rel = os.path.normpath(os.path.join(rel_here, name)).replace(os.sep, "/")
-            if rel in listed or _is_own(full, own):
-                continue
-            strays.setdefault("" if rel_here == "." else rel_here.replace(os.sep, "/"), []).append(rel)
+    seen: set[str] = set()  # folders holding a file: asked of the store only for the others (one call each on S3)
+    for rel in storage.files(own_files):
+        folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
+        seen.add(folder)
+        if rel not in listed:
+            strays.setdefault(folder, []).append(rel)
     out: list[FixityResult] = []
     for dossier in records.dossiers.values():
-        if not (root / dossier.path).is_dir():
+        if dossier.path not in seen and not storage.has_folder(dossier.path):
             problem = f"danh mục ghi thư mục của hồ sơ {dossier.code} là {dossier.path}, thư mục này không có trong kho"
             out.append(FixityResult(dossier.path, None, dossier.code, "dossier", "", None, problems=(problem,)))
     for folder, files in sorted(strays.items()):
@@ -423,16 +430,12 @@ def unlisted(
             out.append(FixityResult(folder, None, name, "orphan", "", None, problems=(problem,)))
             continue
         for rel in sorted(files):
-            where = f"trong thư mục hồ sơ {folder}" if folder in folders else "trong kho lưu trữ"
-            problem = f"tệp lạ {where}: danh mục không ghi tệp {rel}"
-            out.append(FixityResult(rel, None, folder.rsplit("/", 1)[-1], "stray", "", sha256_file(root / rel),
+            where_vi = f"trong thư mục hồ sơ {folder}" if folder in folders else "trong kho lưu trữ"
+            problem = f"tệp lạ {where_vi}: danh mục không ghi tệp {rel}"
+            held = storage.stat(rel)
+            out.append(FixityResult(rel, None, folder.rsplit("/", 1)[-1], "stray", "", held.sha256 if held else None,
                                     problems=(problem,)))  # fmt: skip
     return out
-
-
-def _is_own(full: str, own: Collection[str]) -> bool:
-    path = os.path.abspath(full)
-    return any(path == o or path.startswith(o + "-") for o in own)  # SQLite's -wal, -shm, -journal beside it
 
 
 def catalog_files(catalog: Catalog) -> tuple[Path, ...]:

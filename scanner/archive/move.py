@@ -30,12 +30,13 @@ import hashlib
 import json
 import shutil
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
-from scanner.archive import file_folder, staging_folder
 from scanner.archive.audit_anchor import FOLDER
 from scanner.archive.catalog import Catalog
 from scanner.archive.catalog.custody import AUDIT_FIELDS, chain_problems
+from scanner.archive.storage import Storage, as_storage
 from scanner.errors import FaultKind, WorkstationError
 from scanner.files import sha256_file
 from scanner.jsonio import write_atomic
@@ -53,9 +54,21 @@ class MovedDossier:
 
 
 def move_dossier(
-    source: Catalog, source_root: Path, target: Catalog, target_root: Path, code: str, *, actor: str, label: str
+    source: Catalog,
+    source_root: Path | Storage,
+    target: Catalog,
+    target_root: Path | Storage,
+    code: str,
+    *,
+    actor: str,
+    label: str,
 ) -> MovedDossier:
-    """Copy dossier CODE's folder and rows from SOURCE to TARGET, unless it is there already; LABEL names the source."""
+    """Copy dossier CODE's folder and rows from SOURCE to TARGET, unless it is there already; LABEL names the source.
+
+    Each side is the archive's storage (or the root of its local folders): the files are filed in the
+    target as filing files them, and read back from it before any row is written.
+    """
+    src, dst = as_storage(source_root), as_storage(target_root)
     rows = source.record_store.dossier_rows(code)
     if rows is None:
         return MovedDossier(code, "refused", 0, f"hồ sơ {code} không còn trong danh mục của máy trạm")
@@ -68,30 +81,32 @@ def move_dossier(
     names = {rel: rel[len(folder) + 1 :] for rel in rows.hashes}
     if any(not rel.startswith(folder + "/") or "/" in name for rel, name in names.items()):
         return MovedDossier(code, "refused", 0, f"hồ sơ {code} có tệp nằm ngoài thư mục {folder}")
-    final = target_root / folder
     copied = 0
-    if not final.exists():
+    if not dst.holds_dossier(folder):
         try:
-            staging = staging_folder(final, target_root / ".staging", f"migrate-{code}")
-            shutil.rmtree(staging, ignore_errors=True)  # a copy an earlier run left half done
-            staging.mkdir(parents=True)
+            staging = dst.staging(folder, f"migrate-{code}")  # a copy an earlier run left half done is thrown away
             for rel, name in names.items():
-                shutil.copyfile(source_root / rel, staging / name)
+                with src.local_copy(rel) as path:
+                    if path is None:
+                        return MovedDossier(code, "refused", copied, f"tệp {rel} không còn trong kho của máy trạm")
+                    shutil.copyfile(path, staging / name)
                 copied += 1
-            file_folder(staging, final)
+            received = date.fromisoformat(str(rows.dossier["receipt_date"]))
+            dst.file_dossier(staging, folder, dst.lock(str(rows.dossier.get("retention") or ""), received))
         except OSError as exc:  # the share dropped, the disk filled: run again once it is back
             raise WorkstationError(
                 FaultKind.STORAGE_UNAVAILABLE,
-                f"không chép được hồ sơ {code} vào kho chung {target_root} ({exc.strerror or exc}); "
+                f"không chép được hồ sơ {code} vào kho chung {dst.label} ({exc.strerror or exc}); "
                 "các hồ sơ đã chuyển được giữ nguyên, chạy lại lệnh sau khi khắc phục",
-                f"cannot copy dossier {code} into {target_root} ({exc}); run again once fixed",
+                f"cannot copy dossier {code} into {dst.label} ({exc}); run again once fixed",
             ) from None
     for rel, sha in rows.hashes.items():
-        arrived = target_root / rel
-        if not arrived.is_file():
-            return MovedDossier(code, "refused", copied, f"tệp {rel} không có trong kho chung sau khi chép")
-        if sha256_file(arrived) != sha:
-            return MovedDossier(code, "refused", copied, f"tệp {rel} trong kho chung không khớp SHA-256 của danh mục")
+        with dst.local_copy(rel) as arrived:
+            if arrived is None:
+                return MovedDossier(code, "refused", copied, f"tệp {rel} không có trong kho chung sau khi chép")
+            if sha256_file(arrived) != sha:
+                problem = f"tệp {rel} trong kho chung không khớp SHA-256 của danh mục"
+                return MovedDossier(code, "refused", copied, problem)
     pages = rows.dossier["page_total"]
     detail = f"chuyển từ {label}: {len(rows.documents)} văn bản, {pages} trang"
     target.record_store.import_dossier(rows, actor=actor, detail=detail)

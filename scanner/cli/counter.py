@@ -199,6 +199,7 @@ def cmd_process(args: argparse.Namespace) -> int:
     with _station(args, pool=True) as station:
         outcome = clerk.process(_clerk(args), station, args.inputs, args.counter)
         root = station.config.archive.root
+        bucket = station.config.storage.location or None
     if args.json:
         _print_json(
             {
@@ -212,18 +213,19 @@ def cmd_process(args: argparse.Namespace) -> int:
             }
         )
     else:
-        _print_outcome(outcome)
+        _print_outcome(outcome, root, bucket)  # a stored file by its full path; on S3 its object's address
     return EXIT_OK if outcome.ok else EXIT_INPUT_FAILED
 
 
-def _print_outcome(outcome: Any) -> None:
+def _print_outcome(outcome: Any, root: Path, bucket: str | None = None) -> None:
     if outcome.state == "reviewing":
         print(f"Hồ sơ {outcome.dossier_code}: chờ cán bộ kiểm tra các trường bị đánh dấu trước khi ký số")
         print(f"  Xem: scanner dossier {outcome.dossier_code}; xác nhận: scanner confirm {outcome.dossier_code}")
     elif outcome.dossier_code:
         print(f"Hồ sơ {outcome.dossier_code}: {len(outcome.documents)} văn bản đã ký số và lưu trữ")
         for d in outcome.documents:
-            print(f"  {d.code}  {d.pages} trang  {d.title}\n    {d.path}")
+            where = f"{bucket}{d.path.relative_to(root).as_posix()}" if bucket else d.path
+            print(f"  {d.code}  {d.pages} trang  {d.title}\n    {where}")
     for w in outcome.warnings:
         print(f"  Cảnh báo: {w}")
     if outcome.error:

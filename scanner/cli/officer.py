@@ -328,6 +328,8 @@ def cmd_delete(args: argparse.Namespace) -> int:
                 f"{approval.approved_by} đã phê duyệt đề nghị hủy {req.code} của {req.requested_by} "
                 f"({r.time(req.requested_at)}). Tệp vẫn còn trong kho; việc hủy thực hiện theo quy trình tiêu hủy."
             )
+            for kept in approval.kept:  # S3 Object Lock: the store refuses until retain-until
+                print(f"  ⚠ {kept.reason}")
     elif args.json:
         r.print_json(request)
     else:

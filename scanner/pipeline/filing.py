@@ -1,9 +1,11 @@
 """Filing: a signed dossier into the archive folder and the catalog, exactly once.
 
-The dossier folder is assembled outside the archive (staging) and renamed
-into place in one step; the catalog is written after, in one transaction,
-and a run resumed after a crash in between finds the folder in place and
-only writes the catalog.
+The dossier folder is assembled outside the archive (staging) and put in
+place by the storage in one step (a rename on local folders; on S3 one PUT
+per object, ``dossier.json`` last, objects already there with the same bytes
+adopted); the catalog is written after, in one transaction, with the
+SHA-256 and size the storage vouches for, and a run resumed after a crash in
+between finds the folder in place and only writes the catalog.
 
 The values filed for each document are the ones read from its first page,
 then the clerk's corrections, then values given from outside (a backfill
@@ -21,9 +23,10 @@ from typing import TYPE_CHECKING
 
 from scanner import jsonio
 from scanner.app import SYSTEM
-from scanner.archive import Catalog, DocumentRecord, DossierRecord, dossier_folder, file_folder, sha256_file
-from scanner.archive import staging_folder as staging_for
+from scanner.archive import Catalog, DocumentRecord, DossierRecord, dossier_folder
+from scanner.archive.storage import open_storage
 from scanner.config import Config
+from scanner.errors import FaultKind, WorkstationError
 from scanner.extract import DocumentFields, Field, disagreements
 from scanner.extract.compare import Disagreement
 from scanner.model import SignedPdf
@@ -162,18 +165,17 @@ def file_dossier(
     root = config.archive.root
     counter, sidecar = ctx.counter, ctx.sidecar
     agency_code = sidecar.agency_code or counter.agency_code
+    storage = open_storage(config)
     final = dossier_folder(root, agency_code, receipt_day.year, dossier_code)
+    folder = final.relative_to(root).as_posix()
     values = [document_values(f, edits.fields(i + 1), sidecar) for i, f in enumerate(fields)]
     titles = [
         title_of(doc, pages, v, sidecar) for doc, pages, v in zip(capture.documents, results, values, strict=True)
     ]
     procedure, owner = procedure_and_owner(ctx, capture)
     originals = {src.sha256: f"{dossier_code}.goc-{i + 1:02d}.pdf" for i, src in enumerate(capture.signed_sources)}
-    if not final.exists():
-        staging = staging_for(final, config.archive.work, ctx.job_id)
-        if staging.exists():
-            shutil.rmtree(staging)
-        staging.mkdir(parents=True)
+    if not storage.holds_dossier(folder):
+        staging = storage.staging(folder, ctx.job_id)
         for s in signed:
             shutil.copyfile(s.path, staging / s.path.name)
         for src in capture.signed_sources:
@@ -207,15 +209,24 @@ def file_dossier(
             "warnings": ctx.warnings,
         }
         jsonio.write_atomic(staging / "dossier.json", jsonio.dumps(manifest).encode("utf-8"))
-        file_folder(staging, final)
+        storage.file_dossier(staging, folder, storage.lock(sidecar.retention, receipt_day))
 
     rel = final.relative_to(root)
+
+    def held(name: str) -> tuple[str, int]:
+        found = storage.stat(f"{folder}/{name}")
+        if found is None:  # filed a moment ago: gone means someone removed it under our feet, not the scan's fault
+            raise WorkstationError(FaultKind.STORAGE_UNAVAILABLE,
+                                   f"tệp {folder}/{name} vừa lưu đã không còn trong kho {storage.label}",
+                                   f"{folder}/{name} vanished from {storage.label} right after filing")  # fmt: skip
+        return found.sha256, found.size
+
     documents: list[DocumentRecord] = []
     files: list[tuple[str, str | None, str, str, int]] = []
     outcomes: list[DocumentOutcome] = []
     for d, (pages, s, title) in enumerate(zip(results, signed, titles, strict=True)):
         stored = final / s.path.name
-        sha, size = sha256_file(stored), stored.stat().st_size
+        sha, size = held(s.path.name)
         v, f = values[d], fields[d]
         number, _, notation = v["number"].partition("/")
         documents.append(
@@ -261,9 +272,8 @@ def file_dossier(
         files.append((str(rel / s.path.name), s.path.stem, "document", sha, size))
         outcomes.append(DocumentOutcome(code=s.path.stem, path=stored, pages=len(pages), title=title))
     for name in [*originals.values(), "dossier.json"]:
-        p = final / name
         role = "original" if name != "dossier.json" else "metadata"
-        files.append((str(rel / name), None, role, sha256_file(p), p.stat().st_size))
+        files.append((str(rel / name), None, role, *held(name)))
     signed_at = signed[0].signed_at.isoformat(timespec="seconds") if signed else ""
     catalog.record_dossier(
         DossierRecord(
