@@ -145,7 +145,7 @@ class Token:
 
 
 def _case(word: str) -> str | None:
-    """"lower", "upper" or "title"; None for a mixed-case token (ThS, iPhone), left alone."""
+    """ "lower", "upper" or "title"; None for a mixed-case token (ThS, iPhone), left alone."""
     if word.islower():
         return "lower"
     if word.isupper():
@@ -181,10 +181,8 @@ def _ocr_cost(candidate: str, read: str, choices: Choices | None) -> float:
             continue
         top = options[0][1] if options else 100.0
         conf = next((c for ch, c in options[1:] if ch == a), None)
-        if conf is None:
-            p = MISS_FLOOR
-        else:  # Tesseract prints its runners-up at 0: what its reading leaves over is the best measure
-            p = max(conf / 100, (100.0 - top) / 100, ALT_FLOOR)
+        # Tesseract prints its runners-up at 0: what its own reading leaves over is the better measure
+        p = MISS_FLOOR if conf is None else max(conf / 100, (100.0 - top) / 100, ALT_FLOOR)
         total += math.log(p) - math.log(max(top, 1.0) / 100)
     return total
 
@@ -197,7 +195,8 @@ def _candidates(core: str, m: SyllableModel) -> tuple[str, list[str]]:
         case is None
         or not core.isalpha()
         or (case != "lower" and core.isascii())  # a name typed without marks: left as written
-        or base(lower) == lower and not lower.isascii()  # not Vietnamese letters at all
+        or base(lower) == lower
+        and not lower.isascii()  # not Vietnamese letters at all
     )
     if fixed:
         return lower, [lower]

