@@ -29,9 +29,9 @@ from scanner.ocr import marks, parse_hocr
 from scanner.tools import tesseract
 
 GRID = {
-    "OCR_WEIGHT": (0.5, 1.0, 2.0),
+    "OCR_WEIGHT": (0.7, 1.0, 1.5),
     "MISS_FLOOR": (1e-5, 1e-4, 5e-4),
-    "ALT_FLOOR": (0.005, 0.02, 0.05),
+    "ALT_FLOOR": (0.001, 0.003, 0.01, 0.03),
     "MU": (500.0, 2000.0, 8000.0),
 }
 

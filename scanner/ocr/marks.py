@@ -47,7 +47,7 @@ _STOP_TONES = frozenset("\u0301\u0323")  # a syllable closed by -c, -ch, -p, -t 
 MU = 2000.0  # Dirichlet smoothing of the bigrams towards the unigrams, in pseudo-counts
 OOV_COUNT = 1.0  # pseudo-count of a word the table does not know (a name, a foreign word)
 OCR_WEIGHT = 1.0  # weight of Tesseract's evidence against the language model
-ALT_FLOOR = 0.02  # least probability of a character Tesseract listed as an alternative
+ALT_FLOOR = 0.01  # probability of a character Tesseract listed as an alternative at confidence 0
 MISS_FLOOR = 0.0005  # probability of a character Tesseract did not consider at all
 NO_CHOICES = 0.002  # probability of changing a character when the run gave no alternatives
 
@@ -181,8 +181,8 @@ def _ocr_cost(candidate: str, read: str, choices: Choices | None) -> float:
             continue
         top = options[0][1] if options else 100.0
         conf = next((c for ch, c in options[1:] if ch == a), None)
-        # Tesseract prints its runners-up at 0: what its own reading leaves over is the better measure
-        p = MISS_FLOOR if conf is None else max(conf / 100, (100.0 - top) / 100, ALT_FLOOR)
+        # a runner-up Tesseract weighed but printed at 0 is still worth more than one it never considered
+        p = MISS_FLOOR if conf is None else max(conf / 100, ALT_FLOOR)
         total += math.log(p) - math.log(max(top, 1.0) / 100)
     return total
 
