@@ -28,11 +28,13 @@ from scanner.model import PageImage
 from scanner.ocr import marks, parse_hocr
 from scanner.tools import tesseract
 
+# The second grid searched (the first, OCR_WEIGHT 0.7-1.5, MISS_FLOOR 1e-5-5e-4, ALT_FLOOR 0.001-0.03,
+# MU 500-8000, pointed to more weight on Tesseract's evidence and rarer changes it never considered).
 GRID = {
-    "OCR_WEIGHT": (0.7, 1.0, 1.5),
-    "MISS_FLOOR": (1e-5, 1e-4, 5e-4),
-    "ALT_FLOOR": (0.001, 0.003, 0.01, 0.03),
-    "MU": (500.0, 2000.0, 8000.0),
+    "OCR_WEIGHT": (1.5, 2.0, 3.0),
+    "MISS_FLOOR": (1e-6, 1e-5),
+    "ALT_FLOOR": (0.0003, 0.001, 0.003),
+    "MU": (200.0, 500.0, 2000.0),
 }
 
 

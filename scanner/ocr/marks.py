@@ -44,11 +44,11 @@ _VOWELS = frozenset("aeiouy")
 _STOP_TONES = frozenset("\u0301\u0323")  # a syllable closed by -c, -ch, -p, -t is sắc or nặng
 
 # Scoring (tuned on the development corpus, benchmarks/ocr --set dev; see the README).
-MU = 2000.0  # Dirichlet smoothing of the bigrams towards the unigrams, in pseudo-counts
+MU = 200.0  # Dirichlet smoothing of the bigrams towards the unigrams, in pseudo-counts
 OOV_COUNT = 1.0  # pseudo-count of a word the table does not know (a name, a foreign word)
-OCR_WEIGHT = 1.0  # weight of Tesseract's evidence against the language model
-ALT_FLOOR = 0.01  # probability of a character Tesseract listed as an alternative at confidence 0
-MISS_FLOOR = 0.0005  # probability of a character Tesseract did not consider at all
+OCR_WEIGHT = 1.5  # weight of Tesseract's evidence against the language model
+ALT_FLOOR = 0.001  # probability of a character Tesseract listed as an alternative at confidence 0
+MISS_FLOOR = 1e-5  # probability of a character Tesseract did not consider at all
 NO_CHOICES = 0.002  # probability of changing a character when the run gave no alternatives
 
 
