@@ -27,8 +27,11 @@ def _doubted(read: str, meant: str, conf: float = 20.0) -> Token:
         if a == b:
             steps.append(((a, 95.0),))
             continue
-        others = [c for c in "aáàảãạăắằẳẵặâấầẩẫậeéèẻẽẹêếềểễệoóòỏõọôốồổỗộơớờởỡợuúùủũụưứừửữựiíìỉĩịyýỳỷỹỵdđ"
-                  if base(c) == base(b).lower() and c not in (a, b)][:2]
+        others = [
+            c
+            for c in "aáàảãạăắằẳẵặâấầẩẫậeéèẻẽẹêếềểễệoóòỏõọôốồổỗộơớờởỡợuúùủũụưứừửữựiíìỉĩịyýỳỷỹỵdđ"
+            if base(c) == base(b).lower() and c not in (a, b)
+        ][:2]
         if b.isupper():
             others = [c.upper() for c in others]
         steps.append(((a, 80.0), *((c, 0.0) for c in others), (b, conf)))
@@ -61,12 +64,12 @@ def test_confusions_from_real_scans_are_corrected_in_context(read: str, meant: s
 
 @pytest.mark.parametrize(("read", "meant"), [("quôc gia", "quốc gia"), ("bị sôt", "bị sốt"), ("giám đôc", "giám đốc")])
 def test_a_word_that_is_no_syllable_is_corrected_without_alternatives(read: str, meant: str) -> None:
-    """"quôc" cannot be Vietnamese (a stop final needs the acute or dot-below tone): evidence is not needed."""
+    """ "quôc" cannot be Vietnamese (a stop final needs the acute or dot-below tone): evidence is not needed."""
     assert _fix(read) == meant
 
 
 def test_tesseract_alternatives_decide_where_the_words_alone_do_not() -> None:
-    """"khuyên cáo" is two words too: without a runner-up Tesseract weighed, it is kept."""
+    """ "khuyên cáo" is two words too: without a runner-up Tesseract weighed, it is kept."""
     assert _fix("khuyên cáo") == "khuyên cáo"
     assert correct([_doubted("khuyên", "khuyến"), Token("cáo")]) == ["khuyến", "cáo"]
     # the same doubt in a context where the reading makes sense: kept
