@@ -44,7 +44,8 @@ from benchmarks.ocr.metrics import cer, mark_errors, normalize, wer
 REPO = Path(__file__).resolve().parents[2]
 # `scanner ocr` is run from the source tree at SCANNER_PATH (this one, or another checkout for a before/after)
 SCANNER_PATH = REPO
-SCANNER = [sys.executable, "-m", "scanner"]
+# -P: not the working directory first on the path, so PYTHONPATH=SCANNER_PATH decides which scanner runs
+SCANNER = [sys.executable, "-P", "-m", "scanner"]
 SYSTEMS = ("scanner", "ocrmypdf", "tesseract")
 LABEL = {
     "scanner": "scanner ocr",
