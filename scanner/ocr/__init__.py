@@ -1,7 +1,10 @@
 """Vietnamese OCR of cleaned pages: text, word boxes and confidences, in the document's reading order.
 
-Tesseract's TSV is kept as words with their boxes (for the PDF text layer and
-later field extraction). Its line finder reads the two-column parts of an
+Tesseract's hOCR is kept as words with their boxes (for the PDF text layer
+and later field extraction); it is read as hOCR rather than TSV because the
+same run then also gives the characters the LSTM weighed, which the tone-mark
+correction (:mod:`scanner.ocr.marks`) scores its candidates by. The
+correction changes a word's text, never its box. Tesseract's line finder reads the two-column parts of an
 administrative page row by row: "UBND TỈNH …  CỘNG HÒA XÃ HỘI …" comes out as
 one line, the issuing body and the national motto interleaved. The words are
 therefore put back in the order a reader follows (:func:`reading_order`):
@@ -314,13 +317,13 @@ def _choices(text: str, steps: list[list[tuple[str, float]]]) -> Choices | None:
 def _page(reads: list[_Read], width: int, height: int, order: bool, correct: bool) -> OcrPage:
     """Words into lines in reading order, marks corrected line by line when CORRECT, the page's text."""
     lines: dict[LineKey, Line] = {}
-    choices: dict[int, Choices | None] = {}
+    choices: dict[int, Choices | None] = {}  # by identity: two words may be equal dataclasses
     for r in reads:
         lines.setdefault(r.key, []).append(r.word)
         choices[id(r.word)] = r.choices
     kept = _drop_scribbles(list(lines.values()))
     ordered = reading_order(kept, width) if order else kept
-    raw = "\n".join(" ".join(w.text for w in ln) for ln in ordered)
+    raw = _text(ordered)
     if correct:
         ordered = [
             [
@@ -331,15 +334,18 @@ def _page(reads: list[_Read], width: int, height: int, order: bool, correct: boo
         ]
     numbered = [[replace(w, line=i) for w in ln] for i, ln in enumerate(ordered)]
     words = tuple(w for ln in numbered for w in ln)
-    text = "\n".join(" ".join(w.text for w in ln) for ln in numbered)
     return OcrPage(
-        text=text,
+        text=_text(numbered),
         words=words,
         confidence=page_confidence(words),
         width=width,
         height=height,
         raw_text=raw,
     )
+
+
+def _text(lines: list[Line]) -> str:
+    return "\n".join(" ".join(w.text for w in ln) for ln in lines)
 
 
 def parse_tsv(data: str, width: int, height: int, *, scale: float = 1.0, order: bool = True) -> OcrPage:
