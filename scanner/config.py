@@ -193,6 +193,7 @@ class CaptureConfig:
 class OcrConfig:
     languages: tuple[str, ...] = ("vie",)
     timeout_seconds: float = 180.0
+    correct_marks: bool = True  # tone and vowel marks corrected after recognition (scanner.ocr.marks)
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,7 @@ class CleanConfig:
     flatten: bool = True
     borders: bool = True
     despeckle: bool = True
+    upscale: bool = True
 
 
 @dataclass(frozen=True)
@@ -553,7 +555,11 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
             'danh sách mã ngôn ngữ Tesseract, ví dụ ["vie"]',
             'a list of Tesseract language codes, e.g. ["vie"]',
         )
-    ocr = OcrConfig(languages=tuple(langs), timeout_seconds=o.get("timeout_seconds", float, 180.0))
+    ocr = OcrConfig(
+        languages=tuple(langs),
+        timeout_seconds=o.get("timeout_seconds", float, 180.0),
+        correct_marks=o.get("correct_marks", bool, True),
+    )
     o.done()
 
     c = _Section(top.get("clean", dict, {}), "clean")

@@ -77,6 +77,7 @@ class OcrPage:
     confidence: float
     width: int
     height: int
+    raw_text: str = ""  # the text as Tesseract read it, before its marks were corrected (kept in the job folder)
 
 
 @dataclass(frozen=True)

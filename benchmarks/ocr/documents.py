@@ -182,3 +182,17 @@ DOCUMENTS: dict[str, PageSpec] = {
     "bien-ban": BIEN_BAN,
     "to-trinh": TO_TRINH,
 }
+
+
+def _dev_documents() -> dict[str, PageSpec]:
+    """Other texts for the development set: the repository's sample documents (samples/make_samples.py)."""
+    import make_samples  # samples/, on the path above
+
+    return {
+        "dev-giay-xac-nhan": make_samples.GIAY_XAC_NHAN,
+        "dev-quyet-dinh": make_samples.QUYET_DINH,
+    }  # KE_HOACH takes two pages
+
+
+# The development set's documents: anything tuned (the mark correction's weights) is tuned on these only.
+DEV_DOCUMENTS: dict[str, PageSpec] = _dev_documents()

@@ -8,8 +8,11 @@ instead of block by block costs characters, as it costs a reader.
 
 from __future__ import annotations
 
+import difflib
 import unicodedata
 from collections.abc import Sequence
+
+from scanner.ocr.marks import base
 
 
 def normalize(text: str) -> str:
@@ -55,3 +58,21 @@ def cer(reference: str, hypothesis: str) -> float:
 def wer(reference: str, hypothesis: str) -> float:
     ref, hyp = normalize(reference).split(), normalize(hypothesis).split()
     return edit_distance(ref, hyp) / max(1, len(ref))
+
+
+def mark_errors(reference: str, hypothesis: str) -> int:
+    """Substituted characters whose letters agree once marks are removed ("ố" read for "ổ", "d" for "đ").
+
+    Counted on the character alignment of the two texts (whitespace folded):
+    inside every replaced stretch of equal length, the positions where the
+    characters differ but their base letters, lower-cased, are the same.
+    """
+    ref, hyp = normalize(reference), normalize(hypothesis)
+    count = 0
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, ref, hyp, autojunk=False).get_opcodes():
+        if op != "replace" or i2 - i1 != j2 - j1:
+            continue
+        for a, b in zip(ref[i1:i2], hyp[j1:j2], strict=True):
+            if a != b and base(a).lower() == base(b).lower():
+                count += 1
+    return count

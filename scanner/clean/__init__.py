@@ -15,6 +15,10 @@ colour, lid shadows and uneven lighting divided out, scanner borders
 whitened, dust removed. Pages scanned above 400 dpi are recognized at
 300 dpi: Tesseract reads no better from bigger letters, only slower and in
 more memory; the OCR stage scales word boxes back to the archival grid.
+The other way, a page whose letters are small (x-height under 16 px: a
+phone photo, a 150 dpi scan) is recognized from a copy enlarged 2× (cubic):
+Tesseract loses marks and confuses letters that small, and reads them
+better from smooth larger strokes than from the few pixels it was given.
 
 Every step can be switched off in the ``[clean]`` section of the
 configuration, and each is measured by the OCR benchmark (benchmarks/ocr).
@@ -46,6 +50,10 @@ MAX_OCR_DPI = 400
 OCR_DPI = 300
 # The orientation vote is trusted above this margin; below it Tesseract's OSD decides.
 ORIENTATION_MARGIN = 0.25
+# Letters shorter than this (x-height in pixels: a phone photo, a 150 dpi scan) are read from a copy
+# enlarged UPSCALE times; Tesseract's line finder and classifier lose marks and small letters below it.
+MIN_X_HEIGHT = 16
+UPSCALE = 2
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,7 @@ class CleanOptions:
     flatten: bool = True  # paper colour, lid shadows and uneven light divided out
     borders: bool = True  # dark scanner borders along the edges whitened
     despeckle: bool = True  # isolated dust specks removed
+    upscale: bool = True  # pages with small letters (x-height under MIN_X_HEIGHT px) recognized at 2×
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -403,6 +412,23 @@ def _rotate_bound(img: np.ndarray, angle: float, flags: int = cv2.INTER_LINEAR) 
     return cv2.warpAffine(img, m, (w, h), flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=border)
 
 
+def x_height(ink: np.ndarray, scale: float = 1.0) -> float:
+    """The height of the page's lower-case letters in pixels of the page (0 when it has too few to tell).
+
+    INK is the upright letter mask of :func:`_ink_mask`, SCALE its size over
+    the page's. The most common height of letter-shaped components is the
+    x-height: "a", "n", "o", "u" outnumber the letters with ascenders, and
+    the tone marks are separate components, far shorter.
+    """
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    heights, widths = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
+    letters = heights[(heights >= 3) & (widths <= 3 * heights) & (heights <= ink.shape[0] // 20)]
+    if letters.size < 50:
+        return 0.0
+    values, counts = np.unique(letters, return_counts=True)
+    return float(values[counts.argmax()]) / scale
+
+
 # --- blank pages ----------------------------------------------------------------------------
 
 
@@ -452,13 +478,19 @@ def clean_page(page: PageImage, out_dir: Path, options: CleanOptions = CleanOpti
         grey = flatten(grey)
     if options.borders:
         grey = whiten_borders(grey)
-    mask = _ink_mask(grey) if options.orientation or options.deskew else None
+    mask = _ink_mask(grey) if options.orientation or options.deskew or options.upscale else None
     rotation = detect_orientation(grey, stem, mask) if options.orientation else 0
     if rotation:
         grey = cv2.rotate(grey, _QUARTER[rotation])
-    skew = 0.0
-    if options.deskew and mask is not None:
-        skew = _mask_skew(cv2.rotate(mask, _QUARTER[rotation]) if rotation else mask)
+    skew, letters = 0.0, 0.0
+    if mask is not None:
+        mask_scale = mask.shape[1] / grey.shape[0 if rotation in (90, 270) else 1]
+        upright = cv2.rotate(mask, _QUARTER[rotation]) if rotation else mask
+        if options.deskew:
+            skew = _mask_skew(upright)
+        if options.upscale:
+            letters = x_height(upright, mask_scale)
+        del upright
     del mask
     if abs(skew) < MIN_SKEW or abs(skew) > MAX_SKEW:
         skew = 0.0
@@ -466,6 +498,8 @@ def clean_page(page: PageImage, out_dir: Path, options: CleanOptions = CleanOpti
         grey = _rotate_bound(grey, -skew)
     if options.despeckle:
         grey = despeckle(grey, dpi)
+    if 0 < letters < MIN_X_HEIGHT:  # the OCR stage scales the boxes back by the two images' widths
+        grey = cv2.resize(grey, None, fx=UPSCALE, fy=UPSCALE, interpolation=cv2.INTER_CUBIC)
     ocr_path = stem.with_name(stem.name + "-ocr.png")
     cv2.imwrite(
         str(ocr_path), grey, [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE]

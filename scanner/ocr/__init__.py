@@ -1,7 +1,10 @@
 """Vietnamese OCR of cleaned pages: text, word boxes and confidences, in the document's reading order.
 
-Tesseract's TSV is kept as words with their boxes (for the PDF text layer and
-later field extraction). Its line finder reads the two-column parts of an
+Tesseract's hOCR is kept as words with their boxes (for the PDF text layer
+and later field extraction); it is read as hOCR rather than TSV because the
+same run then also gives the characters the LSTM weighed, which the tone-mark
+correction (:mod:`scanner.ocr.marks`) scores its candidates by. The
+correction changes a word's text, never its box. Tesseract's line finder reads the two-column parts of an
 administrative page row by row: "UBND TỈNH …  CỘNG HÒA XÃ HỘI …" comes out as
 one line, the issuing body and the national motto interleaved. The words are
 therefore put back in the order a reader follows (:func:`reading_order`):
@@ -15,7 +18,9 @@ and a search for "giấy" must find what it wrote.
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 import statistics
 import unicodedata
 from dataclasses import dataclass, replace
@@ -24,6 +29,8 @@ from pathlib import Path
 from PIL import Image
 
 from scanner.model import OcrPage, Word
+from scanner.ocr import marks
+from scanner.ocr.marks import Choices
 from scanner.tools import tesseract
 
 # A "word" without a letter or digit read this unsurely is a speck, a seal's ring or a stroke of a
@@ -53,6 +60,7 @@ class OcrOptions:
     languages: tuple[str, ...] = ("vie",)
     timeout_seconds: float = 180.0
     reading_order: bool = True  # two-column regions block by block; off = Tesseract's own order
+    correct_marks: bool = True  # tone and vowel marks corrected (scanner.ocr.marks); the raw reading kept
 
 
 # --- reading order --------------------------------------------------------------------------
@@ -189,28 +197,47 @@ def _gutter(free: list[tuple[float, float]]) -> float | None:
     return (a + b) / 2
 
 
-# --- TSV ------------------------------------------------------------------------------------
+# --- Tesseract's output ----------------------------------------------------------------------
+
+LineKey = tuple[int, int, int, int]  # page, block, paragraph, line
 
 
-def parse_tsv(data: str, width: int, height: int, *, scale: float = 1.0, order: bool = True) -> OcrPage:
-    """Turn Tesseract's TSV into an :class:`OcrPage`.
+@dataclass(frozen=True)
+class _Read:
+    """A word as Tesseract reported it: its line, the word on the recognizer's grid, its alternatives."""
 
-    SCALE maps the recognizer's pixels to the archival page's (pages
-    recognized at a lower resolution than they were scanned at); ORDER puts
-    the lines in reading order, else they stay in Tesseract's.
-    """
-    lines: dict[tuple[int, int, int, int], Line] = {}
+    key: LineKey
+    word: Word
+    choices: Choices | None = None
+
+
+def _word(text: str, box: tuple[int, int, int, int], conf: float, block: int, scale: float) -> Word | None:
+    """A Word on the archival grid (BOX is left, top, right, bottom), or None for a speck not worth keeping."""
+    text = unicodedata.normalize("NFC", text).strip()
+    conf = max(conf, 0.0)
+    if not text or (conf < NOISE_CONF and not any(_is_letter(ch) for ch in text)):
+        return None
+    left, top, right, bottom = box
+    return Word(
+        text=text,
+        left=round(left * scale),
+        top=round(top * scale),
+        width=max(1, round((right - left) * scale)),
+        height=max(1, round((bottom - top) * scale)),
+        conf=conf,
+        block=block,
+    )
+
+
+def _tsv_words(data: str, scale: float) -> list[_Read]:
     reader = csv.reader(io.StringIO(data), delimiter="\t", quoting=csv.QUOTE_NONE)
     header = next(reader, None)
     if header is None:
-        return OcrPage(text="", words=(), confidence=0.0, width=width, height=height)
+        return []
     col = {name: i for i, name in enumerate(header)}
+    out = []
     for row in reader:
         if len(row) < len(header) or row[col["level"]] != "5":
-            continue
-        text = unicodedata.normalize("NFC", row[col["text"]]).strip()
-        conf = max(float(row[col["conf"]]), 0.0)
-        if not text or (conf < NOISE_CONF and not any(_is_letter(ch) for ch in text)):
             continue
         key = (
             int(row[col["page_num"]]),
@@ -218,22 +245,129 @@ def parse_tsv(data: str, width: int, height: int, *, scale: float = 1.0, order: 
             int(row[col["par_num"]]),
             int(row[col["line_num"]]),
         )
-        word = Word(
-            text=text,
-            left=round(int(row[col["left"]]) * scale),
-            top=round(int(row[col["top"]]) * scale),
-            width=max(1, round(int(row[col["width"]]) * scale)),
-            height=max(1, round(int(row[col["height"]]) * scale)),
-            conf=conf,
-            block=key[1],
-        )
-        lines.setdefault(key, []).append(word)
+        left, top = int(row[col["left"]]), int(row[col["top"]])
+        box = (left, top, left + int(row[col["width"]]), top + int(row[col["height"]]))
+        word = _word(row[col["text"]], box, float(row[col["conf"]]), key[1], scale)
+        if word is not None:
+            out.append(_Read(key, word))
+    return out
+
+
+# The hOCR elements read: blocks, paragraphs, lines of every kind, words, and the LSTM's choices
+# (``lstm_choice_mode=2``: per character step a group ``lstm_choices_*`` of ``choice_*`` spans).
+_HOCR_TAG = re.compile(
+    r"<(?:div|p|span) class='(?P<cls>ocr_carea|ocr_par|ocr_line|ocr_header|ocr_caption|ocr_textfloat"
+    r"|ocrx_word|ocrx_cinfo)' id='(?P<id>[^']*)'[^>]*?(?: title=[\"'](?P<title>[^\"']*)[\"'])?[^>]*>(?P<text>[^<]*)"
+)
+_BBOX = re.compile(r"bbox (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
+_WCONF = re.compile(r"x_wconf (-?[\d.]+)")
+_XCONF = re.compile(r"x_confs (-?[\d.]+)")
+
+
+def _hocr_words(data: str, scale: float) -> list[_Read]:
+    out: list[_Read] = []
+    block = par = line = 0
+    pending: tuple[str, tuple[int, int, int, int], float, LineKey] | None = None
+    steps: list[list[tuple[str, float]]] = []
+
+    def flush() -> None:
+        if pending is None:
+            return
+        text, box, conf, key = pending
+        word = _word(text, box, conf, key[1], scale)
+        if word is not None:
+            out.append(_Read(key, word, _choices(word.text, steps)))
+
+    for m in _HOCR_TAG.finditer(data):
+        cls, ident, title = m["cls"], m["id"], m["title"] or ""
+        if cls == "ocrx_cinfo":
+            if ident.startswith("lstm_choices"):
+                steps.append([])
+            elif steps:
+                x = _XCONF.search(title)
+                steps[-1].append((unicodedata.normalize("NFC", html.unescape(m["text"])), float(x[1]) if x else 0.0))
+            continue
+        flush()
+        pending, steps = None, []
+        number = int(ident.rsplit("_", 1)[-1]) if ident.rsplit("_", 1)[-1].isdigit() else 0
+        if cls == "ocr_carea":
+            block = number
+        elif cls == "ocr_par":
+            par = number
+        elif cls == "ocrx_word":
+            box = _BBOX.search(title)
+            conf = _WCONF.search(title)
+            if box:
+                coords = (int(box[1]), int(box[2]), int(box[3]), int(box[4]))
+                pending = (html.unescape(m["text"]), coords, float(conf[1]) if conf else 0.0, (1, block, par, line))
+        else:
+            line = number
+    flush()
+    return out
+
+
+def _choices(text: str, steps: list[list[tuple[str, float]]]) -> Choices | None:
+    """The alternatives per character of TEXT, when the LSTM's steps spell it (spaces left out), else None."""
+    kept = tuple(tuple(s) for s in steps if s and s[0][0].strip())
+    if len(kept) != len(text) or "".join(s[0][0] for s in kept) != text:
+        return None
+    return kept
+
+
+def _page(reads: list[_Read], width: int, height: int, order: bool, correct: bool) -> OcrPage:
+    """Words into lines in reading order, marks corrected line by line when CORRECT, the page's text."""
+    lines: dict[LineKey, Line] = {}
+    choices: dict[int, Choices | None] = {}  # by identity: two words may be equal dataclasses
+    for r in reads:
+        lines.setdefault(r.key, []).append(r.word)
+        choices[id(r.word)] = r.choices
     kept = _drop_scribbles(list(lines.values()))
     ordered = reading_order(kept, width) if order else kept
+    raw = _text(ordered)
+    if correct:
+        ordered = [
+            [
+                replace(w, text=t) if t != w.text else w
+                for w, t in zip(ln, marks.correct([marks.Token(w.text, choices.get(id(w))) for w in ln]), strict=True)
+            ]
+            for ln in ordered
+        ]
     numbered = [[replace(w, line=i) for w in ln] for i, ln in enumerate(ordered)]
     words = tuple(w for ln in numbered for w in ln)
-    text = "\n".join(" ".join(w.text for w in ln) for ln in numbered)
-    return OcrPage(text=text, words=words, confidence=page_confidence(words), width=width, height=height)
+    return OcrPage(
+        text=_text(numbered),
+        words=words,
+        confidence=page_confidence(words),
+        width=width,
+        height=height,
+        raw_text=raw,
+    )
+
+
+def _text(lines: list[Line]) -> str:
+    return "\n".join(" ".join(w.text for w in ln) for ln in lines)
+
+
+def parse_tsv(data: str, width: int, height: int, *, scale: float = 1.0, order: bool = True) -> OcrPage:
+    """Turn Tesseract's TSV into an :class:`OcrPage`.
+
+    SCALE maps the recognizer's pixels to the archival page's (pages
+    recognized at a lower resolution than they were scanned at); ORDER puts
+    the lines in reading order, else they stay in Tesseract's. TSV carries no
+    alternatives, so marks are left as read.
+    """
+    return _page(_tsv_words(data, scale), width, height, order, correct=False)
+
+
+def parse_hocr(
+    data: str, width: int, height: int, *, scale: float = 1.0, order: bool = True, correct: bool = True
+) -> OcrPage:
+    """Turn Tesseract's hOCR (with ``lstm_choice_mode=2``) into an :class:`OcrPage`, marks corrected (CORRECT).
+
+    The same words, boxes and lines as the TSV of the same run, plus the
+    characters the LSTM weighed at each step, which score the corrections.
+    """
+    return _page(_hocr_words(data, scale), width, height, order, correct)
 
 
 def page_confidence(words: tuple[Word, ...] | list[Word]) -> float:
@@ -252,7 +386,7 @@ def ocr_page(image: Path, *, width: int, height: int, dpi: float, options: OcrOp
     with Image.open(image) as im:
         ocr_width = im.width
     scale = width / ocr_width if ocr_width else 1.0
-    data = tesseract.tsv(
+    data = tesseract.hocr(
         image, languages=options.languages, dpi=int(round(dpi / scale)), timeout=options.timeout_seconds
     )
-    return parse_tsv(data, width, height, scale=scale, order=options.reading_order)
+    return parse_hocr(data, width, height, scale=scale, order=options.reading_order, correct=options.correct_marks)

@@ -127,7 +127,8 @@ class Pipeline:
 
     @property
     def ocr_options(self) -> OcrOptions:
-        return OcrOptions(languages=self.config.ocr.languages, timeout_seconds=self.config.ocr.timeout_seconds)
+        ocr = self.config.ocr
+        return OcrOptions(languages=ocr.languages, timeout_seconds=ocr.timeout_seconds, correct_marks=ocr.correct_marks)
 
     def folder(self, job_id: str) -> JobFolder:
         return self.intake.folder(job_id)

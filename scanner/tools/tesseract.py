@@ -102,6 +102,20 @@ def tsv(image: Path, *, languages: tuple[str, ...], dpi: int, timeout: float, ps
     return _run(["-l", "+".join(languages), "--dpi", str(dpi), "--psm", str(psm), "tsv"], image, timeout)
 
 
+def hocr(image: Path, *, languages: tuple[str, ...], dpi: int, timeout: float, psm: int = 3) -> str:
+    """Recognize IMAGE and return hOCR with the LSTM's alternatives per character (``lstm_choice_mode=2``).
+
+    The same recognition as :func:`tsv` (same words, boxes, confidences) in
+    one run, plus what the mark correction needs. Two beam iterations for the
+    alternatives instead of Tesseract's five: the runners-up that matter are
+    found in the first two (the same corrections on the development pages),
+    and the choices then cost about 3% more CPU instead of 10%.
+    """
+    args = ["-l", "+".join(languages), "--dpi", str(dpi), "--psm", str(psm)]
+    args += ["-c", "lstm_choice_mode=2", "-c", "lstm_choice_iterations=2", "hocr"]
+    return _run(args, image, timeout)
+
+
 _ROTATE = re.compile(r"Rotate:\s*(\d+)")
 _CONF = re.compile(r"Orientation confidence:\s*([\d.]+)")
 

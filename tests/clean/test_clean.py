@@ -178,7 +178,9 @@ def test_every_step_can_be_switched_off(tmp_path: Path) -> None:
     from pagegen import render_page
 
     page = _page(tmp_path, render_page(_spec(), 100, seal=True), "d.png")
-    off = CleanOptions(orientation=False, deskew=False, dropout=False, flatten=False, borders=False, despeckle=False)
+    off = CleanOptions(
+        orientation=False, deskew=False, dropout=False, flatten=False, borders=False, despeckle=False, upscale=False
+    )
     cleaned = clean_page(page, tmp_path / "out", off)
     with Image.open(page.path) as im:
         expected = np.asarray(im.convert("L"), dtype=np.int16)

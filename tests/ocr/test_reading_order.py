@@ -14,6 +14,7 @@ import pytest
 
 from scanner.model import Word
 from scanner.ocr import OcrOptions, ocr_page, page_confidence, parse_tsv, reading_order
+from tests.ocr.hocr import hocr_page
 
 DATA = Path(__file__).parent / "data"
 HEADER = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n"
@@ -120,11 +121,11 @@ def test_ocr_page_recognizes_a_reduced_copy_and_scales_back(tmp_path: Path, monk
     Image.new("L", (827, 1170), 255).save(small)
     seen: dict[str, object] = {}
 
-    def fake_tsv(image: Path, *, languages: tuple[str, ...], dpi: int, timeout: float, psm: int = 3) -> str:
+    def fake_hocr(image: Path, *, languages: tuple[str, ...], dpi: int, timeout: float, psm: int = 3) -> str:
         seen.update(image=image, dpi=dpi, languages=languages)
-        return HEADER + "5\t1\t1\t1\t1\t1\t100\t100\t40\t20\t93\tGiấy\n"
+        return hocr_page([[("Giấy", (100, 100, 140, 120), 93)]])
 
-    monkeypatch.setattr(tesseract, "tsv", fake_tsv)
+    monkeypatch.setattr(tesseract, "hocr", fake_hocr)
     page = ocr_page(small, width=1654, height=2340, dpi=200, options=OcrOptions(languages=("vie", "eng")))
     assert seen == {"image": small, "dpi": 100, "languages": ("vie", "eng")}
     assert (page.words[0].left, page.words[0].width) == (200, 80)
