@@ -190,6 +190,13 @@ class NotFoundError(ScannerError):
     code = "not-found"
 
 
+class PermissionDenied(ScannerError):
+    """The acting person's role does not allow this (a record of another counter or agency is NotFound instead)."""
+
+    exit_code = EXIT_USAGE
+    code = "forbidden"
+
+
 class FaultKind(StrEnum):
     """Why the workstation, not the input, is at fault (written to logs, job notes and health reports)."""
 

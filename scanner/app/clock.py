@@ -25,6 +25,7 @@ def _agency_zone() -> tzinfo:
 
 AGENCY_ZONE = _agency_zone()
 
+
 def agency_time(value: str | datetime | None) -> str:
     """A time as the agency reads it — ``01/12/2026 15:04 (+07:00)`` — whatever zone it was stored in.
 
