@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 from collections.abc import Iterator
 from datetime import date
@@ -14,9 +13,10 @@ import pytest
 from scanner.app import Actor, Role, records
 from scanner.app import officer as app
 from scanner.app.spreadsheet import indicators_xlsx
-from scanner.archive import Catalog, DocumentRecord, DossierRecord
+from scanner.archive import Catalog
 from scanner.archive.index import Filters
 from scanner.errors import NotFoundError, PermissionDenied
+from tests.archive.helpers import file_dossier
 
 H26, H48 = "000.00.00.H26", "000.00.00.H48"
 LAN = Actor("lan", Role.OFFICER, "Nguyễn Thị Lan", agency=H26)
@@ -31,40 +31,6 @@ TODAY = date(2026, 12, 1)
 def archive(tmp_path: Path) -> Iterator[app.Archive]:
     with Catalog(tmp_path / "catalog.sqlite") as catalog:
         yield app.Archive(catalog, tmp_path / "archive")
-
-
-def file_dossier(
-    archive: app.Archive,
-    code: str,
-    docs: list[dict[str, object]],
-    *,
-    agency: str = H26,
-    procedure: str = "1.000894",
-    created: str = "2026-11-24T09:00:00+07:00",
-    access: str = "công khai",
-    backfill: bool = False,
-) -> None:
-    """File dossier CODE with DOCS (each: text, kind, type_name, issued_date, valid_until), real files on disk."""
-    records_, stored = [], []
-    for n, d in enumerate(docs, start=1):
-        text = str(d.pop("text"))
-        dcode = f"{code}-KQ{n}" if d.get("kind") == "result" else f"{code}.{n:02d}"
-        rel = f"{agency}/2026/{code}/{dcode}.pdf"
-        (archive.root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (archive.root / rel).write_bytes(text.encode())
-        sha = hashlib.sha256(text.encode()).hexdigest()
-        records_.append(
-            DocumentRecord(dcode, code, n, str(d.get("type_name", "")).upper(), rel, 1, sha, len(text.encode()),
-                           "2b", "UBND", None, "B-B", 90.0, text, **d)  # type: ignore[arg-type]
-        )  # fmt: skip
-        stored.append((rel, dcode, "document", sha, len(text.encode())))
-    job = f"job-{code}"
-    archive.catalog.create_job(job, "quay-1", {"backfill": {"row": 1}} if backfill else {}, state="archived")
-    dossier = DossierRecord(
-        code, agency, "UBND", "quay-1", procedure, "", created[:10], "", f"{agency}/2026/{code}",
-        len(docs), len(docs), job, (), created, access=access,
-    )  # fmt: skip
-    archive.catalog.record_dossier(dossier, records_, stored, actor="scanner")
 
 
 @pytest.fixture
