@@ -197,6 +197,12 @@ class PermissionDenied(ScannerError):
     code = "forbidden"
 
 
+class LoginRefused(ScannerError):
+    """A log-in that did not open a session: wrong name or password, a locked or disabled account."""
+
+    code = "login-refused"
+
+
 class FaultKind(StrEnum):
     """Why the workstation, not the input, is at fault (written to logs, job notes and health reports)."""
 

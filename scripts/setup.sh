@@ -10,9 +10,12 @@ DEV=0
 [[ "${1:-}" == "--dev" ]] && DEV=1
 
 PKGS=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng fonts-liberation2 poppler-utils python3-venv)
+# the web workstation's front-end files (htmx) come from the npm registry: npm, unless a Node.js is already there
+command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 if [[ $DEV == 1 ]]; then
-  # validators and tokens used by the test suite
+  # validators and tokens used by the test suite; the browser the web tests drive (never a downloaded one)
   PKGS+=(default-jre-headless libpdfbox2-java libactivation-java libjaxb-api-java softhsm2 openssl)
+  PKGS+=(chromium chromium-driver)
 fi
 missing=()
 for p in "${PKGS[@]}"; do
@@ -34,3 +37,6 @@ if [[ $DEV == 1 ]]; then
 else
   .venv/bin/python -m pip install -q -e .
 fi
+
+# front-end files served by the web workstation itself (scanner/web/package-lock.json): no CDN, no build step
+npm ci --prefix scanner/web --omit=dev --no-audit --no-fund --loglevel=error >/dev/null

@@ -70,8 +70,10 @@ def workstation(work: Path, catalog: Path) -> Path:
         assert main(["init", "--root", str(work / "ws")]) == 0
     text = config.read_text(encoding="utf-8")
     line = f'catalog = "sqlite:///{catalog.resolve()}"'
-    text = re.sub(r'(?m)^#? *catalog *=.*$', line, text, count=1) if re.search(r"(?m)^#? *catalog *=", text) else (
-        text.replace("[archive]\n", f"[archive]\n{line}\n", 1)
+    text = (
+        re.sub(r"(?m)^#? *catalog *=.*$", line, text, count=1)
+        if re.search(r"(?m)^#? *catalog *=", text)
+        else (text.replace("[archive]\n", f"[archive]\n{line}\n", 1))
     )
     config.write_text(text, encoding="utf-8")
     with Catalog(catalog) as cat:

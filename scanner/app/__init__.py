@@ -9,6 +9,8 @@ process — is what goes into every audit entry.
 - ``scanner.app.counter``: a counter clerk's dossier (open, pages, fields, finish)
 - ``scanner.app.officer``: the archive officer's records (search, show, owner,
   verify, export, report, deletion request and approval, audit)
+- ``scanner.app.accounts``: people, log-in and sessions, API clients
+- ``scanner.app.rights``: who may see which counter's and agency's records
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class Role(StrEnum):
     AUDITOR = "auditor"  # kiểm toán (reads the audit log)
     ADMIN = "admin"  # quản trị hệ thống
     SYSTEM = "system"  # the service itself (watcher, backfill)
+    API = "api"  # a system calling the REST API (the provincial one-stop system), scoped to its agency
 
     @property
     def label_vi(self) -> str:
@@ -37,6 +40,7 @@ _ROLE_VI = {
     Role.AUDITOR: "kiểm toán viên",
     Role.ADMIN: "quản trị viên",
     Role.SYSTEM: "hệ thống",
+    Role.API: "hệ thống liên thông",
 }
 
 

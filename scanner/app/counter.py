@@ -26,6 +26,7 @@ from PIL import Image
 
 from scanner import codes, jsonio
 from scanner.app import Actor
+from scanner.app.rights import check_counter
 from scanner.archive import Catalog
 from scanner.archive.catalog import JobRecord
 from scanner.config import Config, CounterConfig
@@ -131,6 +132,10 @@ class CounterStatus:
 def status(actor: Actor, station: Station, *, counter: str | None = None, limit: int = 20) -> CounterStatus:
     """The counter's dossiers as the clerk follows them: the open one page by page, the recent ones, refused files."""
     counter = counter or actor.counter
+    if counter:
+        check_counter(actor, counter, f"của quầy {counter}")
+    elif actor.counter:
+        counter = actor.counter  # confined to one counter: never the list of every counter's dossiers
     jobs = station.catalog.jobs(counter=counter, limit=limit)
     views = [dossier(actor, station, j.id, _job=j) for j in jobs]
     views.sort(key=lambda v: (v.state is not JobState.COLLECTING, v.state is not JobState.REVIEWING))
@@ -147,7 +152,7 @@ def status(actor: Actor, station: Station, *, counter: str | None = None, limit:
 
 def dossier(actor: Actor, station: Station, ref: str, *, _job: JobRecord | None = None) -> DossierView:
     """One dossier in progress (or done), by job id or dossier code, with its documents as they stand now."""
-    job = _job or _find_job(station, ref)
+    job = _job or _find_job(actor, station, ref)
     state = JobState(job.state)
     job_id: str = job.id
     detail = job.detail
@@ -232,6 +237,20 @@ def _field_views(fields: DocumentFields | None, edits: Edits, ordinal: int, side
     return tuple(out)
 
 
+_PAGE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def page_image(actor: Actor, station: Station, ref: str, page: str) -> Path:
+    """The image of one page of a dossier in progress, for a screen to show (never a path outside the job)."""
+    job = _find_job(actor, station, ref)
+    if _PAGE_ID.fullmatch(page) and ".." not in page:
+        pages = station.pipeline.folder(job.id).pages
+        for suffix in (".png", ".jpg", ".tif"):
+            if (pages / f"{page}{suffix}").is_file():
+                return pages / f"{page}{suffix}"
+    raise NotFoundError(f"hồ sơ không có trang {page}", f"no page {page} in the dossier")
+
+
 # --- the dossier -------------------------------------------------------------------------------
 
 
@@ -240,6 +259,7 @@ def open_dossier(
 ) -> DossierView:
     """Start a new dossier at COUNTER (the one still open there is closed and goes on to be filed)."""
     c = _counter(station, counter)
+    check_counter(actor, c.name, f"của quầy {c.name}")
     _check_details(procedure_code, owner_id)
     current = station.catalog.open_job(c.name)
     if current is not None:
@@ -254,6 +274,7 @@ def open_dossier(
 def close_dossier(actor: Actor, station: Station, counter: str) -> DossierView:
     """The clerk's word that the counter's open dossier is complete: the service files it now."""
     c = _counter(station, counter)
+    check_counter(actor, c.name, f"của quầy {c.name}")
     job = station.catalog.open_job(c.name)
     if job is None:
         raise NotFoundError(f"quầy {c.name} không có hồ sơ đang mở", f"counter {c.name} has no open dossier")
@@ -270,7 +291,7 @@ def set_details(
     actor: Actor, station: Station, ref: str, *, procedure_code: str | None = None, owner_id: str | None = None
 ) -> DossierView:
     """The procedure code and the applicant's ID, typed or scanned by the clerk."""
-    job = _editable(station, ref)
+    job = _editable(actor, station, ref)
     _check_details(procedure_code or "", owner_id or "")
     sidecar = Sidecar(**job.detail.get("sidecar", {}))
     changes = {k: v.strip() for k, v in (("procedure_code", procedure_code), ("owner_id", owner_id)) if v is not None}
@@ -284,7 +305,7 @@ def rotate_page(actor: Actor, station: Station, ref: str, page: str, degrees: in
     """Turn a page by hand (clockwise); its orientation is then the clerk's, not guessed again."""
     if degrees % 90 or degrees % 360 == 0:
         raise InputError("--degrees", "chỉ xoay 90, 180 hoặc 270 độ", "rotate by 90, 180 or 270 degrees", code="usage")
-    job = _editable(station, ref)
+    job = _editable(actor, station, ref)
     folder = station.pipeline.folder(job.id)
     current = _page(station, job.id, page)
     turned_stem = f"{page.split('-r')[0]}-r{_turned_by(page) + degrees % 360}"
@@ -299,14 +320,14 @@ def rotate_page(actor: Actor, station: Station, ref: str, page: str, degrees: in
 
 
 def delete_page(actor: Actor, station: Station, ref: str, page: str) -> DossierView:
-    job = _editable(station, ref)
+    job = _editable(actor, station, ref)
     _page(station, job.id, page)
     return _edit(actor, station, job, Edit("delete", page=page))
 
 
 def move_page(actor: Actor, station: Station, ref: str, page: str, *, before: str = "") -> DossierView:
     """Move a page before another page (of any document), or to the end of its document."""
-    job = _editable(station, ref)
+    job = _editable(actor, station, ref)
     _page(station, job.id, page)
     if before:
         _page(station, job.id, before)
@@ -315,7 +336,7 @@ def move_page(actor: Actor, station: Station, ref: str, page: str, *, before: st
 
 def replace_page(actor: Actor, station: Station, ref: str, page: str, file: Path) -> DossierView:
     """Put a rescanned page in the place of PAGE; the new scan must be one page."""
-    job = _editable(station, ref)
+    job = _editable(actor, station, ref)
     _page(station, job.id, page)
     pipeline = station.pipeline
     index = pipeline.intake.add_file(job.id, file, _counter(station, job.counter))
@@ -333,14 +354,14 @@ def replace_page(actor: Actor, station: Station, ref: str, page: str, file: Path
 
 def split_document(actor: Actor, station: Station, ref: str, page: str) -> DossierView:
     """Start a new document at PAGE."""
-    job = _editable(station, ref)
+    job = _editable(actor, station, ref)
     _page(station, job.id, page)
     return _edit(actor, station, job, Edit("split", page=page))
 
 
 def merge_document(actor: Actor, station: Station, ref: str, ordinal: int) -> DossierView:
     """Join document ORDINAL (2 or more) to the one before it."""
-    job = _editable(station, ref)
+    job = _editable(actor, station, ref)
     docs = station.pipeline.layout(station.pipeline.context(job.id), open_missing=False).capture.documents
     if not 2 <= ordinal <= len(docs):
         raise InputError(f"văn bản {ordinal}", f"chỉ gộp văn bản số 2 đến {len(docs)} vào văn bản liền trước")
@@ -352,14 +373,14 @@ def correct_field(actor: Actor, station: Station, ref: str, document: int, name:
     if name not in CORRECTABLE:
         known = ", ".join(CORRECTABLE)
         raise InputError(name, f"không có trường này (các trường: {known})", f"unknown field (known: {known})")
-    job = _editable(station, ref)
+    job = _editable(actor, station, ref)
     value = _normalized(name, value.strip())
     return _edit(actor, station, job, Edit("field", document=document, name=name, value=value))
 
 
 def confirm(actor: Actor, station: Station, ref: str) -> DossierView:
     """The clerk has checked the dossier: it goes on to be signed and filed (closed first if still open)."""
-    job = _editable(station, ref)
+    job = _editable(actor, station, ref)
     folder = station.pipeline.folder(job.id)
     folder.save_edits(replace(folder.edits(), confirmed_by=actor.label), invalidate=False)
     if JobState(job.state) is JobState.COLLECTING:
@@ -462,17 +483,18 @@ def _counter(station: Station, name: str) -> CounterConfig:
     return station.config.counter(name)
 
 
-def _find_job(station: Station, ref: str) -> JobRecord:
+def _find_job(actor: Actor, station: Station, ref: str) -> JobRecord:
     job = station.catalog.job(ref)
     if job is None:
         job = next((j for j in station.catalog.jobs(limit=100000) if j.dossier_code == ref), None)
     if job is None:
         raise NotFoundError(f"không có hồ sơ đang xử lý mã {ref}", f"no dossier in progress {ref}")
+    check_counter(actor, job.counter, ref)
     return job
 
 
-def _editable(station: Station, ref: str) -> JobRecord:
-    job = _find_job(station, ref)
+def _editable(actor: Actor, station: Station, ref: str) -> JobRecord:
+    job = _find_job(actor, station, ref)
     state = JobState(job.state)
     if state not in EDITABLE:
         raise ScannerError(
@@ -538,6 +560,7 @@ __all__ = [
     "merge_document",
     "move_page",
     "open_dossier",
+    "page_image",
     "process",
     "replace_page",
     "rotate_page",

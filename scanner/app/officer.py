@@ -97,11 +97,16 @@ def open_archive(config: Any) -> Iterator[Archive]:
     _check_header(where)
     try:
         with Catalog(where) as catalog:
-            yield Archive(catalog, config.archive.root, tuple(config.signing.trust_roots), (config.archive.work,))
+            yield archive_of(config, catalog)
     except (DatabaseError, sqlite3.DatabaseError) as exc:
         if str(getattr(exc, "orig", None) or exc) not in DAMAGE_VI:
             raise  # a lock held too long, a full disk: not damage, and not to be called so
         raise damaged_catalog(where, exc) from None
+
+
+def archive_of(config: Any, catalog: Catalog) -> Archive:
+    """The archive of CONFIG on an already opened CATALOG (the web lends its requests opened catalogs)."""
+    return Archive(catalog, config.archive.root, tuple(config.signing.trust_roots), (config.archive.work,))
 
 
 def write_audit(archive: Archive, actor: Actor, action: str, subject: str, detail: str = "") -> None:
@@ -590,6 +595,19 @@ def integrity(actor: Actor, code: str, *, archive: Archive) -> Integrity:
     return Integrity(code, tuple((d.code, d.signer, d.signed_at, d.signature_level) for d in docs), tuple(files))
 
 
+@dataclass(frozen=True)
+class SignedFile:
+    code: str
+    path: Path  # absolute: the web serves it, nobody prints it
+    name: str  # what the download is called
+
+
+def signed_file(actor: Actor, code: str, *, archive: Archive) -> SignedFile:
+    """A document's signed PDF for the counter and the API: ``open_pdf``'s rules (agency, access level), audited."""
+    pdf = open_pdf(actor, code, archive=archive)
+    return SignedFile(pdf.code, pdf.path, pdf.name)
+
+
 # --- owner -------------------------------------------------------------------------------
 
 
@@ -638,6 +656,13 @@ def owner(actor: Actor, owner_id: str, *, archive: Archive, on: date | None = No
     """The owner's papers and results still valid ON (today), newest first; the look-up is audited."""
     day = on or date.today()
     rows = archive.catalog.owner_documents(owner_id, on=day)
+    if actor.agency:  # confined to one agency: only the papers its own dossiers hold
+        agencies: dict[str, str] = {}
+        for r in rows:
+            if r.dossier_code not in agencies:
+                d = archive.catalog.dossier(r.dossier_code)
+                agencies[r.dossier_code] = d.agency_code if d else ""
+        rows = [r for r in rows if sees_agency(actor, agencies[r.dossier_code])]
     papers = tuple(_owner_paper(r) for r in rows)
     write_audit(archive, actor, "view", f"owner:{owner_id}", f"{len(papers)} văn bản")
     return OwnerPapers(owner_id, day, papers)

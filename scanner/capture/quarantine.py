@@ -20,8 +20,12 @@ from scanner.jsonio import fsync_dir, write_atomic
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
 
 
-def put(work: Path, path: Path, original_name: str, error: ScannerError, *, now: datetime) -> Path:
-    """Move PATH into today's quarantine folder under a safe, unique name; return where it went."""
+def put(work: Path, path: Path, original_name: str, error: ScannerError, *, now: datetime, counter: str = "") -> Path:
+    """Move PATH into today's quarantine folder under a safe, unique name; return where it went.
+
+    The note names the counter the file came from, so the counter's clerk
+    sees it, and can send it back to that counter's inbox (``scanner.app.quarantine``).
+    """
     folder = work / "quarantine" / now.strftime("%Y-%m-%d")
     folder.mkdir(parents=True, exist_ok=True)
     name = _fit(_UNSAFE.sub("_", original_name).lstrip(".") or "tep")
@@ -37,7 +41,7 @@ def put(work: Path, path: Path, original_name: str, error: ScannerError, *, now:
         f"Mã lý do: {error.code}\n"
         f"Thời điểm: {now.isoformat(timespec='seconds')}\n"
         f"Reason (en): {error.message_en}\n"
-    )
+    ) + (f"Quầy: {counter}\n" if counter else "")
     write_atomic(dest.with_name(dest.name + ".reason.txt"), note.encode("utf-8"))
     if path.is_symlink() or not path.exists():
         return dest

@@ -9,7 +9,8 @@ mistypes a flag reads the same language as everywhere else. Options common
 to every command (``--config``, ``-v``, ``--user``) are accepted before or
 after the command name, because people type them where they remember them.
 The command modules add their own subcommands: ``counter`` the clerk's and
-the service's, ``officer`` the archive officer's and the records team's.
+the service's, ``officer`` the archive officer's and the records team's,
+``web`` the web workstation's (serve, user accounts, API clients).
 """
 
 from __future__ import annotations
@@ -157,7 +158,7 @@ def _common_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    from scanner.cli import counter, officer
+    from scanner.cli import counter, officer, web
 
     p = Parser(prog="scanner", description="Số hóa hồ sơ tại Bộ phận Một cửa")
     _common_options(p, defaults=True)
@@ -166,6 +167,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser, title="lệnh", metavar="LỆNH")
     counter.add_commands(sub, common)
     officer.add_commands(sub, common)
+    web.add_commands(sub, common)
     return p
 
 

@@ -7,6 +7,7 @@ connection:
 - ``records``: dossiers, documents, owners, stored files
 - ``custody``: the hash-chained audit log, fixity checks, events
 - ``search``: the index outbox, catch-up and search over ``index.py``
+- ``accounts``: people, their sessions, the systems calling the REST API
 - ``saved``: officers' saved searches
 
 The tables are SQLAlchemy Core ``Table``s in ``schema.py``; their history is
@@ -26,6 +27,7 @@ from typing import Any
 from sqlalchemy import URL, make_url
 
 from scanner.archive.catalog import migrate
+from scanner.archive.catalog.accounts import AccountStore
 from scanner.archive.catalog.custody import AUDIT_ACTIONS, GENESIS, CustodyStore
 from scanner.archive.catalog.db import Database, now_iso
 from scanner.archive.catalog.jobs import JobStore
@@ -109,6 +111,7 @@ class Catalog:
         self.job_store = JobStore(self._db)
         self.record_store = RecordStore(self._db, self.custody_store)
         self.search_store = SearchStore(self._db, self.custody_store, index_path)
+        self.account_store = AccountStore(self._db, self.custody_store)  # people, sessions, API clients
         self.saved_searches = SavedSearchStore(self._db)
         if catch_up and self.search_store.has_unindexed():
             self.search_store.catch_up()

@@ -35,6 +35,15 @@ AUDIT_ACTIONS = {
     "delete-request": "đề nghị hủy",
     "reindex": "dựng lại chỉ mục",
     "audit-checkpoint": "ký điểm neo nhật ký",
+    "user-add": "thêm người dùng",
+    "user-password": "đặt mật khẩu",
+    "user-disable": "vô hiệu hóa tài khoản",
+    "user-locked": "tạm khóa do sai mật khẩu",
+    "login": "đăng nhập",
+    "logout": "đăng xuất",
+    "api-client-add": "cấp khóa API",
+    "quarantine-retry": "xử lý lại tệp cách ly",
+    "quarantine-release": "trả lại tệp cách ly",
 }
 
 # What SQLite says of a damaged file, in words an officer can pass on.

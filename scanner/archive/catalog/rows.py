@@ -271,6 +271,41 @@ class ResultCount:
 
 
 @dataclass(frozen=True)
+class UserRecord:
+    """A person's account; ``password_hash`` never leaves the accounts use cases."""
+
+    name: str
+    display_name: str
+    role: str
+    counter: str | None
+    agency: str | None
+    password_hash: str = field(repr=False)
+    disabled: int = 0
+    failed_logins: int = 0
+    locked_until: str | None = None
+    created: str = ""
+    updated: str = ""
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    token_hash: str = field(repr=False)
+    user_name: str = ""
+    created: str = ""
+    expires: str = ""
+    last_seen: str = ""
+
+
+@dataclass(frozen=True)
+class ApiClientRecord:
+    name: str
+    agency: str
+    token_hash: str = field(repr=False)
+    disabled: int = 0
+    created: str = ""
+
+
+@dataclass(frozen=True)
 class IndicatorCount:
     """The 766/QĐ-TTg indicators of one agency, procedure and month of filing.
 

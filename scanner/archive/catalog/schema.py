@@ -217,6 +217,47 @@ index_outbox = Table(
     _text("code"),
 )
 
+# --- people and calling systems (revision 0002) ---------------------------------------------------
+# A person's account: the name is the key written into every audit entry they cause (NFC).
+users = Table(
+    "users",
+    metadata,
+    Column("name", Text, primary_key=True),
+    _text("display_name", ""),
+    _text("role"),
+    _text("counter", nullable=True),  # a clerk's own counter
+    _text("agency", nullable=True),  # an officer's own agency code
+    _text("password_hash"),  # Argon2id, with its parameters and salt (PHC string)
+    Column("disabled", Integer, nullable=False, server_default=text("0")),
+    Column("failed_logins", Integer, nullable=False, server_default=text("0")),
+    _text("locked_until", nullable=True),
+    _text("created"),
+    _text("updated"),
+)
+
+# Server-side sessions: only the SHA-256 of the cookie's token is kept, so a copy of the catalog opens no session.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", Text, primary_key=True),
+    Column("user_name", Text, ForeignKey("users.name"), nullable=False),
+    _text("created"),
+    _text("expires"),
+    _text("last_seen"),
+)
+Index("sessions_user", sessions.c.user_name)
+
+# Systems calling the REST API (the provincial one-stop system…), each scoped to one agency.
+api_clients = Table(
+    "api_clients",
+    metadata,
+    Column("name", Text, primary_key=True),
+    _text("agency"),
+    _text("token_hash", unique=True),
+    Column("disabled", Integer, nullable=False, server_default=text("0")),
+    _text("created"),
+)
+
 Index("audit_subject", audit.c.subject)  # a record's history is read by subject
 
 # An officer's saved searches: the query and the page's filters, as the page's own query string.

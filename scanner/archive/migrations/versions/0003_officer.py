@@ -1,10 +1,7 @@
 """The archive officer's workspace: saved searches, reused papers, and the audit log read by subject.
 
-Chained to 0001 until the accounts revision (0002) of the web foundation is
-merged; then ``down_revision`` becomes "0002".
-
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-01
 """
 
@@ -14,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
