@@ -584,8 +584,8 @@ def integrity(actor: Actor, code: str, *, archive: Archive) -> Integrity:
     wanted = {d.code for d in docs}
     files = []
     for f in catalog.stored_files([dossier.code]):
-        if doc is not None and f.document_code not in wanted:
-            continue
+        if doc is not None and f.document_code is not None and f.document_code not in wanted:
+            continue  # another document's file; the dossier's own (dossier.json) is checked with every document
         history = catalog.fixity_history(f.path)
         files.append(
             FileIntegrity(
