@@ -26,7 +26,7 @@ from PIL import Image
 
 from scanner import codes, jsonio
 from scanner.app import Actor
-from scanner.app.rights import check_counter
+from scanner.app.rights import check_agency, check_counter
 from scanner.archive import Catalog
 from scanner.archive.catalog import JobRecord
 from scanner.config import Config, CounterConfig
@@ -420,6 +420,55 @@ def process(actor: Actor, station: Station, files: list[Path], counter: str, *, 
     return _wait_for_service(station, job, timeout)
 
 
+def submit(
+    actor: Actor,
+    station: Station,
+    files: list[Path],
+    *,
+    dossier_code: str,
+    procedure_code: str,
+    owner_id: str = "",
+    names: list[str] | None = None,
+) -> DossierView:
+    """A dossier's files sent by another system (the provincial one-stop system) under the code it issued.
+
+    The files are copied into a new closed job of a counter of the code's
+    agency (the first one configured); the service processes, signs and
+    files it, and the caller follows its state. An agency-bound caller may
+    submit only under its own agency's codes. A code already in use here is
+    refused, so a retried submission does not make a second dossier.
+    """
+    dossier_code, procedure_code, owner_id = dossier_code.strip(), procedure_code.strip(), owner_id.strip()
+    parsed = codes.parse_dossier_code(dossier_code)
+    if parsed is None:
+        raise InputError("mã hồ sơ", f"'{dossier_code}' không đúng dạng mã hồ sơ <mã cơ quan>-<YYMMDD>-<NNNN>")
+    if not procedure_code:
+        raise InputError("mã thủ tục", "cần mã thủ tục hành chính", "procedure code required", code="usage")
+    _check_details(procedure_code, owner_id)
+    agency = parsed[0]
+    check_agency(actor, agency, dossier_code)
+    counter = next((c for c in station.config.counters if c.agency_code == agency), None)
+    if counter is None:
+        raise NotFoundError(f"máy trạm không có quầy nào của cơ quan {agency}", f"no counter of agency {agency}")
+    if not files:
+        raise InputError("tệp", "hồ sơ cần ít nhất một tệp", "at least one file", code="empty")
+    if station.catalog.job_of_dossier(dossier_code) or station.catalog.dossier(dossier_code):
+        raise InputError(
+            dossier_code, "mã hồ sơ này đã được gửi trước đó", "dossier code already submitted", code="duplicate"
+        )
+    sidecar = Sidecar(dossier_code=dossier_code, procedure_code=procedure_code, owner_id=owner_id)
+    job_id = station.pipeline.submit(files, counter, detail={"sidecar": sidecar.__dict__})
+    # claimed now (the coding step claims it again, a no-op), so the caller can follow the dossier by its code at once
+    if not station.catalog.claim_dossier_code(job_id, dossier_code, parsed[1]):
+        station.catalog.set_job_state(job_id, JobState.ABANDONED, error=f"mã hồ sơ {dossier_code} đã có")
+        raise InputError(
+            dossier_code, "mã hồ sơ này đã được gửi trước đó", "dossier code already submitted", code="duplicate"
+        )
+    shown = ", ".join(names or [p.name for p in files])
+    _audit(station, actor, "submit", dossier_code, f"{len(files)} tệp: {shown}")
+    return dossier(actor, station, job_id)
+
+
 def _wait_for_service(station: Station, job_id: str, timeout: float) -> JobOutcome:
     """The outcome of a job the service carries, once it stops moving on its own (filed, parked or waiting)."""
     deadline = time.monotonic() + timeout
@@ -484,13 +533,19 @@ def _counter(station: Station, name: str) -> CounterConfig:
 
 
 def _find_job(actor: Actor, station: Station, ref: str) -> JobRecord:
-    job = station.catalog.job(ref)
-    if job is None:
-        job = next((j for j in station.catalog.jobs(limit=100000) if j.dossier_code == ref), None)
+    job = station.catalog.job(ref) or station.catalog.job_of_dossier(ref)
     if job is None:
         raise NotFoundError(f"không có hồ sơ đang xử lý mã {ref}", f"no dossier in progress {ref}")
     check_counter(actor, job.counter, ref)
+    check_agency(actor, _agency_of(station, job.counter), ref)
     return job
+
+
+def _agency_of(station: Station, counter: str) -> str:
+    try:
+        return station.config.counter(counter).agency_code
+    except ScannerError:
+        return ""  # a counter no longer configured: only actors bound to no agency see its dossiers
 
 
 def _editable(actor: Actor, station: Station, ref: str) -> JobRecord:
@@ -567,4 +622,5 @@ __all__ = [
     "set_details",
     "split_document",
     "status",
+    "submit",
 ]

@@ -62,12 +62,14 @@ def _note_fields(note: Path) -> dict[str, str]:
 def _held_file(root: Path, note: Path) -> HeldFile:
     f = _note_fields(note)
     kept = note.with_name(note.name.removesuffix(NOTE))
+    name = f.get("Tệp", kept.name)
+    reason = f.get("Lý do", "").removeprefix(f"{name}: ")  # the message names the file, which the list shows already
     return HeldFile(
         item=f"{note.parent.name}/{kept.name}",
         counter=f.get("Quầy", ""),
-        name=f.get("Tệp", kept.name),
+        name=name,
         reason_code=f.get("Mã lý do", ""),
-        reason=f.get("Lý do", ""),
+        reason=reason,
         time=f.get("Thời điểm", ""),
         size=kept.stat().st_size if kept.exists() else 0,
     )

@@ -134,6 +134,8 @@ STATUS = ((NotFoundError, 404), (PermissionDenied, 403), (LoginRefused, 401), (W
 
 
 def status_of(exc: ScannerError) -> int:
+    if exc.code == "duplicate":
+        return 409
     return next((code for cls, code in STATUS if isinstance(exc, cls)), 400)
 
 

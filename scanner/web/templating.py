@@ -4,7 +4,7 @@ Every template extends ``base.html`` and gets, besides what its handler
 passes: ``actor`` (the logged-in person or None), ``nav`` (the menu entries
 their role may open), ``csrf_token`` (for the hidden ``csrftoken`` field of a
 form; htmx requests send it as the ``x-csrftoken`` header by themselves) and
-the filters ``vn_time`` (``01/12/2026 15:04``) and ``percent``.
+the filters ``vn_time`` (``01/12/2026 15:04``), ``vn_date`` (``01/12/2026``) and ``percent``.
 A router adds its menu entries to ``NAV`` when it is imported.
 """
 
@@ -60,6 +60,16 @@ def _vn_time(value: str | datetime | None) -> str:
     return f"{when:%d/%m/%Y %H:%M}"
 
 
+def _vn_date(value: str | None) -> str:
+    """``2026-12-01`` as clerks write it, ``01/12/2026``."""
+    if not value:
+        return ""
+    try:
+        return f"{datetime.fromisoformat(value):%d/%m/%Y}"
+    except ValueError:
+        return value
+
+
 def _percent(value: float | None) -> str:
     return "" if value is None else f"{value:.0f}%"
 
@@ -67,6 +77,7 @@ def _percent(value: float | None) -> str:
 templates = Jinja2Templates(directory=HERE / "templates", context_processors=[_context])
 templates.env.filters["vn_time"] = _vn_time
 templates.env.filters["percent"] = _percent
+templates.env.filters["vn_date"] = _vn_date
 
 
 def page(request: Request, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -154,6 +154,10 @@ class Catalog:
     def job(self, job_id: str) -> JobRecord | None:
         return self.job_store.job(job_id)
 
+    def job_of_dossier(self, dossier_code: str) -> JobRecord | None:
+        """The job that was issued (or claimed) DOSSIER_CODE."""
+        return self.job_store.job_of_dossier(dossier_code)
+
     def jobs(
         self, *, states: Sequence[str] | None = None, counter: str | None = None, limit: int = 1000
     ) -> list[JobRecord]:

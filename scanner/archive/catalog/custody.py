@@ -43,6 +43,7 @@ AUDIT_ACTIONS = {
     "logout": "đăng xuất",
     "api-client-add": "cấp khóa API",
     "quarantine-retry": "xử lý lại tệp cách ly",
+    "submit": "nhận hồ sơ từ hệ thống khác",
     "quarantine-release": "trả lại tệp cách ly",
 }
 

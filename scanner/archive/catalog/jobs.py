@@ -106,6 +106,11 @@ class JobStore:
             row = c.execute(_JOB, {"job_id": job_id}).mappings().first()
         return from_row(JobRecord, row) if row else None
 
+    def job_of_dossier(self, dossier_code: str) -> JobRecord | None:
+        with self.db.read() as c:
+            row = c.execute(select(jobs).where(jobs.c.dossier_code == dossier_code)).mappings().first()
+        return from_row(JobRecord, row) if row else None
+
     def jobs(
         self, *, states: Sequence[str] | None = None, counter: str | None = None, limit: int = 1000
     ) -> list[JobRecord]:
