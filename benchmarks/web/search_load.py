@@ -50,7 +50,6 @@ from vocab import PHRASES, TYPES, Corpus  # noqa: E402
 from scanner.app import SYSTEM, Role, accounts  # noqa: E402
 from scanner.archive import Catalog, fold  # noqa: E402
 
-SERVE = "from scanner.cli import main; raise SystemExit(main())"  # scanner.cli has no __main__
 PASSWORD = "mat-khau-do-tai"
 AGENCY = "000.00.00.H21"  # the first agency of benchmarks/search/bench.py
 OFFICER, AUDITOR = "can-bo-do-tai", "kiem-toan-do-tai"
@@ -116,7 +115,7 @@ def log_in(client: httpx.Client, name: str) -> None:
 
 def serve(config: Path, port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
-        [sys.executable, "-c", SERVE, "--config", str(config), "serve", "--without-service",
+        [sys.executable, "-m", "scanner", "--config", str(config), "serve", "--without-service",
          "--host", "127.0.0.1", "--port", str(port)],
         env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True,
     )  # fmt: skip

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,15 +29,16 @@ from scanner.config import Config
 from tests.archive.helpers import file_dossier
 from tests.conftest import render_lines
 from tests.web.conftest import AGENCY_A, PASSWORD
+from tests.web.live import CHROMIUM, CHROMIUM_ARGS, _free_port
 
-SERVE = "from scanner.cli import main; raise SystemExit(main())"  # scanner.cli has no __main__
-CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 SHOT = ROOT / "docs" / "search-results.png"
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (scripts/setup.sh --dev)"),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (scripts/setup.sh --dev)"
+    ),
 ]
 
 BIRTH = (
@@ -49,12 +49,6 @@ BIRTH = (
     "Ngày sinh: 12 tháng 3 năm 2025",
     "Nơi đăng ký: Ủy ban nhân dân phường Bến Nghé",
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -80,7 +74,7 @@ def server(web_config: Config, workstation: Path, tmp_path: Path) -> Iterator[tu
             ], agency=AGENCY_A, access=access)  # fmt: skip
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-c", SERVE, "--config", str(workstation), "serve", "--without-service",
+        [sys.executable, "-m", "scanner", "--config", str(workstation), "serve", "--without-service",
          "--host", "127.0.0.1", "--port", str(port)],
         env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True,
     )  # fmt: skip
@@ -106,7 +100,7 @@ def test_an_officer_searches_filters_opens_verifies_and_exports(server: tuple[st
 
     base, year = server
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1366, "height": 768}, accept_downloads=True, locale="vi-VN")
         page.goto(f"{base}/luu-tru")  # → the log-in page, then back here
         page.fill("input[name=name]", "minh")
