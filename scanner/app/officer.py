@@ -492,6 +492,14 @@ RETENTIONS = ("vĩnh viễn", "70 năm", "50 năm", "30 năm", "20 năm", "10 n�
 _LIMITS = {"retention": 30, "description": 500}  # Phụ lục VI field lengths
 
 
+def check_editor(actor: Actor) -> None:
+    """Only those who keep the records change them or ask for their destruction: officers and supervisors."""
+    if actor.role not in EDITORS:
+        raise PermissionDenied(
+            f"{actor.role.label_vi} không được sửa hay đề nghị hủy hồ sơ", f"role {actor.role} may not change records"
+        )
+
+
 @dataclass(frozen=True)
 class Change:
     field: str  # retention | access | description
@@ -522,10 +530,7 @@ def edit(
     level must be one of the three levels; the texts keep Phụ lục VI's
     lengths.
     """
-    if actor.role not in EDITORS:
-        raise PermissionDenied(
-            f"{actor.role.label_vi} không được sửa thông tin hồ sơ", f"role {actor.role} may not edit records"
-        )
+    check_editor(actor)
     dossier, _ = record_of(actor, code, archive)
     check_read(actor, dossier.access, code)
     changes: dict[str, str] = {}

@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from scanner.app import Actor
-from scanner.app.officer import Archive, agency_time, check_range, entry_actor, not_found, record_of, write_audit
+from scanner.app.officer import (
+    Archive,
+    agency_time,
+    check_editor,
+    check_range,
+    entry_actor,
+    not_found,
+    record_of,
+    write_audit,
+)
 from scanner.archive.catalog import AUDIT_ACTIONS
 from scanner.backfill.rates import CountRow, RateRow, counts, rates, read_totals
 from scanner.errors import ArchiveError, ConfigError, NotFoundError
@@ -234,6 +243,7 @@ def history(actor: Actor, code: str, *, archive: Archive, limit: int = 200) -> t
 
 def request_deletion(actor: Actor, code: str, reason: str, *, archive: Archive) -> DeletionRequest:
     """Ask for CODE to be destroyed; nothing is removed, the request waits for a second person."""
+    check_editor(actor)
     record_of(actor, code, archive)
     if not reason.strip():
         raise ConfigError("cần nêu lý do đề nghị hủy (--reason)", "a reason is required", code="usage")
@@ -253,6 +263,7 @@ def _same_person(label: str, actor: Actor) -> bool:
 
 def approve_deletion(actor: Actor, code: str, *, archive: Archive) -> DeletionApproval:
     """Approve the pending request for CODE; the requester may not approve their own request."""
+    check_editor(actor)
     record_of(actor, code, archive)
     request = _deletion_requests(archive).get(code)
     if request is None:

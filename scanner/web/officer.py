@@ -230,7 +230,7 @@ def _record_context(actor: Actor, code: str, arch: Archive) -> dict[str, Any]:
         "pending": pending[0] if pending else None,
         "levels": list(AccessLevel),
         "retentions": app.RETENTIONS,
-        "editor": actor.role in app.EDITORS or actor.role is Role.ADMIN,
+        "editor": actor.role in app.EDITORS,
     }
 
 

@@ -162,6 +162,8 @@ def test_access_levels_on_view_download_and_snippets(filed: app.Archive, tmp_pat
     assert app.open_pdf(AN, "H26-A1.01", archive=filed).code == "H26-A1.01"
     with pytest.raises(PermissionDenied):
         app.edit(AN, "H26-A1", archive=filed, description="x")
+    with pytest.raises(PermissionDenied):
+        records.request_deletion(AN, "H26-A1", "trùng", archive=filed)  # auditors check, they do not destroy
 
 
 # --- edits and history ---------------------------------------------------------------------------
