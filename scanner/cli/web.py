@@ -39,7 +39,9 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
     roles = [r.value for r in Role if r not in (Role.SYSTEM, Role.API)]
     user = sub.add_parser("user", help="tài khoản người dùng", description="tài khoản người dùng")
-    users = user.add_subparsers(dest="user_command", required=True, title="lệnh", metavar="LỆNH")
+    users = user.add_subparsers(
+        dest="user_command", required=True, title="lệnh", metavar="LỆNH", help="add, passwd, disable hoặc list"
+    )
     s = command(users, "add", cmd_user_add, "thêm người dùng (mật khẩu nhập từ bàn phím hoặc stdin)")
     s.add_argument("name", metavar="TÊN", help="tên đăng nhập")
     s.add_argument("--role", required=True, choices=roles, help="vai trò: " + ", ".join(roles))
@@ -53,7 +55,9 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     command(users, "list", cmd_user_list, "danh sách người dùng")
 
     client = sub.add_parser("api-client", help="hệ thống gọi API", description="hệ thống gọi API")
-    clients = client.add_subparsers(dest="client_command", required=True, title="lệnh", metavar="LỆNH")
+    clients = client.add_subparsers(
+        dest="client_command", required=True, title="lệnh", metavar="LỆNH", help="add: cấp khóa mới"
+    )
     s = command(clients, "add", cmd_api_client_add, "cấp khóa API cho một hệ thống (khóa chỉ in ra một lần)")
     s.add_argument("name", metavar="TÊN", help="tên hệ thống gọi, ví dụ mot-cua-tinh")
     s.add_argument("--agency", required=True, help="mã cơ quan mà hệ thống được truy cập")

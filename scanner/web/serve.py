@@ -68,6 +68,7 @@ def run(config: Config, *, host: str, port: int, with_service: bool = True) -> i
         else:
             service = ServiceThread(config)
             service.start()
+    log.info("máy trạm web: http://%s:%d (dừng bằng Ctrl+C)", host, port)
     try:
         uvicorn.run(create_app(config), host=host, port=port, log_level="warning", access_log=False)
     finally:
