@@ -45,7 +45,9 @@ query run on everything.
 
 from __future__ import annotations
 
+import os
 import shutil
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -190,9 +192,12 @@ class SearchIndex:
     def __init__(self, path: Path) -> None:
         self.path = path
         version_file = path / "scanner-index-version"
-        # only an index known to be of another layout is removed: a folder without the version file may be
-        # one another process is creating right now
-        if version_file.exists() and version_file.read_text().strip() != str(INDEX_VERSION):
+        # Only an index known to be of another layout is removed: a folder without the version file (or with
+        # an empty one, being written by an older program) may be one another process is creating right now.
+        # The web opens several catalogs at once in one process, so the file is replaced atomically and
+        # rewritten only when it differs: a reader never sees it half-written, and never removes a good index.
+        said = version_file.read_text().strip() if version_file.exists() else ""
+        if said and said != str(INDEX_VERSION):
             shutil.rmtree(path)  # another layout: the catalog rebuilds it
         self.created = not path.exists()
         path.mkdir(parents=True, exist_ok=True)
@@ -204,7 +209,10 @@ class SearchIndex:
             ) from None
         self.index.register_tokenizer(_FOLD, FOLD_ANALYZER)
         self.index.register_tokenizer(_EXACT, EXACT_ANALYZER)
-        version_file.write_text(f"{INDEX_VERSION}\n")
+        if said != str(INDEX_VERSION):
+            fresh = path / f".scanner-index-version.{os.getpid()}.{threading.get_ident()}"
+            fresh.write_text(f"{INDEX_VERSION}\n")
+            os.replace(fresh, version_file)
         self.schema = self.index.schema
 
     def _writer(self, heap: int, threads: int) -> tantivy.IndexWriter:
