@@ -14,8 +14,14 @@ own process on 127.0.0.1. Then:
    the server's time plus a loopback round trip (well under a millisecond).
    Also run as the auditor, whose facets count all agencies.
 2. *50 officers*: 50 sessions (logged in beforehand, one after another: a
-   log-in costs an Argon2 hash by design), each sending its share of the mix
-   back to back, no think time, through its own connection.
+   log-in costs an Argon2 hash by design), each with its own connection,
+   searching, reading the page for a while (``--think``: uniformly 0.4–1.6 ×
+   the mean, 5 s by default: an officer reads a result list before the next
+   search), and searching again. The officers start spread over one think
+   time, as people do, not all in the same millisecond.
+3. *capacity*: the same 50 sessions with no think time at all, back to back:
+   how many pages a second the server gives, and the latency that queueing
+   for them costs (no target: no office searches like that).
 
 The mix: a common word, a rare word, two words with and without diacritics,
 a phrase, a facet chosen (year, document type), page 2, sorted by date.
@@ -152,7 +158,9 @@ def one_by_one(base: str, name: str, mix: list[dict[str, str]]) -> dict[str, obj
     }
 
 
-async def crowd(base: str, users: int, per_user: int, mix: list[dict[str, str]]) -> dict[str, object]:
+async def crowd(
+    base: str, users: int, per_user: int, mix: list[dict[str, str]], think: float, seed: int = 9
+) -> dict[str, object]:
     sessions = []
     for _ in range(users):
         c = httpx.Client(base_url=base, follow_redirects=False, timeout=30)
@@ -163,13 +171,18 @@ async def crowd(base: str, users: int, per_user: int, mix: list[dict[str, str]])
     errors = 0
     deadline = time.monotonic() + TIME_LIMIT
 
+    rng = random.Random(seed)
+
     async def officer(i: int, cookies: dict[str, str]) -> None:
         nonlocal errors
         limits = httpx.Limits(max_connections=1)
         async with httpx.AsyncClient(base_url=base, cookies=cookies, timeout=60, limits=limits) as client:
+            await asyncio.sleep(rng.uniform(0, think))
             for k in range(per_user):
                 if time.monotonic() > deadline:
                     return
+                if k:
+                    await asyncio.sleep(rng.uniform(0.4 * think, 1.6 * think))
                 q = mix[(i * per_user + k) % len(mix)]
                 t0 = time.perf_counter()
                 r = await client.get("/luu-tru?" + urlencode(q))
@@ -182,6 +195,7 @@ async def crowd(base: str, users: int, per_user: int, mix: list[dict[str, str]])
     wall = time.perf_counter() - t0
     return {
         "users": users,
+        "think_s": think,
         "requests": len(times),
         "errors": errors,
         "p50_ms": round(pct(times, 50), 1),
@@ -199,6 +213,7 @@ def main() -> int:
     ap.add_argument("--requests", type=int, default=200, help="requests of the one-officer runs")
     ap.add_argument("--users", type=int, default=50)
     ap.add_argument("--per-user", type=int, default=10)
+    ap.add_argument("--think", type=float, default=5.0, help="mean seconds an officer reads a page")
     args = ap.parse_args()
 
     config = workstation(args.work, args.catalog)
@@ -211,7 +226,8 @@ def main() -> int:
         results: dict[str, object] = {"documents": docs}
         results["one_officer"] = one_by_one(base, OFFICER, mix[: args.requests])
         results["one_auditor"] = one_by_one(base, AUDITOR, mix[: args.requests])
-        results["concurrent"] = asyncio.run(crowd(base, args.users, args.per_user, mix))
+        results["concurrent"] = asyncio.run(crowd(base, args.users, args.per_user, mix, args.think))
+        results["capacity"] = asyncio.run(crowd(base, args.users, max(2, args.per_user // 2), mix, 0.0))
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(60)
