@@ -4,8 +4,9 @@ A workstation made by ``scanner init`` runs ``scanner serve`` (the service
 loop inside it, as at a ward office). A clerk's client logs in and listens to
 the counter's event stream (``/quay/su-kien``), as the station page does;
 one-page scans (200 dpi) are dropped into the counter's inbox a few seconds
-apart, a new dossier opened every five pages. For each page the benchmark
-takes
+apart, and every five pages the clerk presses "Hoàn tất" once those pages
+are on the screen (so the next scans start a new dossier). For each page the
+benchmark takes
 
 - *recognized*: the modification time of the page's recognition result in
   the job folder (``ocr/<page>.json``, written when the page is recognized);
@@ -21,6 +22,7 @@ and a table on stdout.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import statistics
@@ -44,11 +46,15 @@ def _log_in(client: httpx.Client) -> str:
     client.get("/dang-nhap")
     token = client.cookies["csrftoken"]
     r = client.post("/dang-nhap", data={"name": CLERK, "password": CLERK_PASSWORD, "csrftoken": token})
-    r.raise_for_status()
+    if r.status_code != 303:
+        raise RuntimeError(f"log-in refused: {r.status_code} {r.text[:200]}")
     return token
 
 
-def _listen(url: str, cookies: httpx.Cookies, seen: dict[str, float], stop: threading.Event) -> None:
+FINISH = re.compile(r"/quay/ho-so/([^/\"]+)/hoan-tat")
+
+
+def _listen(url: str, cookies: httpx.Cookies, seen: dict[str, float], panel: list[str], stop: threading.Event) -> None:
     with (
         httpx.Client(base_url=url, cookies=cookies, timeout=None) as client,
         client.stream("GET", "/quay/su-kien") as stream,
@@ -59,11 +65,35 @@ def _listen(url: str, cookies: httpx.Cookies, seen: dict[str, float], stop: thre
                 data.append(line[6:])
             elif not line and data:
                 now = time.time()
-                for page in SHOWN.findall("\n".join(data)):
+                html = "\n".join(data)
+                for page in SHOWN.findall(html):
                     seen.setdefault(page, now)
+                panel[:] = [html]
                 data = []
             if stop.is_set():
                 return
+
+
+def _recognitions(work: Path, found: dict[str, float], stop: threading.Event) -> None:
+    """Note each page's recognition time while its job folder exists (a filed dossier's folder is removed)."""
+    while not stop.is_set():
+        for result in work.glob("jobs/*/ocr/*.json"):
+            if result.stem not in found:
+                with contextlib.suppress(FileNotFoundError):  # its dossier was just filed
+                    found[result.stem] = result.stat().st_mtime
+        time.sleep(0.05)
+
+
+def _finish(client: httpx.Client, token: str, seen: dict[str, float], panel: list[str], dropped: int) -> None:
+    """ "Hoàn tất" on the open dossier, once every page dropped so far is shown recognized (as a clerk would)."""
+    deadline = time.monotonic() + 60
+    while len(seen) < dropped and time.monotonic() < deadline:
+        time.sleep(0.2)
+    job = FINISH.search(panel[0])
+    if job:
+        r = client.post(f"/quay/ho-so/{job[1]}/hoan-tat", headers={"x-csrftoken": token})
+        if r.status_code != 303:
+            raise RuntimeError(f"Hoàn tất refused: {r.status_code} {r.text[:200]}")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -83,20 +113,22 @@ def main(argv: list[str] | None = None) -> int:
             client = httpx.Client(base_url=ws.url, timeout=60)
             token = _log_in(client)
             seen: dict[str, float] = {}
+            panel: list[str] = [""]
             stop = threading.Event()
-            listener = threading.Thread(target=_listen, args=(ws.url, client.cookies, seen, stop), daemon=True)
+            listener = threading.Thread(target=_listen, args=(ws.url, client.cookies, seen, panel, stop), daemon=True)
             listener.start()
+            results: dict[str, float] = {}
+            threading.Thread(target=_recognitions, args=(work, results, stop), daemon=True).start()
             time.sleep(1.0)
             for n in range(args.pages):
-                if n and n % 5 == 0:
-                    client.post("/quay/mo", headers={"x-csrftoken": token}).raise_for_status()
                 drop(ws.inbox, scan(tmp / f"trang-{n:03d}.png", n, dpi=200))
                 time.sleep(args.gap)
+                if n % 5 == 4:
+                    _finish(client, token, seen, panel, n + 1)
             deadline = time.monotonic() + 120
             while len(seen) < args.pages and time.monotonic() < deadline:
                 time.sleep(0.5)
             stop.set()
-            results = {p.stem: p.stat().st_mtime for p in work.glob("jobs/*/ocr/*.json")}
             client.close()
     latencies = [seen[page] - results[page] for page in results if page in seen]
     missing = sorted(set(results) - set(seen))

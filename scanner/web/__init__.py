@@ -23,6 +23,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
 from typing import Any
 
@@ -95,13 +96,59 @@ def create_app(config: Config) -> FastAPI:
 
 
 class _Csrf:
-    """asgi-csrf's double-submit check as a Starlette middleware class (it ships as a wrapper function)."""
+    """asgi-csrf's double-submit check as a Starlette middleware class (it ships as a wrapper function).
+
+    asgi-csrf 0.11 reads a multipart body with a python-multipart argument that
+    the current python-multipart no longer takes, so a multipart form is taken
+    only with its token in the ``x-csrftoken`` header (htmx sends it: the
+    page's uploads are htmx forms) and refused here otherwise, before asgi-csrf
+    would try to read the body.
+    """
 
     def __init__(self, app: ASGIApp, /, **options: Any) -> None:
         self.app = asgi_csrf(**options)(app)
+        self.exempt = options.get("skip_if_scope") or (lambda scope: False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in SAFE_METHODS and not self.exempt(scope):
+            headers = dict(scope.get("headers") or [])
+            if headers.get(b"content-type", b"").startswith(b"multipart/form-data"):
+                sent = headers.get(b"x-csrftoken", b"").decode("latin-1")
+                if not sent or sent != _cookie(headers.get(b"cookie", b""), "csrftoken"):
+                    await _csrf_refused(scope, send, None)
+                    return
+                await self._multipart(scope, receive, send)
+                return
         await self.app(scope, receive, send)
+
+    async def _multipart(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A header token equal to a cookie whose signature is bad still sends asgi-csrf into the body: refuse."""
+        started = False
+
+        async def watch(message: Any) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except TypeError:
+            if started:
+                raise
+            await _csrf_refused(scope, send, None)
+
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+
+
+def _cookie(header: bytes, name: str) -> str:
+    cookies = SimpleCookie()
+    try:
+        cookies.load(header.decode("latin-1"))
+    except CookieError:
+        return ""
+    morsel = cookies.get(name)
+    return morsel.value if morsel else ""
 
 
 async def _csrf_refused(scope: Any, send: Callable[[Any], Awaitable[None]], message_id: Any) -> None:

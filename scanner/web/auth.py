@@ -27,7 +27,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from scanner.app import Actor, Role, accounts
 from scanner.archive import Catalog
 from scanner.errors import LoginRefused, PermissionDenied, ScannerError
-from scanner.web.deps import catalog
+from scanner.web.deps import borrowed
 from scanner.web.templating import home_for, page
 
 SESSION_COOKIE = "scanner_session"
@@ -47,7 +47,7 @@ class ApiUnauthorized(Exception):
     """No valid bearer token behind an API call: answered 401."""
 
 
-def current_actor(request: Request, cat: Catalog = Depends(catalog)) -> Actor:
+def current_actor(request: Request, cat: Catalog = borrowed) -> Actor:
     actor = accounts.session_actor(cat, request.cookies.get(SESSION_COOKIE, ""))
     if actor is None:
         raise LoginRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
@@ -61,7 +61,7 @@ _bearer = HTTPBearer(auto_error=False, description="Khóa API do quản trị vi
 def api_actor(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
-    cat: Catalog = Depends(catalog),
+    cat: Catalog = borrowed,
 ) -> Actor:
     actor = accounts.api_actor(cat, credentials.credentials if credentials else "")
     if actor is None:
@@ -109,7 +109,7 @@ def login(
     name: str = Form(""),
     password: str = Form(""),
     next: str = Form(""),
-    cat: Catalog = Depends(catalog),
+    cat: Catalog = borrowed,
 ) -> Response:
     try:
         done = accounts.log_in(cat, name, password)
@@ -128,7 +128,7 @@ def login(
 
 
 @router.post("/dang-xuat")
-def logout(request: Request, actor: Actor = Depends(current_actor), cat: Catalog = Depends(catalog)) -> Response:
+def logout(request: Request, actor: Actor = Depends(current_actor), cat: Catalog = borrowed) -> Response:
     accounts.log_out(actor, cat, request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse(LOGIN_PATH, status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
@@ -151,7 +151,7 @@ def change_password(
     current: str = Form(""),
     password: str = Form(""),
     actor: Actor = Depends(current_actor),
-    cat: Catalog = Depends(catalog),
+    cat: Catalog = borrowed,
 ) -> Response:
     try:
         accounts.change_own_password(actor, cat, current, password)

@@ -82,6 +82,7 @@ def _live_context(actor: Actor, st: Station, counter: str) -> dict[str, Any]:
 
 
 @router.get("")
+@router.get("/khung")
 def station_page(
     request: Request,
     quay: str | None = None,
@@ -89,21 +90,10 @@ def station_page(
     st: Station = Depends(station),
     cfg: Config = Depends(config),
 ) -> Response:
+    """The station; ``/khung`` the live panel alone (what the stream sends), fetched after the clerk leaves a field."""
     counter = _counter_of(actor, cfg, quay)
-    return page(request, "counter/station.html", **_live_context(actor, st, counter))
-
-
-@router.get("/khung")
-def live_panel(
-    request: Request,
-    quay: str | None = None,
-    actor: Actor = Depends(clerk_actor),
-    st: Station = Depends(station),
-    cfg: Config = Depends(config),
-) -> Response:
-    """The live panel alone (what the stream sends), for a refresh after the clerk leaves a field."""
-    counter = _counter_of(actor, cfg, quay)
-    return page(request, "counter/_live.html", **_live_context(actor, st, counter))
+    template = "counter/_live.html" if request.url.path.endswith("/khung") else "counter/station.html"
+    return page(request, template, **_live_context(actor, st, counter))
 
 
 @router.get("/su-kien")
@@ -350,7 +340,6 @@ def quarantine_retry(
     item: str = Form(...),
     actor: Actor = Depends(clerk_actor),
     st: Station = Depends(station),
-    cfg: Config = Depends(config),
 ) -> Response:
     done = quarantine.retry(actor, st, item)
     files = quarantine.held(actor, st, counter=done.counter)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import queue
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from fastapi import Depends, Request
 
@@ -75,11 +76,16 @@ def catalog(request: Request) -> Iterator[Catalog]:
         yield c
 
 
-def station(request: Request, cat: Catalog = Depends(catalog)) -> Station:
+# Given back as soon as the handler returns (before the response is sent): a stream or a file being sent
+# holds no catalog, and every handler renders its template before it returns.
+borrowed: Any = Depends(catalog, scope="function")
+
+
+def station(request: Request, cat: Catalog = borrowed) -> Station:
     """The clerk's workstation (``scanner.app.counter``) on the request's catalog."""
     return Station(config(request), cat)
 
 
-def archive(request: Request, cat: Catalog = Depends(catalog)) -> Archive:
+def archive(request: Request, cat: Catalog = borrowed) -> Archive:
     """The archive (``scanner.app.officer``, ``scanner.app.records``) on the request's catalog."""
     return archive_of(config(request), cat)

@@ -70,7 +70,10 @@ def run(config: Config, *, host: str, port: int, with_service: bool = True) -> i
             service.start()
     log.info("máy trạm web: http://%s:%d (dừng bằng Ctrl+C)", host, port)
     try:
-        uvicorn.run(create_app(config), host=host, port=port, log_level="warning", access_log=False)
+        # open event streams (a station page left open) would hold a graceful shutdown forever: 5 s, then closed
+        uvicorn.run(
+            create_app(config), host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=5
+        )
     finally:
         if service is not None:
             service.close()

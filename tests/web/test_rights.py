@@ -108,3 +108,13 @@ def test_a_clerk_of_counter_a_cannot_see_counter_bs_dossier(web_config: Config) 
         minh = TestClient(app, follow_redirects=False)
         log_in(minh, "minh")
         assert minh.get(f"/quay/ho-so/{job}").status_code == 403
+
+
+def test_an_upload_without_a_valid_token_is_refused_not_crashed(app_client: TestClient) -> None:
+    token = log_in(app_client, "thu")
+    upload = {"file": ("a.png", b"\x89PNG", "image/png")}
+    r = app_client.post("/quay/ho-so/x/trang/y/thay", files=upload, data={"csrftoken": token})
+    assert r.status_code == 403  # uploads carry the token in the header (htmx does)
+    app_client.cookies.set("csrftoken", "gia-mao")  # a forged cookie, echoed in the header
+    r = app_client.post("/quay/ho-so/x/trang/y/thay", files=upload, headers={"x-csrftoken": "gia-mao"})
+    assert r.status_code == 403
