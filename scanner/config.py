@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import tomllib
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -71,13 +72,48 @@ class CounterConfig:
 @dataclass(frozen=True)
 class ArchiveConfig:
     root: Path
-    catalog_url: str
+    catalog_url: str  # sqlite:///file (the embedded default) or postgresql://role@host/db (a shared archive)
     work: Path
+    catalog_index: Path | None = None  # the search index; None: beside the SQLite file
+    catalog_password_env: str = ""
+    catalog_password_file: Path | None = None
+    station: str = ""  # this workstation's name in a shared catalog: its jobs are its own ('' in its own catalog)
 
     @property
-    def catalog_path(self) -> Path:
-        """The SQLite file behind ``catalog_url`` (only SQLite is supported)."""
+    def catalog_path(self) -> Path | None:
+        """The SQLite file behind ``catalog_url``; None for a catalog on a database server."""
+        if not self.catalog_url.startswith("sqlite:///"):
+            return None
         return Path(self.catalog_url.removeprefix("sqlite:///"))
+
+    @property
+    def catalog_label(self) -> str:
+        """The catalog as a person reads it: the file, or the server's URL (which holds no password)."""
+        return str(self.catalog_path) if self.catalog_path is not None else self.catalog_url
+
+    @property
+    def index_path(self) -> Path:
+        if self.catalog_index is not None:
+            return self.catalog_index
+        if self.catalog_path is not None:
+            return self.catalog_path.with_name(self.catalog_path.stem + ".index")
+        return self.root / ".catalog.index"  # on the shared archive folder: every machine feeds one index
+
+    def catalog(self) -> Any:
+        """What ``Catalog`` opens: the SQLite file, or the server's URL with its password (from env or file).
+
+        Without ``password_env``/``password_file`` the driver (libpq) still
+        finds a password in ``PGPASSWORD`` or ``~/.pgpass``.
+        """
+        if self.catalog_path is not None:
+            return self.catalog_path
+        from sqlalchemy import make_url
+
+        url = make_url(self.catalog_url)
+        if self.catalog_password_env or self.catalog_password_file:
+            secret = read_secret("catalog.password", self.catalog_password_env, self.catalog_password_file)
+            url = url.set(password=secret.reveal())
+        return url
 
 
 # Sidecars (*.json) are read with their scan, never taken on their own.
@@ -198,13 +234,7 @@ class SigningConfig:
         if self.pin_env and self.pin_env in os.environ:
             return Secret(os.environ[self.pin_env])
         if self.pin_file is not None:
-            try:
-                return Secret(self.pin_file.read_text(encoding="utf-8").rstrip("\r\n"))
-            except OSError as exc:
-                raise ConfigError(
-                    f"signing.pin_file: không đọc được tệp {self.pin_file} ({exc.strerror})",
-                    f"signing.pin_file: cannot read {self.pin_file} ({exc.strerror})",
-                ) from None
+            return read_secret("signing.pin", "", self.pin_file)
         raise ConfigError(
             f"signing: chưa có mã PIN của token — đặt biến môi trường {self.pin_env or '(pin_env)'} "
             "hoặc khai báo pin_file",
@@ -216,18 +246,30 @@ class SigningConfig:
         if self.password_env and self.password_env in os.environ:
             return Secret(os.environ[self.password_env])
         if self.password_file is not None:
-            try:
-                return Secret(self.password_file.read_text(encoding="utf-8").rstrip("\r\n"))
-            except OSError as exc:
-                raise ConfigError(
-                    f"signing.password_file: không đọc được tệp {self.password_file} ({exc.strerror})",
-                    f"signing.password_file: cannot read {self.password_file} ({exc.strerror})",
-                ) from None
+            return read_secret("signing.password", "", self.password_file)
         raise ConfigError(
             "signing: chưa có mật khẩu PKCS#12 — đặt biến môi trường "
             f"{self.password_env or '(password_env)'} hoặc khai báo password_file",
             "signing: no PKCS#12 password — set the environment variable named by password_env or give password_file",
         )
+
+
+def read_secret(key: str, env: str, file: Path | None) -> Secret:
+    """The secret in the environment variable ENV, else in FILE (its first line); KEY names it in errors."""
+    if env and env in os.environ:
+        return Secret(os.environ[env])
+    if file is not None:
+        try:
+            return Secret(file.read_text(encoding="utf-8").rstrip("\r\n"))
+        except OSError as exc:
+            raise ConfigError(
+                f"{key}_file: không đọc được tệp {file} ({exc.strerror})",
+                f"{key}_file: cannot read {file} ({exc.strerror})",
+            ) from None
+    raise ConfigError(
+        f"{key}: chưa có — đặt biến môi trường {env or f'({key}_env)'} hoặc khai báo {key}_file",
+        f"{key}: missing — set the environment variable named by {key}_env or give {key}_file",
+    )
 
 
 @dataclass(frozen=True)
@@ -343,6 +385,44 @@ def load_config(path: Path | None = None) -> Config:
     return parse_config(data, base=path.resolve().parent, source=path.resolve())
 
 
+def _catalog(c: _Section, root: Path, work: Path, base: Path, old_key: str) -> ArchiveConfig:
+    """``[catalog]``: one URL chooses the engine; a server's password is never in the file."""
+    url = c.get("url", str, "")
+    if url and old_key:
+        raise _err("catalog.url", "chỉ khai báo một trong catalog.url và archive.catalog", "give catalog.url only")
+    url = url or old_key or f"sqlite:///{root / 'catalog.sqlite'}"
+    password_env = c.get("password_env", str, "")
+    password_file = c.path("password_file", base, None)
+    index = c.path("index", base, None)
+    station = c.get("station", str, "")
+    c.done()
+    key = "catalog.url" if not old_key else "archive.catalog"
+    if url.startswith("sqlite:///"):
+        cat_path = Path(url.removeprefix("sqlite:///"))
+        if not cat_path.is_absolute():
+            url = f"sqlite:///{base / cat_path}"
+    elif re.match(r"postgres(ql)?(\+psycopg)?://", url):
+        from sqlalchemy import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise _err(key, "URL không đúng dạng postgresql://vai-trò@máy/cơ-sở-dữ-liệu",
+                       "not a URL of the form postgresql://role@host/database") from None  # fmt: skip
+        if parsed.password:
+            raise _err(key, "không ghi mật khẩu trong tệp cấu hình: dùng password_env, password_file hoặc ~/.pgpass",
+                       "no password in the file: use password_env, password_file or ~/.pgpass")  # fmt: skip
+        if not parsed.database:
+            raise _err(key, "thiếu tên cơ sở dữ liệu", "the database name is missing")
+        url = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+        station = station or socket.gethostname()
+    else:
+        raise _err(key, "dạng sqlite:///đường/dẫn hoặc postgresql://vai-trò@máy/cơ-sở-dữ-liệu",
+                   "use sqlite:///path or postgresql://role@host/database")  # fmt: skip
+    return ArchiveConfig(root, url, work, index, password_env, password_file, station)
+
+
 def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None) -> Config:
     """Validate a TOML document already parsed into a dict."""
     top = _Section(data, "")
@@ -350,18 +430,9 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
     a = _Section(top.get("archive", dict), "archive")
     root = a.path("root", base)
     work = a.path("work", base, str(root.parent / "work"))
-    catalog_url = a.get("catalog", str, f"sqlite:///{root / 'catalog.sqlite'}")
-    if not catalog_url.startswith("sqlite:///"):
-        raise _err(
-            "archive.catalog",
-            "chỉ hỗ trợ SQLite, dạng sqlite:///đường/dẫn",
-            "only SQLite is supported, as sqlite:///path",
-        )
-    cat_path = Path(catalog_url.removeprefix("sqlite:///"))
-    if not cat_path.is_absolute():
-        catalog_url = f"sqlite:///{base / cat_path}"
+    old_key = a.get("catalog", str, "")  # where releases before the [catalog] table named it
     a.done()
-    archive = ArchiveConfig(root=root, catalog_url=catalog_url, work=work)
+    archive = _catalog(_Section(top.get("catalog", dict, {}), "catalog"), root, work, base, old_key)
 
     counters_raw = top.get("counters", list)
     if not counters_raw:

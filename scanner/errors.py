@@ -212,6 +212,7 @@ class FaultKind(StrEnum):
     DISK_FULL = "disk-full"
     KEY_UNAVAILABLE = "key-unavailable"  # the signing key's file or token cannot be reached right now
     CATALOG_UNAVAILABLE = "catalog-unavailable"
+    STORAGE_UNAVAILABLE = "storage-unavailable"  # the archive folder (a shared mount) cannot be read or written
 
     @property
     def label_vi(self) -> str:
@@ -229,6 +230,7 @@ _FAULT_TEXT: dict[FaultKind, tuple[str, str]] = {
     FaultKind.DISK_FULL: ("ổ đĩa đầy", "the disk is full"),
     FaultKind.KEY_UNAVAILABLE: ("không dùng được khóa ký", "the signing key is unavailable"),
     FaultKind.CATALOG_UNAVAILABLE: ("không truy cập được sổ danh mục", "the catalog is unavailable"),
+    FaultKind.STORAGE_UNAVAILABLE: ("không truy cập được kho lưu trữ", "the archive folder is unavailable"),
 }
 
 

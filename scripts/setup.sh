@@ -13,9 +13,10 @@ PKGS=(tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng fonts-liberation2 popple
 # the web workstation's front-end files (htmx) come from the npm registry: npm, unless a Node.js is already there
 command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 if [[ $DEV == 1 ]]; then
-  # validators and tokens used by the test suite; the browser the web tests drive (never a downloaded one)
-  PKGS+=(default-jre-headless libpdfbox2-java libactivation-java libjaxb-api-java softhsm2 openssl)
-  PKGS+=(chromium chromium-driver)
+  # validators and tokens used by the test suite; PostgreSQL (Debian 12: 15) for the catalog tests,
+  # which start a throwaway cluster of their own (tests/postgres.py), so the package's own cluster may stay down
+  PKGS+=(default-jre-headless libpdfbox2-java libactivation-java libjaxb-api-java softhsm2 openssl postgresql)
+  PKGS+=(chromium chromium-driver)  # the browser the web tests drive (never a downloaded one)
 fi
 missing=()
 for p in "${PKGS[@]}"; do

@@ -6,9 +6,12 @@ glyphs, so a reader sees exactly what each test feeds the pipeline.
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -98,3 +101,55 @@ def workstation(tmp_path: Path, _workstation_template: Path) -> Path:
     # file at once, and the tests of the clerk's review set their own mode.
     configure(config, "review", mode="never")
     return config
+
+
+# --- the catalog on each engine ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """A PostgreSQL server for the session (``tests/postgres.py``): missing PostgreSQL fails the run, never skips it."""
+    from tests import postgres
+
+    if os.environ.get(postgres.ENV) == "skip":
+        pytest.skip(f"{postgres.ENV}=skip: the PostgreSQL half of the catalog tests was not run")
+    try:
+        server = postgres.start()
+    except postgres.Unavailable as exc:
+        pytest.fail(
+            f"PostgreSQL is needed by the catalog tests and could not be started: {exc}. "
+            f"Install it (bash scripts/setup.sh --dev), or set {postgres.ENV}=postgresql://… to use a running "
+            f"server, or {postgres.ENV}=skip to leave those tests out on this machine.",
+            pytrace=False,
+        )
+    yield server
+    server.stop()
+
+
+@dataclass(frozen=True)
+class CatalogPlace:
+    """Where a test's catalog lives: a SQLite file, or a fresh PostgreSQL database.
+
+    ``where`` is what the service opens (on PostgreSQL: the service's role,
+    a member of ``scanner_app``); ``owner`` the role that owns the tables.
+    """
+
+    engine: str
+    where: Any  # Path | sqlalchemy.URL
+    index: Path
+    owner: Any = None
+
+    def open(self, **options: Any) -> Any:
+        from scanner.archive import Catalog
+
+        return Catalog(self.where, index_path=self.index, **options)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def catalog_place(request: pytest.FixtureRequest, tmp_path: Path) -> CatalogPlace:
+    """The test's catalog on each engine in turn."""
+    if request.param == "sqlite":
+        return CatalogPlace("sqlite", tmp_path / "c.sqlite", tmp_path / "c.index")
+    server = request.getfixturevalue("postgres_server")
+    owner, service = server.fresh_database()
+    return CatalogPlace("postgresql", service, tmp_path / "c.index", owner)

@@ -195,3 +195,36 @@ def test_tesseract_languages_include_osd_only_when_pages_are_turned(tmp_path: Pa
         {**MINIMAL, "clean": {"orientation": False}, "ocr": {"languages": ["vie", "eng"]}}, base=tmp_path
     )
     assert cfg.tesseract_languages == ("vie", "eng")
+
+
+def test_catalog_url_chooses_postgresql_and_its_password_stays_out_of_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = "postgresql://scanner_service@csdl.tinh.gov.vn/scanner"
+    data = {**MINIMAL, "catalog": {"url": url, "password_env": "MAT_KHAU_DANH_MUC"}}
+    cfg = parse_config(data, base=tmp_path)
+    assert cfg.archive.catalog_path is None and cfg.archive.catalog_label == url
+    assert cfg.archive.index_path == tmp_path / "archive" / ".catalog.index"
+    monkeypatch.setenv("MAT_KHAU_DANH_MUC", "bí-mật")
+    opened = cfg.archive.catalog()
+    assert opened.password == "bí-mật" and "bí-mật" not in str(opened) and "bí-mật" not in repr(cfg)
+    with pytest.raises(ConfigError) as exc:
+        parse_config({**MINIMAL, "catalog": {"url": "postgresql://u:bi-mat@h/kho"}}, base=tmp_path)
+    assert exc.value.message_vi.startswith("catalog.url") and "bi-mat" not in str(exc.value)
+    with pytest.raises(ConfigError, match="catalog.url"):
+        parse_config({**MINIMAL, "catalog": {"url": "mysql://h/kho"}}, base=tmp_path)
+    sqlite = parse_config({**MINIMAL, "catalog": {"url": "sqlite:///so/danh-muc.sqlite"}}, base=tmp_path)
+    assert sqlite.archive.catalog_path == tmp_path / "so" / "danh-muc.sqlite"
+    assert sqlite.archive.index_path == tmp_path / "so" / "danh-muc.index"
+
+
+def test_a_catalog_server_that_refuses_never_shows_the_password(tmp_path: Path) -> None:
+    from sqlalchemy import make_url
+
+    from scanner.archive import Catalog
+    from scanner.errors import ArchiveError
+
+    url = make_url("postgresql://scanner_service:bi-mat-42@/scanner?host=/nonexistent-socket-dir")
+    with pytest.raises(ArchiveError) as exc:
+        Catalog(url, index_path=tmp_path / "i")
+    assert "bi-mat-42" not in f"{exc.value.message_vi} {exc.value.message_en}" and "***" in exc.value.message_vi

@@ -30,7 +30,7 @@ from scanner.app import Actor, Role
 from scanner.app.clearance import check_read, may_read
 from scanner.app.clock import agency_time
 from scanner.app.rights import sees_agency
-from scanner.archive import Catalog, DocumentRecord, DossierRecord
+from scanner.archive import Catalog, DocumentRecord, DossierRecord, open_catalog
 from scanner.archive.access import AccessLevel, access_level
 from scanner.archive.catalog import EDITABLE, FixityEntry, SavedSearch, SearchHit
 from scanner.archive.catalog.custody import DAMAGE_VI
@@ -93,10 +93,11 @@ def open_archive(config: Any) -> Iterator[Archive]:
 
     from sqlalchemy.exc import DatabaseError
 
-    where = config.archive.catalog_path
-    _check_header(where)
+    where = config.archive.catalog_label
+    if config.archive.catalog_path is not None:
+        _check_header(config.archive.catalog_path)
     try:
-        with Catalog(where) as catalog:
+        with open_catalog(config.archive) as catalog:
             yield archive_of(config, catalog)
     except (DatabaseError, sqlite3.DatabaseError) as exc:
         if str(getattr(exc, "orig", None) or exc) not in DAMAGE_VI:

@@ -1,4 +1,4 @@
-"""The records team's use cases: the digitization report, deletion requests and approvals, the audit log.
+"""The records team's use cases: the report, deletion requests and approvals, the audit log, moving up.
 
 Deletion follows the four-eyes rule of records management: a request stays
 pending until a second person — never the one who asked — approves it. Both
@@ -27,6 +27,7 @@ from scanner.app.officer import (
     write_audit,
 )
 from scanner.archive.catalog import AUDIT_ACTIONS
+from scanner.archive.move import MovedDossier
 from scanner.backfill.rates import CountRow, RateRow, counts, rates, read_totals
 from scanner.errors import ArchiveError, ConfigError, NotFoundError
 
@@ -323,12 +324,14 @@ def audit_verify(actor: Actor, *, archive: Archive) -> AuditCheck:
     entries without breaking what is left.
     """
     from scanner.archive.audit_anchor import unanchored, verify_checkpoints
+    from scanner.archive.move import imported_log_problems
 
     catalog = archive.catalog
     problems = catalog.custody_store.integrity_problems()
     problems.extend(catalog.verify_audit())
     checkpoints, anchored = verify_checkpoints(catalog, archive.root, archive.trust_roots, when=agency_time)
     problems.extend(anchored)
+    problems.extend(imported_log_problems(catalog, archive.root))
     gaps, notes = unanchored(catalog, archive.root, when=agency_time)
     problems.extend(gaps)
     return AuditCheck(len(catalog.audit_entries()), tuple(dict.fromkeys(problems)), checkpoints, tuple(notes))
@@ -353,3 +356,68 @@ def audit_checkpoint(actor: Actor, *, archive: Archive, signing: Any) -> Checkpo
         raise ArchiveError("nhật ký kiểm toán còn trống, chưa có gì để neo", "the audit log is empty", code="empty")
     rel = str(path.relative_to(archive.root))
     return CheckpointWritten(rel, point.last_id, point.hash, point.count, point.time)
+
+
+# --- moving a ward's archive up into the shared one ------------------------------------------
+
+
+@dataclass(frozen=True)
+class MoveReport:
+    source: str  # the workstation, as the audit log names it
+    target: str  # the shared catalog, password never shown
+    dossiers: tuple[MovedDossier, ...]
+    anchored: str | None  # the workstation's log kept under the target root; None when already anchored
+
+    def count(self, outcome: str) -> int:
+        return sum(d.outcome == outcome for d in self.dossiers)
+
+    @property
+    def ok(self) -> bool:
+        return not self.count("refused")
+
+
+def move_up(actor: Actor, *, source: Archive, target: Archive, work: Path, label: str) -> MoveReport:
+    """Move every filed dossier of the workstation (SOURCE) into the shared archive (TARGET), once.
+
+    The workstation's service must be stopped and its work finished: its
+    lock is held for the whole move, and a dossier still in progress would
+    stay behind in a catalog nobody uses any more. Dossiers already in the
+    target with the same files are passed over, so an interrupted move is
+    simply run again; a dossier whose code the target holds with other files
+    is refused, never overwritten. The agencies' daily numbers go along (the
+    target never issues a number the ward already gave), then the ward's
+    audit log is kept and anchored (``scanner.archive.move``).
+    """
+    from scanner.archive.move import anchor_source_log, move_dossier
+    from scanner.pipeline.lock import hold
+    from scanner.pipeline.states import JobState
+
+    with hold(work, "scanner migrate"):
+        busy = source.catalog.jobs(states=[s.value for s in JobState if not s.finished])
+        if busy:
+            raise ArchiveError(
+                f"máy trạm còn {len(busy)} hồ sơ đang xử lý (ví dụ {busy[0].id}, {JobState(busy[0].state).label_vi}): "
+                "để dịch vụ xử lý xong hoặc cách ly, rồi chuyển",
+                f"{len(busy)} dossiers are still in progress on the workstation: let the service finish them first",
+                code="busy",
+            )
+        if problems := source.catalog.verify_audit():
+            raise ArchiveError(
+                f"nhật ký kiểm toán của máy trạm không còn nguyên vẹn ({problems[0]}): kiểm tra trước khi chuyển",
+                "the workstation's audit log does not verify: check it before moving",
+                code="audit",
+            )
+        moved = tuple(
+            move_dossier(source.catalog, source.root, target.catalog, target.root, code, actor=actor.label,
+                         label=label)
+            for code in source.catalog.record_store.dossier_codes()
+        )  # fmt: skip
+        target.catalog.job_store.raise_daily_numbers(source.catalog.job_store.daily_numbers())
+        anchored = None
+        if not any(d.outcome == "refused" for d in moved):
+            anchored = anchor_source_log(
+                source.catalog, source.root, target.catalog, target.root, actor=actor.label, label=label
+            )
+        if target.catalog.search_store.has_unindexed():
+            target.catalog.catch_up()
+    return MoveReport(label, target.catalog.label, moved, anchored)

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from scanner.archive import Catalog
+from scanner.archive import open_catalog
 from scanner.codes import is_agency_code
 from scanner.config import Secret, load_config, render_template
 from scanner.errors import ConfigError
@@ -52,5 +52,5 @@ def init_workstation(root: Path, *, agency: str, agency_name: str) -> Initialize
     )
     config_path.write_text(text, encoding="utf-8")
     config = load_config(config_path)
-    Catalog(config.archive.catalog_path).close()
+    open_catalog(config.archive).close()
     return Initialized(config_path, created=True)

@@ -12,7 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
-from scanner.archive.catalog import Catalog, DocumentRecord, DossierRecord, SearchHit, fold
+from scanner.archive.catalog import Catalog, DocumentRecord, DossierRecord, SearchHit, fold, open_catalog
 from scanner.files import sha256_file
 from scanner.jsonio import fsync_dir
 
@@ -24,6 +24,7 @@ __all__ = [
     "dossier_folder",
     "file_folder",
     "fold",
+    "open_catalog",
     "sha256_file",
     "staging_folder",
 ]

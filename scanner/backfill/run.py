@@ -26,7 +26,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExec
 from dataclasses import dataclass
 from pathlib import Path
 
-from scanner.archive import Catalog, sha256_file
+from scanner.archive import Catalog, open_catalog, sha256_file
 from scanner.backfill import ManifestRow, RowProblem, read_manifest
 from scanner.config import Config, CounterConfig
 from scanner.extract import disagreements
@@ -117,7 +117,7 @@ def backfill(
 
         def pipeline() -> Pipeline:
             if not hasattr(local, "pipeline"):
-                local.pipeline = Pipeline(config, Catalog(config.archive.catalog_path), pool)
+                local.pipeline = Pipeline(config, open_catalog(config.archive), pool)
             return local.pipeline  # type: ignore[no-any-return]
 
         def work(row: ManifestRow) -> RowResult:

@@ -35,7 +35,7 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
-from scanner.archive import Catalog
+from scanner.archive import open_catalog
 from scanner.config import DEFAULT_IGNORED, Config, CounterConfig
 from scanner.errors import EXIT_OK
 from scanner.pipeline import Pipeline, make_pool
@@ -223,7 +223,7 @@ def serve(config: Config, *, stop: threading.Event | None = None, tick: float = 
 
 def _serve(config: Config, stop: threading.Event, tick: float) -> int:
     inboxes = open_inboxes(config)
-    with Catalog(config.archive.catalog_path) as catalog, make_pool(config.processes) as pool:
+    with open_catalog(config.archive) as catalog, make_pool(config.processes) as pool:
         pipeline = Pipeline(config, catalog, pool)
         for exposed in config.signing.exposed_secrets():
             log.warning("tệp khóa/mật khẩu ký số %s đọc được bởi mọi người dùng: chạy chmod 600 %s", exposed, exposed)

@@ -142,11 +142,11 @@ def _clerk(args: argparse.Namespace) -> Any:
 @contextmanager
 def _station(args: argparse.Namespace, *, pool: bool = False) -> Iterator[Any]:
     from scanner.app.counter import Station
-    from scanner.archive import Catalog
+    from scanner.archive import open_catalog
     from scanner.pipeline import Pipeline, make_pool
 
     config = _config(args)
-    with Catalog(config.archive.catalog_path) as catalog:
+    with open_catalog(config.archive) as catalog:
         if not pool:
             yield Station(config, catalog)
             return

@@ -84,6 +84,16 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
     command("reindex", cmd_reindex, "dựng lại chỉ mục tìm kiếm từ danh mục")
 
+    s = command("migrate", cmd_migrate, "chuyển danh mục và tệp của máy trạm lên kho lưu trữ chung (PostgreSQL)")
+    s.add_argument("--to", dest="target", required=True, metavar="URL",
+                   help="danh mục chung, postgresql://vai-trò@máy/cơ-sở-dữ-liệu (mật khẩu: PGPASSWORD hoặc ~/.pgpass, "
+                        "không ghi trên dòng lệnh)")  # fmt: skip
+    s.add_argument("--archive", dest="target_root", type=Path, required=True, metavar="THƯ_MỤC",
+                   help="thư mục kho lưu trữ chung (thư mục dùng chung đã gắn vào máy này)")  # fmt: skip
+    s.add_argument("--index", type=Path, metavar="THƯ_MỤC",
+                   help="chỉ mục tìm kiếm của kho chung (mặc định THƯ_MỤC_KHO/.catalog.index)")  # fmt: skip
+    json_flag(s)
+
     s = command("report", cmd_report, "số liệu số hóa kết quả giải quyết TTHC theo cơ quan, thủ tục, tháng")
     s.add_argument("--from", dest="since", type=day, metavar="NGÀY", help="từ ngày (dd/mm/yyyy)")
     s.add_argument("--to", dest="until", type=day, metavar="NGÀY", help="đến ngày (dd/mm/yyyy)")
@@ -256,7 +266,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 for c in result.checks
             ]
             + [
-                {"code": "catalog", "path": str(config.archive.catalog_path), "role": "catalog", "ok": False,
+                {"code": "catalog", "path": config.archive.catalog_label, "role": "catalog", "ok": False,
                  "problems": list(result.catalog_problems)}
             ] * bool(result.catalog_problems)
         )  # fmt: skip
@@ -272,7 +282,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             for p in c.problems:
                 print(f"    - {p}")
         if result.catalog_problems:
-            print(f"LỖI  danh mục  {config.archive.catalog_path}")
+            print(f"LỖI  danh mục  {config.archive.catalog_label}")
             for p in result.catalog_problems:
                 print(f"    - {p}")
         print(f"{len(result.checks) - result.failures}/{len(result.checks)} tệp hợp lệ")
@@ -411,3 +421,47 @@ def cmd_report(args: argparse.Namespace) -> int:
     for t in rep.rates:
         print(f"Tỷ lệ số hóa {t.agency}: {t.digitized_valid}/{t.total_valid} = {t.rate:.1f}%")
     return EXIT_OK
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Open the workstation's archive and the shared one, move, render; a password on the command line is refused."""
+    import socket
+
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from scanner.archive import Catalog
+
+    try:
+        url = make_url(args.target)
+    except ArgumentError:
+        raise ConfigError("--to: URL không đúng dạng postgresql://vai-trò@máy/cơ-sở-dữ-liệu",
+                          "--to: not a database URL", code="usage") from None  # fmt: skip
+    if url.password:
+        raise ConfigError(
+            "--to: không ghi mật khẩu trên dòng lệnh (ai cũng xem được): đặt PGPASSWORD hoặc dùng ~/.pgpass",
+            "--to: no password on the command line: set PGPASSWORD or use ~/.pgpass",
+            code="usage",
+        )
+    if not url.get_backend_name().startswith("postgresql"):
+        raise ConfigError("--to: kho chung là cơ sở dữ liệu PostgreSQL (postgresql://…)",
+                          "--to: the shared archive is a PostgreSQL database", code="usage")  # fmt: skip
+    config = load_config(args)
+    root = args.target_root.resolve()
+    index = args.index or root / ".catalog.index"
+    label = f"{socket.gethostname()}:{config.archive.root.resolve()}"
+    with app.open_archive(config) as source, Catalog(url, index_path=index) as shared:
+        target = app.Archive(shared, root, source.trust_roots)
+        report = records.move_up(actor(args), source=source, target=target, work=config.archive.work, label=label)
+    if args.json:
+        r.print_json({"source": report.source, "target": report.target, "anchored": report.anchored,
+                      "dossiers": [vars(d) for d in report.dossiers]})  # fmt: skip
+    else:
+        for d in report.dossiers:
+            if d.outcome == "refused":
+                print(f"LỖI  {d.code}: {d.problem}")
+        print(f"Chuyển từ {report.source} lên {report.target} ({root}): {report.count('moved')} hồ sơ đã chuyển, "
+              f"{report.count('present')} đã có sẵn, {report.count('refused')} không chuyển được")  # fmt: skip
+        if report.anchored:
+            print(f"Nhật ký kiểm toán của máy trạm được giữ tại {report.anchored} và neo vào nhật ký kho chung")
+    return EXIT_OK if report.ok else EXIT_INPUT_FAILED

@@ -85,10 +85,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _catalog(args: argparse.Namespace) -> Any:
-    from scanner.archive import Catalog
+    from scanner.archive.catalog import open_catalog
 
     config = _config(args)
-    return config, Catalog(config.archive.catalog_path)
+    return config, open_catalog(config.archive)
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:

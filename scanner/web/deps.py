@@ -32,6 +32,7 @@ from fastapi import Depends, Request
 from scanner.app.counter import Station
 from scanner.app.officer import Archive, archive_of
 from scanner.archive import Catalog
+from scanner.archive.catalog import open_catalog
 from scanner.config import Config
 
 
@@ -47,7 +48,7 @@ class Catalogs:
         try:
             catalog = self._free.get_nowait()
         except queue.Empty:
-            catalog = Catalog(self.config.archive.catalog_path, catch_up=False)
+            catalog = open_catalog(self.config.archive, catch_up=False)
         try:
             yield catalog
         finally:

@@ -21,6 +21,7 @@ def file_document(
     receipt: str = "2026-11-24",
     sha256: str = "0" * 64,
     path: str | None = None,
+    created: str = "t",
     **document: Any,
 ) -> DocumentRecord:
     """File a one-document dossier CODE whose document says TEXT; DOCUMENT sets more DocumentRecord fields."""
@@ -43,7 +44,7 @@ def file_document(
             1,
             "j",
             (),
-            "t",
+            created,
         ),
         [record],
         [(doc_path, record.code, "document", sha256, 1)],

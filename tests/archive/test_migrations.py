@@ -158,3 +158,62 @@ def test_processes_opening_a_new_catalog_at_once_create_it_once(tmp_path: Path) 
     db = sqlite3.connect(path)
     assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [(migrate.head_revision(),)]
     db.close()
+
+
+# --- the same schema on PostgreSQL -----------------------------------------------------------
+
+
+def _open_as(where: object, index: Path, worker: int) -> str:
+    with Catalog(where, index_path=index) as cat:  # type: ignore[arg-type]
+        cat.create_job(f"w{worker}", "quay-1", {})
+        return cat.job(f"w{worker}").state  # type: ignore[union-attr]
+
+
+def test_machines_opening_a_new_postgresql_catalog_at_once(tmp_path: Path, postgres_server: object) -> None:
+    """Three machines start against an empty database: one creates the schema, under the writers' lock."""
+    import multiprocessing
+
+    owner, _ = postgres_server.fresh_database(empty=True)  # type: ignore[attr-defined]
+    with multiprocessing.get_context("spawn").Pool(3) as pool:
+        pool.starmap(_open_as, [(owner, tmp_path / f"i{w}", w) for w in range(3)])
+    with Catalog(owner, index_path=tmp_path / "i") as cat:
+        assert sorted(j.id for j in cat.jobs()) == ["w0", "w1", "w2"]
+
+
+def test_a_postgresql_catalog_has_the_schema_of_schema_py(postgres_server: object) -> None:
+    """Alembic sees no difference but what revision 0004 adds on PostgreSQL alone (row key, audit head, guards)."""
+    owner, _ = postgres_server.fresh_database()  # type: ignore[attr-defined]
+    engine = create_engine(owner)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == migrate.head_revision()
+    engine.dispose()
+    # one-column keys are declared nullable as the old SQLite release wrote them; PostgreSQL makes keys NOT NULL
+    keys = {(t.name, c.name) for t in metadata.tables.values() for c in t.primary_key.columns}
+    described = sorted(_describe(d) for d in diff if not _key_made_not_null(d, keys))
+    assert described == [
+        "remove_column documents.row_key", "remove_constraint documents_row_key", "remove_index audit_prev_once",
+        "remove_table audit_head",
+    ]  # fmt: skip
+
+
+def _describe(change: object) -> str:
+    if isinstance(change, list):  # a column's changes come as a list of tuples
+        return "; ".join(_describe(c) for c in change)
+    kind, *rest = change  # type: ignore[misc]
+    if kind == "remove_column":
+        return f"remove_column {rest[1]}.{rest[2].name}"
+    return f"{kind} {getattr(rest[0], 'name', rest[0])}"
+
+
+def _key_made_not_null(change: object, keys: set[tuple[str, str]]) -> bool:
+    if not isinstance(change, list):
+        return False
+    return all(c[0] == "modify_nullable" and (c[2], c[3]) in keys and c[5] is False for c in change)
+
+
+def test_the_service_role_cannot_create_the_schema_and_says_who_can(tmp_path: Path, postgres_server: object) -> None:
+    _, service = postgres_server.fresh_database(empty=True)  # type: ignore[attr-defined]
+    with pytest.raises(ArchiveError, match="owner") as exc:
+        Catalog(service, index_path=tmp_path / "i")
+    assert "chủ cơ sở dữ liệu" in exc.value.message_vi

@@ -12,13 +12,14 @@ from scanner.app import SYSTEM
 from scanner.archive import Catalog
 from scanner.archive.index import Filters, SearchIndex
 from tests.archive.helpers import file_document
+from tests.conftest import CatalogPlace
 
 EXACT = "H26-261124-0001"
 FOLDED = "H26-261124-0002"
 
 
-def test_giay_khai_sinh_finds_the_birth_certificate_after_the_exact_match(tmp_path: Path) -> None:
-    with Catalog(tmp_path / "c.sqlite") as cat:
+def test_giay_khai_sinh_finds_the_birth_certificate_after_the_exact_match(catalog_place: CatalogPlace) -> None:
+    with catalog_place.open() as cat:
         file_document(cat, FOLDED, "Giấy khai sinh của Nguyễn Văn Đức, cấp tại Đà Nẵng.", title="GIẤY KHAI SINH")
         file_document(cat, EXACT, "Tờ khai: đề nghị cấp lại giay khai sinh (viết không dấu).", title="TỜ KHAI")
         file_document(cat, "H26-261124-0003", "Quyết định về việc đăng ký kết hôn.")
@@ -30,8 +31,8 @@ def test_giay_khai_sinh_finds_the_birth_certificate_after_the_exact_match(tmp_pa
     assert marked == [FOLDED, EXACT]
 
 
-def test_non_ascii_text_is_indexed_and_found_exactly_and_folded(tmp_path: Path) -> None:
-    with Catalog(tmp_path / "c.sqlite") as cat:
+def test_non_ascii_text_is_indexed_and_found_exactly_and_folded(catalog_place: CatalogPlace) -> None:
+    with catalog_place.open() as cat:
         file_document(cat, "A-261124-0001", "Ông Nguyen Van Duc (ghi không dấu), đường Le Loi.")
         file_document(cat, "A-261124-0002", "Ông Nguyễn Văn Đức, đường Lê Lợi, phường Bến Nghé.")
         assert [h.dossier_code for h in cat.search("Đức")] == ["A-261124-0002", "A-261124-0001"]
@@ -42,8 +43,8 @@ def test_non_ascii_text_is_indexed_and_found_exactly_and_folded(tmp_path: Path) 
         assert "[Bến] [Nghé]" in hit.snippet  # the snippet keeps the original marks
 
 
-def test_phrases_and_multiword_queries(tmp_path: Path) -> None:
-    with Catalog(tmp_path / "c.sqlite") as cat:
+def test_phrases_and_multiword_queries(catalog_place: CatalogPlace) -> None:
+    with catalog_place.open() as cat:
         file_document(cat, "P-261124-0001", "Chủ tịch Ủy ban nhân dân phường ký quyết định.")
         file_document(cat, "P-261124-0002", "Nhân dân và ủy viên ban chấp hành.")
         assert [h.dossier_code for h in cat.search('"ủy ban nhân dân"')] == ["P-261124-0001"]
@@ -53,8 +54,8 @@ def test_phrases_and_multiword_queries(tmp_path: Path) -> None:
         assert cat.search("   ") == []
 
 
-def test_filters(tmp_path: Path) -> None:
-    with Catalog(tmp_path / "c.sqlite") as cat:
+def test_filters(catalog_place: CatalogPlace) -> None:
+    with catalog_place.open() as cat:
         file_document(
             cat, "F-261124-0001", "giấy khai sinh", agency="000.00.00.H26", procedure="1.000894",
             owner="001085000001", type_name="Giấy khai sinh", issued_date="2020-05-01",
@@ -125,15 +126,15 @@ def test_pending_documents_are_found_while_the_index_is_held_elsewhere(tmp_path:
         assert cat.catch_up() == 1
 
 
-def test_reindex_rebuilds_a_lost_index(tmp_path: Path) -> None:
+def test_reindex_rebuilds_a_lost_index(catalog_place: CatalogPlace) -> None:
     import shutil
 
-    with Catalog(tmp_path / "c.sqlite") as cat:
+    with catalog_place.open() as cat:
         for i in range(5):
             file_document(cat, f"R-261124-000{i + 1}", f"Văn bản số {i + 1} về đất đai")
         index_path = cat.index_path
     shutil.rmtree(index_path)
-    with Catalog(tmp_path / "c.sqlite") as cat:
+    with catalog_place.open() as cat:
         assert len(cat.search("đất đai")) == 5  # a missing index is rebuilt from the catalog
         assert cat.reindex(actor=SYSTEM.label) == 5
         assert len(cat.search("dat dai")) == 5

@@ -29,7 +29,7 @@ from sqlalchemy import URL, make_url
 from scanner.archive.catalog import migrate
 from scanner.archive.catalog.accounts import AccountStore
 from scanner.archive.catalog.custody import AUDIT_ACTIONS, GENESIS, CustodyStore
-from scanner.archive.catalog.db import Database, now_iso
+from scanner.archive.catalog.db import Database, masked, now_iso
 from scanner.archive.catalog.jobs import JobStore
 from scanner.archive.catalog.records import EDITABLE, FileRow, RecordStore
 from scanner.archive.catalog.rows import (
@@ -72,26 +72,42 @@ __all__ = [
     "StoredFile",
     "fold",
     "now_iso",
+    "open_catalog",
     "snippet",
 ]
 
 
-def catalog_url(where: Path | str) -> URL:
-    """The database URL of WHERE: a URL as given, a path as a SQLite file (never parsed: any name is a name)."""
-    if isinstance(where, str) and "://" in where:
-        return make_url(where)
+def catalog_url(where: Path | str | URL) -> URL:
+    """The database URL of WHERE: a URL as given, a path as a SQLite file (never parsed: any name is a name).
+
+    ``postgresql://`` means psycopg 3, the driver installed with the program
+    (SQLAlchemy alone would pick psycopg2).
+    """
+    if isinstance(where, URL) or (isinstance(where, str) and "://" in where):
+        url = make_url(where)
+        return url.set(drivername="postgresql+psycopg") if url.drivername == "postgresql" else url
     return URL.create("sqlite", database=str(where))
+
+
+def open_catalog(archive: Any, **options: Any) -> Catalog:
+    """The catalog an ``ArchiveConfig`` names (its engine, password and index), opened."""
+    return Catalog(archive.catalog(), index_path=archive.index_path, station=archive.station, **options)
 
 
 class Catalog:
     """An open catalog: it holds one connection, so each process or thread that files or searches opens its own.
 
-    WHERE is a database URL (``sqlite:///…``) or the path of a SQLite file.
+    WHERE is a database URL (``sqlite:///…``, ``postgresql://…``) or the
+    path of a SQLite file. STATION names the workstation whose jobs this
+    process carries (see ``JobStore``); a workstation's own catalog has one.
     The search index lives beside a SQLite catalog (``<stem>.index``) unless
-    INDEX_PATH says otherwise.
+    INDEX_PATH says otherwise; a catalog on a server has no "beside", so it
+    needs INDEX_PATH.
     """
 
-    def __init__(self, where: Path | str, *, index_path: Path | None = None, catch_up: bool = True) -> None:
+    def __init__(
+        self, where: Path | str | URL, *, index_path: Path | None = None, catch_up: bool = True, station: str = ""
+    ) -> None:
         url = catalog_url(where)
         self.path = Path(url.database) if url.get_backend_name() == "sqlite" and url.database else None
         if self.path is not None:
@@ -101,14 +117,15 @@ class Catalog:
                 raise ValueError("index_path is required for a catalog that is not a SQLite file")
             index_path = self.path.with_name(self.path.stem + ".index")
         self.index_path = index_path
+        self.label = str(self.path) if self.path is not None else masked(url)  # never with a password
         self._db = Database(url)
         try:
-            migrate.upgrade(self._db, str(self.path or url))
+            migrate.upgrade(self._db, str(self.path or masked(url)))
         except BaseException:
             self._db.close()
             raise
         self.custody_store = CustodyStore(self._db)
-        self.job_store = JobStore(self._db)
+        self.job_store = JobStore(self._db, station)
         self.record_store = RecordStore(self._db, self.custody_store)
         self.search_store = SearchStore(self._db, self.custody_store, index_path)
         self.account_store = AccountStore(self._db, self.custody_store)  # people, sessions, API clients

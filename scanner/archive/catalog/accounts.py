@@ -90,6 +90,7 @@ class AccountStore:
     def add_session(self, token_hash: str, user_name: str, expires: str, *, detail: str) -> None:
         with self.db.write() as c:
             t = now_iso()
+            c.execute(delete(sessions).where(sessions.c.expires < t))  # sessions that ran out, whoever's they were
             row = {"token_hash": token_hash, "user_name": user_name, "created": t, "expires": expires, "last_seen": t}
             c.execute(sessions.insert(), row)
             self.custody.append_audit(c, "login", user_name, detail, actor=user_name)

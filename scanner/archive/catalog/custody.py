@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -23,6 +24,7 @@ from scanner.archive.catalog.rows import AuditEntry, EventEntry, FixityEntry, fr
 from scanner.archive.catalog.schema import audit, dossiers, events, fixity, owners
 
 GENESIS = "0" * 64
+AUDIT_FIELDS = ("id", "time", "action", "subject", "actor", "detail", "prev")  # what an entry's hash covers
 
 _LAST_HASH = select(audit.c.hash).order_by(audit.c.id.desc()).limit(1)  # built once: every write is audited
 
@@ -45,6 +47,7 @@ AUDIT_ACTIONS = {
     "quarantine-retry": "xử lý lại tệp cách ly",
     "submit": "nhận hồ sơ từ hệ thống khác",
     "quarantine-release": "trả lại tệp cách ly",
+    "migrate": "chuyển lên kho chung",
 }
 
 # What SQLite says of a damaged file, in words an officer can pass on.
@@ -56,6 +59,26 @@ DAMAGE_VI = {
 
 def audit_hash(*values: Any) -> str:
     return hashlib.sha256(json.dumps(list(values), ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def chain_problems(rows: Iterable[Mapping[Any, Any]]) -> tuple[list[str], int]:
+    """(problems, the id the next entry should have) of audit ROWS in id order, from the genesis on.
+
+    Used on the catalog's own log and on a log moved up from a workstation
+    (``scanner.archive.move``), which is checked with its original hashes.
+    """
+    problems: list[str] = []
+    prev, expected_id = GENESIS, 1
+    for row in rows:
+        if row["id"] != expected_id:
+            problems.append(f"mục {expected_id}–{row['id'] - 1} của nhật ký đã bị xóa")
+        if row["prev"] != prev:
+            problems.append(f"mục {row['id']}: không nối với mục trước (chuỗi băm bị cắt)")
+        values = [row[k] for k in AUDIT_FIELDS]
+        if audit_hash(*values) != row["hash"]:
+            problems.append(f"mục {row['id']}: nội dung đã bị sửa (mã băm không khớp)")
+        prev, expected_id = row["hash"], row["id"] + 1
+    return problems, expected_id
 
 
 class CustodyStore:
@@ -74,8 +97,8 @@ class CustodyStore:
         """
         if not actor:
             raise ValueError("an audit entry needs the acting person's label")
+        entry_id = self.db.next_audit_id(conn)  # first: on PostgreSQL this takes the chain's head
         last = conn.execute(_LAST_HASH).scalar()
-        entry_id = self.db.last_audit_id(conn) + 1
         prev = last or GENESIS
         t = now_iso()
         h = audit_hash(entry_id, t, action, subject, actor, detail, prev)
@@ -107,18 +130,8 @@ class CustodyStore:
         entry's ``prev`` no longer matches); a removed entry leaves a gap in
         the ids or, for the last one, an id counter ahead of the last row.
         """
-        problems: list[str] = []
-        prev, expected_id = GENESIS, 1
         with self.db.read() as c:
-            for row in c.execute(select(audit).order_by(audit.c.id)).mappings():
-                if row["id"] != expected_id:
-                    problems.append(f"mục {expected_id}–{row['id'] - 1} của nhật ký đã bị xóa")
-                if row["prev"] != prev:
-                    problems.append(f"mục {row['id']}: không nối với mục trước (chuỗi băm bị cắt)")
-                values = [row[k] for k in ("id", "time", "action", "subject", "actor", "detail", "prev")]
-                if audit_hash(*values) != row["hash"]:
-                    problems.append(f"mục {row['id']}: nội dung đã bị sửa (mã băm không khớp)")
-                prev, expected_id = row["hash"], row["id"] + 1
+            problems, expected_id = chain_problems(c.execute(select(audit).order_by(audit.c.id)).mappings())
             last = self.db.last_audit_id(c)
         if last >= expected_id:
             problems.append(f"mục {expected_id}–{last} ở cuối nhật ký đã bị xóa")
@@ -188,6 +201,12 @@ class CustodyStore:
             count = c.execute(select(func.count()).select_from(audit).where(audit.c.id <= entry_id)).scalar() or 0
         return (str(found), int(count)) if found is not None else None
 
+    def entries_of(self, action: str) -> list[AuditEntry]:
+        """Every entry of one kind of action, oldest first."""
+        stmt = select(audit).where(audit.c.action == action).order_by(audit.c.id)
+        with self.db.read() as c:
+            return [from_row(AuditEntry, r) for r in c.execute(stmt).mappings()]
+
     def ingested(self) -> dict[str, int]:
         """Every dossier the audit log says was filed, with the entry that says so.
 
@@ -217,8 +236,23 @@ class CustodyStore:
         lost or wrong, so the engine is asked (``PRAGMA integrity_check``:
         every page, every index against its table), and rows whose dossier
         is gone (written with the foreign-key guard switched off) are listed.
-        Only SQLite has these pragmas; other engines check themselves.
+        Only SQLite has these pragmas; PostgreSQL checks its own pages. There
+        the log is append-only only if the service cannot change it: a role
+        that may UPDATE or DELETE it (its owner, a superuser, a role given
+        too much) could drop the trigger and rewrite it, so that is reported.
         """
+        if self.db.dialect == "postgresql":
+            with self.db.read() as c:
+                role, owner, changes = c.exec_driver_sql(
+                    "SELECT current_user, pg_get_userbyid(relowner), has_table_privilege('audit', 'UPDATE') "
+                    "OR has_table_privilege('audit', 'DELETE') FROM pg_class WHERE oid = 'audit'::regclass"
+                ).one()
+            if changes:
+                return [
+                    f"vai trò {role} của dịch vụ sửa hoặc xóa được nhật ký kiểm toán (chủ bảng: {owner}): "
+                    "cho dịch vụ đăng nhập bằng một thành viên của scanner_app, không phải chủ cơ sở dữ liệu"
+                ]
+            return []
         if self.db.dialect != "sqlite":
             return []
         problems: list[str] = []

@@ -35,19 +35,22 @@ _SET_CODE = (
     .values(dossier_code=bindparam("code"), receipt_date=bindparam("day"), updated=bindparam("now"))
 )
 _TOUCH = jobs.update().where(_BY_ID).values(last_input=bindparam("now"), updated=bindparam("now"))
+_HERE = jobs.c.station == bindparam("station")
 _OPEN_JOB = (
     select(jobs)
-    .where(jobs.c.counter == bindparam("counter"), jobs.c.state == "collecting")
+    .where(_HERE, jobs.c.counter == bindparam("counter"), jobs.c.state == "collecting")
     .order_by(jobs.c.created.desc())
     .limit(1)
 )
 _IDLE = select(jobs).where(
-    jobs.c.state == "collecting", func.coalesce(jobs.c.last_input, jobs.c.created) <= bindparam("older_than")
+    _HERE, jobs.c.state == "collecting", func.coalesce(jobs.c.last_input, jobs.c.created) <= bindparam("older_than")
 )
 _BY_INTAKE = intake.c.id == bindparam("intake_id")
 _INTAKE_DONE = intake.update().where(_BY_INTAKE).values(state="taken")
 _INTAKE_DROP = intake.delete().where(_BY_INTAKE)
-_TAKING = select(intake).where(intake.c.state == "taking").order_by(intake.c.id)
+_TAKING = (
+    select(intake).where(intake.c.station == bindparam("station"), intake.c.state == "taking").order_by(intake.c.id)
+)
 _FIND_INTAKE = (
     select(intake.c.job_id, jobs.c.dossier_code)
     .join(jobs, jobs.c.id == intake.c.job_id)
@@ -66,12 +69,23 @@ _CODE_TAKEN = union(
 
 
 class JobStore:
-    def __init__(self, db: Database) -> None:
+    """The jobs of one workstation (STATION), in a catalog that may be shared with others.
+
+    The work in progress lives in the station's own work folder, so only it
+    may list, resume or recover its jobs and half-done takes: on a catalog
+    shared by many machines, one that recovered another's takes would drop
+    notes of files it cannot see. Content already taken is looked up across
+    every station (the same paper is not digitized twice in the province),
+    and dossier numbers are the agency's, whoever issues them.
+    """
+
+    def __init__(self, db: Database, station: str = "") -> None:
         self.db = db
+        self.station = station
 
     def create_job(self, job_id: str, counter: str, detail: dict[str, Any], state: str = "received") -> None:
         t = now_iso()
-        row = {"id": job_id, "counter": counter, "state": state, "created": t, "updated": t}
+        row = {"id": job_id, "counter": counter, "state": state, "created": t, "updated": t, "station": self.station}
         with self.db.write() as c:
             c.execute(jobs.insert(), {**row, "detail": json.dumps(detail, ensure_ascii=False)})
 
@@ -90,12 +104,13 @@ class JobStore:
     def open_job(self, counter: str) -> JobRecord | None:
         """The counter's dossier still collecting files, if any."""
         with self.db.read() as c:
-            row = c.execute(_OPEN_JOB, {"counter": counter}).mappings().first()
+            row = c.execute(_OPEN_JOB, {"counter": counter, "station": self.station}).mappings().first()
         return from_row(JobRecord, row) if row else None
 
     def idle_open_jobs(self, older_than: str) -> list[JobRecord]:
         with self.db.read() as c:
-            return [from_row(JobRecord, r) for r in c.execute(_IDLE, {"older_than": older_than}).mappings()]
+            rows = c.execute(_IDLE, {"older_than": older_than, "station": self.station}).mappings()
+            return [from_row(JobRecord, r) for r in rows]
 
     def set_job_state(self, job_id: str, state: str, *, error: str | None = None) -> None:
         with self.db.write() as c:
@@ -114,7 +129,7 @@ class JobStore:
     def jobs(
         self, *, states: Sequence[str] | None = None, counter: str | None = None, limit: int = 1000
     ) -> list[JobRecord]:
-        stmt = select(jobs)
+        stmt = select(jobs).where(jobs.c.station == self.station)
         if states:
             stmt = stmt.where(jobs.c.state.in_(states))
         if counter:
@@ -130,7 +145,8 @@ class JobStore:
     ) -> int:
         """Note, before the file moves, where it is going: recovery finishes or undoes the move."""
         t = now_iso()
-        row = {"sha256": sha256, "job_id": job_id, "counter": counter, "original_name": original_name}
+        row = {"sha256": sha256, "job_id": job_id, "counter": counter, "original_name": original_name,
+               "station": self.station}  # fmt: skip
         with self.db.write() as c:
             result = c.execute(
                 intake.insert(), {**row, "origin": origin, "stored_as": stored_as, "state": "taking", "time": t}
@@ -148,7 +164,7 @@ class JobStore:
 
     def intakes_in_progress(self) -> list[IntakeEntry]:
         with self.db.read() as c:
-            return [from_row(IntakeEntry, r) for r in c.execute(_TAKING).mappings()]
+            return [from_row(IntakeEntry, r) for r in c.execute(_TAKING, {"station": self.station}).mappings()]
 
     def find_intake(self, sha256: str) -> tuple[str, str | None] | None:
         """(job id, dossier code) of live work that already took this content, if any."""
@@ -194,3 +210,16 @@ class JobStore:
                     break
             c.execute(_SET_CODE, {"job_id": job_id, "code": code, "day": day.isoformat(), "now": now_iso()})
             return code
+
+    def daily_numbers(self) -> list[tuple[str, str, int]]:
+        """(agency, day, last number issued) of every agency and day."""
+        with self.db.read() as c:
+            return [(a, d, int(n)) for a, d, n in c.execute(select(daily_numbers).order_by("agency_code", "day"))]
+
+    def raise_daily_numbers(self, numbers: Sequence[tuple[str, str, int]]) -> None:
+        """Make each agency's day counter at least NUMBERS' (numbers another catalog issued): never lowered."""
+        if not numbers:
+            return
+        stmt = self.db.upsert_greatest(daily_numbers, ["agency_code", "day"], "last")
+        with self.db.write() as c:
+            c.execute(stmt, [{"agency_code": a, "day": d, "last": n} for a, d, n in numbers])

@@ -25,6 +25,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
+from sqlalchemy.exc import ProgrammingError
 
 from scanner.archive.catalog.db import Database
 from scanner.errors import ArchiveError
@@ -238,7 +239,18 @@ def upgrade(db: Database, where: str) -> None:
             )
         if current is None and db.dialect == "sqlite":
             _upgrade_legacy(conn, where)
-        command.upgrade(_config(conn), "head")
+        try:
+            command.upgrade(_config(conn), "head")
+        except ProgrammingError as exc:
+            if db.dialect != "postgresql" or getattr(exc.orig, "sqlstate", "") != "42501":
+                raise
+            # the service's role may not create tables, by design (see revision 0004): the owner upgrades
+            raise ArchiveError(
+                f"danh mục {where} cần được tạo hoặc nâng cấp lên {head} bởi vai trò chủ cơ sở dữ liệu "
+                "(mở danh mục một lần bằng vai trò đó), vai trò của dịch vụ không có quyền này",
+                f"catalog {where} must be created or upgraded to {head} by the database owner's role, "
+                "not the service's",
+            ) from None
         if db.dialect == "sqlite":
             conn.exec_driver_sql(f"PRAGMA user_version = {MANAGED_BY_ALEMBIC}")
 

@@ -8,6 +8,7 @@ either the whole dossier is in the catalog or none of it is.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -25,12 +26,48 @@ from scanner.archive.catalog.rows import (
     from_row,
     to_row,
 )
-from scanner.archive.catalog.schema import documents, dossiers, files, index_outbox, jobs, owners, reuses
+from scanner.archive.catalog.schema import (
+    documents,
+    dossiers,
+    files,
+    fixity,
+    index_outbox,
+    intake,
+    jobs,
+    owners,
+    reuses,
+)
 
 FileRow = tuple[str, str | None, str, str, int]  # path, document code, role, sha256, size
 
 # The dossier columns an officer may edit (Phụ lục VI: Maintenance, Rights, Description), as the audit names them.
 EDITABLE = {"retention": "thời hạn bảo quản", "access": "chế độ sử dụng", "description": "mô tả"}
+
+
+@dataclass(frozen=True)
+class DossierRows:
+    """Every row that belongs to one filed dossier, column for column, as another catalog takes it.
+
+    Rows are copied whole, not rebuilt from records, so what a clerk
+    corrected, the fixity history and the intake journal (which keeps the
+    same scan from being taken twice) survive the move. Serial ids are left
+    out: the receiving catalog numbers its own rows.
+    """
+
+    code: str
+    dossier: dict[str, Any]
+    documents: tuple[dict[str, Any], ...]
+    owners: tuple[dict[str, Any], ...]
+    files: tuple[dict[str, Any], ...]
+    fixity: tuple[dict[str, Any], ...]
+    jobs: tuple[dict[str, Any], ...]
+    intake: tuple[dict[str, Any], ...]
+
+    @property
+    def hashes(self) -> dict[str, str]:
+        """Stored file → SHA-256: what the dossier is, for telling a copy already there from a clash."""
+        return {f["path"]: f["sha256"] for f in self.files}
+
 
 # built once: a counter asks for these many times a day, and building a statement costs more than running it
 _DOSSIER = select(dossiers).where(dossiers.c.code == bindparam("code"))
@@ -130,6 +167,54 @@ class RecordStore:
             self.custody.add_event(c, "ingest", dossier.code, "ok", detail)
             self.custody.append_audit(c, "ingest", dossier.code, detail, actor=actor)
         return True
+
+    def dossier_rows(self, code: str) -> DossierRows | None:
+        def rows(stmt: Any) -> tuple[dict[str, Any], ...]:
+            return tuple(dict(r) for r in c.execute(stmt).mappings())
+
+        def without_id(table: Any) -> Any:
+            return select(*(col for col in table.c if col.name != "id"))
+
+        with self.db.read() as c:
+            dossier = c.execute(_DOSSIER, {"code": code}).mappings().first()
+            if dossier is None:
+                return None
+            stored = rows(select(files).where(files.c.dossier_code == code).order_by(files.c.path))
+            job = dossier["job_id"]
+            return DossierRows(
+                code,
+                dict(dossier),
+                rows(_DOCUMENTS.params(code=code)),
+                rows(select(owners).where(owners.c.dossier_code == code)),
+                stored,
+                rows(without_id(fixity).where(fixity.c.path.in_([f["path"] for f in stored])).order_by(fixity.c.id)),
+                rows(select(jobs).where(jobs.c.id == job)),
+                rows(without_id(intake).where(intake.c.job_id == job).order_by(intake.c.id)),
+            )
+
+    def import_dossier(self, rows: DossierRows, *, actor: str, detail: str) -> bool:
+        """File a dossier moved from another catalog, in one transaction with its ingest entry; False if here."""
+        with self.db.write() as c:
+            if c.execute(_IS_FILED, {"code": rows.code}).first():
+                return False
+            c.execute(dossiers.insert(), rows.dossier)
+            for table, values in ((documents, rows.documents), (files, rows.files), (fixity, rows.fixity),
+                                  (intake, rows.intake)):  # fmt: skip
+                if values:
+                    c.execute(table.insert(), list(values))
+            if rows.documents:
+                c.execute(index_outbox.insert(), [{"code": d["code"]} for d in rows.documents])
+            for table, values in ((owners, rows.owners), (jobs, rows.jobs)):
+                if values:
+                    c.execute(self.db.insert_ignore(table), list(values))
+            self.custody.add_event(c, "ingest", rows.code, "ok", detail)
+            self.custody.append_audit(c, "ingest", rows.code, detail, actor=actor)
+        return True
+
+    def dossier_codes(self) -> list[str]:
+        """Every filed dossier, in the order it was filed."""
+        with self.db.read() as c:
+            return list(c.execute(select(dossiers.c.code).order_by(dossiers.c.created, dossiers.c.code)).scalars())
 
     def dossier(self, code: str) -> DossierRecord | None:
         with self.db.read() as c:

@@ -184,6 +184,7 @@ class IntakeEntry:
     stored_as: str
     state: str
     time: str
+    station: str = ""  # the workstation that took it ('' in a workstation's own catalog)
 
 
 @dataclass(frozen=True)

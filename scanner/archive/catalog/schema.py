@@ -56,8 +56,12 @@ jobs = Table(
     _text("detail", "{}"),
     _text("last_input", nullable=True),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
+    # the workstation whose work folder holds the job (revision 0004): on a catalog shared by many machines
+    # each carries, recovers and lists its own jobs; '' on a workstation's own catalog
+    _text("station", ""),
 )
 Index("jobs_state", jobs.c.state)
+Index("jobs_station", jobs.c.station, jobs.c.state)
 
 intake = Table(
     "intake",
@@ -71,6 +75,7 @@ intake = Table(
     _text("stored_as"),
     _text("state"),
     _text("time"),
+    _text("station", ""),
     sqlite_autoincrement=True,
 )
 Index("intake_sha", intake.c.sha256)
