@@ -38,6 +38,8 @@ def test_a_clerk_sees_retries_and_releases_their_counters_files(web_config: Conf
         assert page.status_code == 200
         assert "hỏng-1.jpg" in page.text and "hỏng-2.jpg" in page.text and "của-quầy-2.jpg" not in page.text
         assert "ảnh JPEG bị cắt cụt" in page.text
+        station = thu.get("/quay").text  # the station itself tells the clerk at once, in plain Vietnamese
+        assert "Tệp bị từ chối" in station and "hỏng-2.jpg" in station and "ảnh JPEG bị cắt cụt" in station
         items = {name: item for item, name in re.findall(r'name="item" value="([^"]+/([^"/]+))"', page.text)}
         item_1, item_2 = items["hỏng-1.jpg"], items["hỏng-2.jpg"]
 
