@@ -11,6 +11,8 @@ process — is what goes into every audit entry.
   verify, export, report, deletion request and approval, audit)
 - ``scanner.app.accounts``: people, log-in and sessions, API clients
 - ``scanner.app.rights``: who may see which counter's and agency's records
+- ``scanner.app.clearance``: which access levels (công khai, hạn chế, mật) each role may read
+- ``scanner.app.spreadsheet``: the 766 indicators as an Excel workbook
 """
 
 from __future__ import annotations

@@ -18,22 +18,26 @@ The records team's use cases (report, deletion, the audit log) are in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from scanner.app import Actor
+from scanner.app import Actor, Role
+from scanner.app.clearance import check_read, may_read
 from scanner.app.clock import agency_time
-from scanner.app.rights import check_agency, sees_agency
+from scanner.app.rights import sees_agency
 from scanner.archive import Catalog, DocumentRecord, DossierRecord, open_catalog
+from scanner.archive.access import AccessLevel, access_level
+from scanner.archive.catalog import EDITABLE, FixityEntry, SavedSearch, SearchHit
 from scanner.archive.catalog.custody import DAMAGE_VI
 from scanner.archive.fixity import FixityResult, SignatureFinding, catalog_files, check_fixity
-from scanner.archive.index import Filters
+from scanner.archive.index import SORTS, VALIDITY, Filters, fold_keyword
 from scanner.archive.storage import LocalStorage, Storage, open_storage
-from scanner.errors import ArchiveError, ConfigError, NotFoundError
+from scanner.errors import ArchiveError, ConfigError, NotFoundError, PermissionDenied
 
 # How many hits a search counts before it says "more than". Counting is a search without a page size,
 # snippets included (about a millisecond a document): a count from the index alone would be cheaper.
@@ -145,6 +149,18 @@ class Hit:
     path: str  # relative to the archive root
     review: tuple[str, ...]  # fields a clerk should still confirm
     score: float
+    agency_code: str = ""
+    access: str = AccessLevel.PUBLIC.value  # canonical level
+    readable: bool = True  # the actor may read its content (else no snippet, no file)
+
+
+def _hit(h: SearchHit, actor: Actor) -> Hit:
+    return Hit(
+        code=h.code, title=h.title, snippet=h.snippet, dossier_code=h.dossier_code, type_name=h.type_name,
+        kind=h.kind, issued_date=h.issued_date, valid_until=h.valid_until, path=h.path, review=h.review,
+        score=h.score, agency_code=h.agency_code, access=access_level(h.access).value,
+        readable=may_read(actor, h.access),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -165,35 +181,158 @@ def check_range(since: date | None, until: date | None) -> None:
         )
 
 
+def scoped(actor: Actor, filters: Filters) -> Filters | None:
+    """FILTERS confined to the agency ACTOR may see; None when they ask for another agency (nothing to find)."""
+    if not actor.agency:
+        return filters
+    if filters.agency and fold_keyword(filters.agency) != fold_keyword(actor.agency):
+        return None
+    return replace(filters, agency=actor.agency)
+
+
 def search(actor: Actor, query: str, *, archive: Archive, filters: Filters, limit: int = 10) -> SearchResult:
-    """Documents matching QUERY and FILTERS, best first, with how many match in all."""
+    """Documents matching QUERY and FILTERS within ACTOR's agency, best first, with how many match in all."""
     check_range(filters.date_from, filters.date_to)
     if not query.strip() and filters.empty:
         raise ConfigError("cần từ khóa hoặc ít nhất một bộ lọc", "give a query or a filter", code="usage")
-    if actor.agency:  # confined to one agency: its records only, whatever filter was asked for
-        if filters.agency and filters.agency != actor.agency:
-            return SearchResult(query, (), 0, False)
-        filters = replace(filters, agency=actor.agency)
-    found = archive.catalog.search(query, limit=max(limit, COUNT_CAP), filters=filters)
-    hits = []
-    for h in found[:limit]:
-        doc = archive.catalog.document(h.code)
-        hits.append(
-            Hit(
-                code=h.code,
-                title=h.title,
-                snippet=h.snippet,
-                dossier_code=h.dossier_code,
-                type_name=h.type_name,
-                kind=doc.kind if doc else "",
-                issued_date=h.issued_date,
-                valid_until=doc.valid_until if doc else None,
-                path=h.path,
-                review=tuple(doc.review) if doc else (),
-                score=h.score,
+    within = scoped(actor, filters)
+    found = archive.catalog.search(query, limit=max(limit, COUNT_CAP), filters=within) if within else []
+    hits = tuple(_hit(h, actor) for h in found[:limit])
+    hits = tuple(h if h.readable else replace(h, snippet="") for h in hits)
+    return SearchResult(query, hits, len(found), len(found) >= COUNT_CAP)
+
+
+# --- the search page: facets, paging, sort -------------------------------------------------
+
+PAGE_SIZES = (10, 20, 50)  # offered on the page; any size up to the largest is taken
+MAX_PAGE = 50  # deep relevance pages cost their depth; nobody reads page 51 of a result list
+
+FACET_LABELS = {
+    "agency": "Cơ quan",
+    "procedure": "Thủ tục hành chính",
+    "type": "Loại giấy tờ",
+    "year": "Năm ban hành",
+    "validity": "Hiệu lực",
+    "access": "Chế độ sử dụng",
+}
+VALIDITY_VI = {"valid": "Còn hiệu lực (có thời hạn)", "expired": "Hết hiệu lực", "indefinite": "Không thời hạn"}
+SORTS_VI = {"relevance": "Phù hợp nhất", "date": "Mới nhất", "code": "Theo mã"}
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str  # what the filter takes
+    label: str  # what the officer reads
+    count: int
+    selected: bool
+
+
+@dataclass(frozen=True)
+class Facet:
+    name: str  # agency | procedure | type | year | validity | access
+    label: str
+    values: tuple[FacetValue, ...]
+
+
+@dataclass(frozen=True)
+class SearchPageResult:
+    query: str
+    hits: tuple[Hit, ...]
+    total: int
+    page: int  # from 1
+    size: int
+    sort: str
+    facets: tuple[Facet, ...]
+
+    @property
+    def pages(self) -> int:
+        return min(MAX_PAGE, max(1, -(-self.total // self.size)))
+
+
+def _selected(filters: Filters, name: str) -> str | None:
+    value = {"type": filters.doc_type}.get(name, getattr(filters, name, None))
+    return None if value is None else str(value)
+
+
+def search_page(
+    actor: Actor,
+    query: str,
+    *,
+    archive: Archive,
+    filters: Filters,
+    sort: str = "relevance",
+    page: int = 1,
+    size: int = 20,
+) -> SearchPageResult:
+    """One page of the officer's search: hits in SORT order, the total, and facets with counts.
+
+    Confined to the actor's agency like every look-up; a hit whose access
+    level the actor may not read shows its description but no snippet.
+    An empty query with no filter lists everything the actor may see,
+    newest first.
+    """
+    check_range(filters.date_from, filters.date_to)
+    if sort not in SORTS:
+        raise ConfigError(f"cách sắp xếp không hợp lệ: {sort}", f"unknown sort {sort!r}", code="usage")
+    if filters.validity and filters.validity not in VALIDITY:
+        raise ConfigError(f"hiệu lực không hợp lệ: {filters.validity}", "unknown validity", code="usage")
+    size = min(max(1, size), max(PAGE_SIZES))
+    page = min(max(1, page), MAX_PAGE)
+    if sort == "relevance" and not query.strip():
+        sort = "date"
+    within = scoped(actor, filters)
+    if within is None:
+        return SearchPageResult(query, (), 0, page, size, sort, ())
+    found = archive.catalog.search_page(
+        query,
+        within,
+        sort=sort,
+        offset=(page - 1) * size,
+        limit=size,
+        snippets=lambda h: may_read(actor, h.access),
+    )
+    facets = []
+    for name, label in FACET_LABELS.items():
+        if name == "agency" and actor.agency:
+            continue  # one agency: nothing to choose
+        chosen = _selected(within if name != "agency" else filters, name)
+        values = []
+        for value, count in found.facets.get(name, []):
+            if name == "access":
+                shown = access_level(value).label_vi
+            elif name == "validity":
+                shown = VALIDITY_VI.get(value, value)
+            else:
+                shown = value
+            values.append(
+                FacetValue(value, shown, count, chosen is not None and fold_keyword(chosen) == fold_keyword(value))
             )
-        )
-    return SearchResult(query, tuple(hits), len(found), len(found) >= COUNT_CAP)
+        facets.append(Facet(name, label, tuple(values)))
+    hits = tuple(_hit(h, actor) for h in found.hits)
+    return SearchPageResult(query, hits, found.total, page, size, sort, tuple(facets))
+
+
+# --- saved searches --------------------------------------------------------------------------
+
+
+def save_search(actor: Actor, name: str, query: str, params: Mapping[str, str], *, archive: Archive) -> SavedSearch:
+    """Keep the search page's QUERY and PARAMS (filters, sort) under NAME for ACTOR alone."""
+    name = " ".join(name.split())
+    if not name:
+        raise ConfigError("cần đặt tên cho tìm kiếm được lưu", "a saved search needs a name", code="usage")
+    if len(name) > 100:
+        raise ConfigError("tên tìm kiếm được lưu dài quá 100 ký tự", "name longer than 100 characters", code="usage")
+    kept = {k: str(v) for k, v in params.items() if v not in (None, "") and k != "q"}
+    return archive.catalog.saved_searches.save(actor.name, name, query, kept)
+
+
+def saved_searches(actor: Actor, *, archive: Archive) -> tuple[SavedSearch, ...]:
+    return tuple(archive.catalog.saved_searches.list(actor.name))
+
+
+def delete_saved_search(actor: Actor, search_id: int, *, archive: Archive) -> None:
+    if not archive.catalog.saved_searches.delete(actor.name, search_id):
+        raise NotFoundError(f"không có tìm kiếm được lưu số {search_id}", f"no saved search {search_id}")
 
 
 # --- show --------------------------------------------------------------------------------
@@ -266,6 +405,28 @@ class Shown:
     dossier: DossierView
     documents: tuple[DocumentView, ...]
     document: DocumentView | None = None
+    readable: bool = True  # the actor may read the content (preview, download, export)
+    access: str = AccessLevel.PUBLIC.value  # canonical level
+
+
+def record_of(actor: Actor, code: str, archive: Archive) -> tuple[DossierRecord, DocumentRecord | None]:
+    """The dossier CODE names (or the document CODE and its dossier), if ACTOR's agency may see it.
+
+    Another agency's record is *not found*, worded as a missing one is.
+    """
+    catalog = archive.catalog
+    dossier = catalog.dossier(code)
+    doc = None
+    if dossier is None:
+        doc = catalog.document(code)
+        if doc is None:
+            raise not_found(code)
+        dossier = catalog.dossier(doc.dossier_code)
+        if dossier is None:
+            raise not_found(code)
+    if not sees_agency(actor, dossier.agency_code):
+        raise not_found(code)
+    return dossier, doc
 
 
 def _document_view(d: DocumentRecord) -> DocumentView:
@@ -296,25 +457,161 @@ def not_found(code: str) -> NotFoundError:
 
 
 def show(actor: Actor, code: str, *, archive: Archive) -> Shown:
-    """A dossier or document record; the viewing is audited."""
-    catalog = archive.catalog
-    dossier = catalog.dossier(code)
-    document = None
-    if dossier is None:
-        doc = catalog.document(code)
-        if doc is None:
-            raise not_found(code)
-        dossier = catalog.dossier(doc.dossier_code)
-        if dossier is None:
-            raise not_found(doc.dossier_code)
-        check_agency(actor, dossier.agency_code, code)
-        document = _document_view(doc)
-        docs: tuple[DocumentView, ...] = (document,)
-    else:
-        check_agency(actor, dossier.agency_code, code)
-        docs = tuple(_document_view(d) for d in catalog.documents(code))
+    """A dossier or document record within the actor's agency; the viewing is audited."""
+    dossier, doc = record_of(actor, code, archive)
+    document = _document_view(doc) if doc else None
+    docs = (document,) if document else tuple(_document_view(d) for d in archive.catalog.documents(dossier.code))
     write_audit(archive, actor, "view", code)
-    return Shown(code, _dossier_view(dossier), docs, document)
+    level = access_level(dossier.access)
+    return Shown(code, _dossier_view(dossier), docs, document, may_read(actor, dossier.access), level.value)
+
+
+# --- the stored PDF, for preview and download ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredPdf:
+    code: str
+    path: Path  # absolute: handed to the web server to stream, never shown
+    name: str  # the file name to offer (``<document code>.pdf``)
+    sha256: str
+    size: int
+
+
+def open_pdf(actor: Actor, code: str, *, archive: Archive, purpose: str = "download") -> StoredPdf:
+    """Document CODE's signed PDF, if ACTOR's agency and access level allow; audited as PURPOSE.
+
+    The file's hash is not checked here (that is ``verify``): a preview must
+    not cost a re-hash of a large scan; the audit entry names the person.
+    """
+    dossier, doc = record_of(actor, code, archive)
+    if doc is None:
+        raise NotFoundError(f"{code} là hồ sơ, không phải văn bản: chọn một văn bản", f"{code} is a dossier")
+    check_read(actor, dossier.access, code)
+    path = (archive.root / doc.path).resolve()
+    if not path.is_relative_to(archive.root.resolve()) or not path.is_file():
+        raise ArchiveError(
+            f"tệp của {code} không còn trong kho ({doc.path}) — chạy scanner verify {code}",
+            f"the file of {code} is missing: {doc.path}",
+            code="file-missing",
+        )
+    write_audit(archive, actor, "download", code, "xem trước" if purpose == "preview" else "tải về")
+    return StoredPdf(code, path, f"{doc.code}.pdf", doc.sha256, doc.size)
+
+
+# --- edit ----------------------------------------------------------------------------------
+
+EDITORS = (Role.OFFICER, Role.SUPERVISOR, Role.SYSTEM)
+RETENTIONS = ("vĩnh viễn", "70 năm", "50 năm", "30 năm", "20 năm", "10 năm", "khác")  # suggested, not enforced
+_LIMITS = {"retention": 30, "description": 500}  # Phụ lục VI field lengths
+
+
+def check_editor(actor: Actor) -> None:
+    """Only those who keep the records change them or ask for their destruction: officers and supervisors."""
+    if actor.role not in EDITORS:
+        raise PermissionDenied(
+            f"{actor.role.label_vi} không được sửa hay đề nghị hủy hồ sơ", f"role {actor.role} may not change records"
+        )
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str  # retention | access | description
+    label: str  # Vietnamese name of the field
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class Edited:
+    code: str  # the dossier edited
+    changes: tuple[Change, ...]
+
+
+def edit(
+    actor: Actor,
+    code: str,
+    *,
+    archive: Archive,
+    retention: str | None = None,
+    access: str | None = None,
+    description: str | None = None,
+) -> Edited:
+    """Change the dossier's retention, access level or description (of CODE's dossier); audited old → new.
+
+    Only officers and supervisors edit, and only records whose content they
+    may read: an officer cannot lower a secret record to public. The access
+    level must be one of the three levels; the texts keep Phụ lục VI's
+    lengths.
+    """
+    check_editor(actor)
+    dossier, _ = record_of(actor, code, archive)
+    check_read(actor, dossier.access, code)
+    changes: dict[str, str] = {}
+    for name, value in (("retention", retention), ("description", description)):
+        if value is not None:
+            value = " ".join(unicodedata.normalize("NFC", value).split())
+            if len(value) > _LIMITS[name]:
+                raise ConfigError(
+                    f"{EDITABLE[name]} dài quá {_LIMITS[name]} ký tự",
+                    f"{name} longer than {_LIMITS[name]}",
+                    code="usage",
+                )
+            changes[name] = value
+    if access is not None:
+        levels = {level.value: level for level in AccessLevel}
+        chosen = levels.get(unicodedata.normalize("NFC", access.strip()))
+        if chosen is None:
+            raise ConfigError(
+                f"chế độ sử dụng phải là một trong: {', '.join(levels)}", f"access must be one of {list(levels)}",
+                code="usage",
+            )  # fmt: skip
+        if access_level(dossier.access) != chosen:
+            changes["access"] = chosen.value
+    diff = archive.catalog.edit_dossier(dossier.code, changes, actor=actor.label) or {}
+    return Edited(dossier.code, tuple(Change(k, EDITABLE[k], old, new) for k, (old, new) in diff.items()))
+
+
+# --- signature and fixity panel --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileIntegrity:
+    """One stored file of a record: what was filed and the latest fixity check of it."""
+
+    path: str  # relative to the archive root
+    role: str  # document | original | metadata
+    document_code: str | None
+    sha256: str
+    size: int
+    checks: int  # fixity checks recorded
+    last: FixityEntry | None
+
+
+@dataclass(frozen=True)
+class Integrity:
+    code: str
+    signatures: tuple[tuple[str, str, str | None, str], ...]  # (document code, signer, signed at, level)
+    files: tuple[FileIntegrity, ...]
+
+
+def integrity(actor: Actor, code: str, *, archive: Archive) -> Integrity:
+    """What the signature and fixity panel shows: each document's signature as filed, each file's last check."""
+    dossier, doc = record_of(actor, code, archive)
+    catalog = archive.catalog
+    docs = [doc] if doc else catalog.documents(dossier.code)
+    wanted = {d.code for d in docs}
+    files = []
+    for f in catalog.stored_files([dossier.code]):
+        if doc is not None and f.document_code is not None and f.document_code not in wanted:
+            continue  # another document's file; the dossier's own (dossier.json) is checked with every document
+        history = catalog.fixity_history(f.path)
+        files.append(
+            FileIntegrity(
+                f.path, f.role, f.document_code, f.sha256, f.size, len(history), history[-1] if history else None
+            )
+        )
+    return Integrity(code, tuple((d.code, d.signer, d.signed_at, d.signature_level) for d in docs), tuple(files))
 
 
 @dataclass(frozen=True)
@@ -325,17 +622,9 @@ class SignedFile:
 
 
 def signed_file(actor: Actor, code: str, *, archive: Archive) -> SignedFile:
-    """A document's signed PDF, for opening or download; the download is audited."""
-    doc = archive.catalog.document(code)
-    dossier = archive.catalog.dossier(doc.dossier_code) if doc else None
-    if doc is None or dossier is None:
-        raise not_found(code)
-    check_agency(actor, dossier.agency_code, code)
-    path = archive.root / doc.path
-    if not path.is_file():
-        raise ArchiveError(f"tệp của văn bản {code} không còn trong kho ({doc.path})", f"file of {code} is missing")
-    write_audit(archive, actor, "download", code, doc.path)
-    return SignedFile(code, path, Path(doc.path).name)
+    """A document's signed PDF for the counter and the API: ``open_pdf``'s rules (agency, access level), audited."""
+    pdf = open_pdf(actor, code, archive=archive)
+    return SignedFile(pdf.code, pdf.path, pdf.name)
 
 
 # --- owner -------------------------------------------------------------------------------
@@ -473,14 +762,12 @@ def verify(actor: Actor, codes: Sequence[str] = (), *, archive: Archive, everyth
     if not everything:
         dossiers, documents = [], set()
         for code in codes:
-            if catalog.dossier(code) is not None:
-                dossiers.append(code)
+            dossier, doc = record_of(actor, code, archive)
+            dossiers.append(dossier.code)
+            if doc is None:
                 documents.update(d.code for d in catalog.documents(code))
-            elif (doc := catalog.document(code)) is not None:
-                dossiers.append(doc.dossier_code)
-                documents.add(doc.code)
             else:
-                raise not_found(code)
+                documents.add(doc.code)
         dossiers = list(dict.fromkeys(dossiers))
     checks = check_fixity(
         catalog,
@@ -524,6 +811,9 @@ class Exported:
 def export(actor: Actor, code: str, out: Path, *, archive: Archive) -> Exported:
     """CODE as a validated BagIt bag in ``OUT/CODE``; refused if a stored file no longer matches its hash."""
     from scanner.archive.export import export_bag
+
+    dossier, _ = record_of(actor, code, archive)
+    check_read(actor, dossier.access, code)
 
     def audit(action: str, subject: str, detail: str) -> None:
         write_audit(archive, actor, action, subject, detail)

@@ -24,7 +24,16 @@ from pathlib import Path
 from typing import Any
 
 from scanner.app import Actor
-from scanner.app.officer import Archive, agency_time, check_range, entry_actor, not_found, write_audit
+from scanner.app.officer import (
+    Archive,
+    agency_time,
+    check_editor,
+    check_range,
+    entry_actor,
+    not_found,
+    record_of,
+    write_audit,
+)
 from scanner.archive.catalog import AUDIT_ACTIONS
 from scanner.archive.move import MovedDossier
 from scanner.backfill.rates import CountRow, RateRow, counts, rates, read_totals
@@ -32,7 +41,7 @@ from scanner.errors import ArchiveError, ConfigError, NotFoundError
 
 APPROVE = "delete-approve"
 REQUEST = "delete-request"
-ACTIONS_VI = {**AUDIT_ACTIONS, APPROVE: "phê duyệt hủy"}
+ACTIONS_VI = {**AUDIT_ACTIONS, APPROVE: "phê duyệt hủy", "edit": "sửa thông tin", "reuse": "tái sử dụng"}
 
 
 # --- report ------------------------------------------------------------------------------
@@ -61,9 +70,119 @@ def report(
     today = today or date.today()
     check_range(since, until)
     start, end = since or date(1900, 1, 1), until or today
-    rows = counts(archive.catalog, since=start, until=end, agency=agency, today=today)
+    agency = _agency_of(actor, agency)
+    rows = counts(archive.catalog, since=start, until=end, agency=agency, today=today) if agency != _NONE else []
     shares = rates(rows, read_totals(totals)) if totals else []
     return Report(start, end, agency, tuple(rows), tuple(shares))
+
+
+_NONE = "\x00"  # an agency no record has: what another agency's figures are, for an actor confined to their own
+
+
+def _agency_of(actor: Actor, asked: str | None) -> str | None:
+    """The agency a report covers: the actor's own when they are confined to one, else ASKED (None: all)."""
+    if actor.agency:
+        return actor.agency if asked in (None, "", actor.agency) else _NONE
+    return asked or None
+
+
+# --- the 766/QĐ-TTg indicators ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndicatorRow:
+    """The indicators of one agency, procedure and month (or a total: procedure or month "")."""
+
+    agency: str
+    procedure: str
+    month: str  # YYYY-MM of filing
+    received: int  # dossiers received at the counter
+    components: int  # their papers digitized
+    reused: int  # papers reused from the archive instead of asked for again
+    results: int  # results digitized with the dossiers
+    backfilled: int  # old still-valid results digitized by backfill
+    dossiers_with_result: int
+    pages: int
+
+    @property
+    def reuse_rate(self) -> float:
+        """Share (%) of the papers a dossier needed that were reused rather than handed in and scanned again."""
+        needed = self.components + self.reused
+        return 100.0 * self.reused / needed if needed else 0.0
+
+    @property
+    def result_rate(self) -> float:
+        """Share (%) of the dossiers received whose result is digitized."""
+        return 100.0 * self.dossiers_with_result / self.received if self.received else 0.0
+
+
+_SUMMED = ("received", "components", "reused", "results", "backfilled", "dossiers_with_result", "pages")
+
+
+def _total(rows: list[IndicatorRow], agency: str, procedure: str = "", month: str = "") -> IndicatorRow:
+    sums = {k: sum(getattr(r, k) for r in rows) for k in _SUMMED}
+    return IndicatorRow(agency, procedure, month, **sums)
+
+
+@dataclass(frozen=True)
+class Indicators:
+    since: date
+    until: date
+    agency: str | None
+    rows: tuple[IndicatorRow, ...]  # per agency, procedure, month
+    by_agency: tuple[IndicatorRow, ...]  # per agency, all procedures and months
+    by_month: tuple[IndicatorRow, ...]  # per month, all agencies in reach (agency "")
+    total: IndicatorRow
+
+
+def indicators(
+    actor: Actor,
+    *,
+    archive: Archive,
+    since: date | None = None,
+    until: date | None = None,
+    agency: str | None = None,
+    today: date | None = None,
+) -> Indicators:
+    """The 766/QĐ-TTg indicators per agency, procedure and month filed, with totals per agency and per month.
+
+    Confined to the actor's agency like every look-up (another agency's
+    figures are empty, not refused). What the archive cannot know — papers
+    handed in but not digitized, results issued on paper only — is not
+    invented: the rates are of what the archive holds.
+    """
+    today = today or date.today()
+    check_range(since, until)
+    start, end = since or date(1900, 1, 1), until or today
+    scope = _agency_of(actor, agency)
+    found = archive.catalog.indicator_counts(since=start.isoformat(), until=end.isoformat(), agency=scope)
+    rows = [IndicatorRow(**{k: getattr(r, k) for k in ("agency", "procedure", "month", *_SUMMED)}) for r in found]
+    agencies = sorted({r.agency for r in rows})
+    months = sorted({r.month for r in rows})
+    return Indicators(
+        start,
+        end,
+        scope if scope != _NONE else agency,
+        tuple(rows),
+        tuple(_total([r for r in rows if r.agency == a], a) for a in agencies),
+        tuple(_total([r for r in rows if r.month == m], "", month=m) for m in months),
+        _total(rows, ""),
+    )
+
+
+def record_reuse(
+    actor: Actor, paper_code: str, *, archive: Archive, dossier_code: str, agency: str, procedure: str = ""
+) -> None:
+    """Note that PAPER_CODE was reused for DOSSIER_CODE (received by AGENCY) instead of being asked for again.
+
+    This is the figure "thành phần hồ sơ được tái sử dụng" of the 766
+    indicators; the counter's reuse look-up calls it when the clerk takes a
+    paper. The paper must be one the actor may see.
+    """
+    _, doc = record_of(actor, paper_code, archive)
+    if doc is None:
+        raise not_found(paper_code)
+    archive.catalog.record_reuse(agency, procedure, dossier_code, doc.code, actor=actor.label)
 
 
 # --- deletion: requested by one person, approved by another -------------------------------
@@ -109,16 +228,44 @@ def _deletion_requests(archive: Archive) -> dict[str, DeletionRequest]:
     return pending
 
 
-def pending_deletions(actor: Actor, *, archive: Archive) -> tuple[DeletionRequest, ...]:
-    """Deletion requests still waiting for a second person, oldest first."""
-    return tuple(sorted(_deletion_requests(archive).values(), key=lambda r: r.entry))
+def pending_deletions(actor: Actor, *, archive: Archive, code: str | None = None) -> tuple[DeletionRequest, ...]:
+    """Deletion requests still waiting for a second person (of CODE only, if given), oldest first.
+
+    An actor confined to an agency sees the requests for its records only.
+    """
+    pending = list(_deletion_requests(archive).values())
+    if code is not None:
+        pending = [r for r in pending if r.code == code]
+    if actor.agency:
+        pending = [r for r in pending if _in_reach(actor, r.code, archive)]
+    return tuple(sorted(pending, key=lambda r: r.entry))
+
+
+def _in_reach(actor: Actor, code: str, archive: Archive) -> bool:
+    try:
+        record_of(actor, code, archive)
+    except NotFoundError:
+        return False
+    return True
+
+
+# --- a record's history --------------------------------------------------------------------
+
+
+def history(actor: Actor, code: str, *, archive: Archive, limit: int = 200) -> tuple[AuditEntry, ...]:
+    """Every audit entry about record CODE — its dossier, documents and stored files — newest first."""
+    dossier, doc = record_of(actor, code, archive)
+    catalog = archive.catalog
+    subjects = {dossier.code, code}
+    subjects.update(d.code for d in catalog.documents(dossier.code))
+    subjects.update(f.path for f in catalog.stored_files([dossier.code]))
+    return tuple(_entry(row) for row in catalog.audit_entries_about(sorted(subjects), limit=limit))
 
 
 def request_deletion(actor: Actor, code: str, reason: str, *, archive: Archive) -> DeletionRequest:
     """Ask for CODE to be destroyed; nothing is removed, the request waits for a second person."""
-    catalog = archive.catalog
-    if catalog.dossier(code) is None and catalog.document(code) is None:
-        raise not_found(code)
+    check_editor(actor)
+    record_of(actor, code, archive)
     if not reason.strip():
         raise ConfigError("cần nêu lý do đề nghị hủy (--reason)", "a reason is required", code="usage")
     if (existing := _deletion_requests(archive).get(code)) is not None:
@@ -137,6 +284,8 @@ def _same_person(label: str, actor: Actor) -> bool:
 
 def approve_deletion(actor: Actor, code: str, *, archive: Archive) -> DeletionApproval:
     """Approve the pending request for CODE; the requester may not approve their own request."""
+    check_editor(actor)
+    record_of(actor, code, archive)
     request = _deletion_requests(archive).get(code)
     if request is None:
         raise NotFoundError(f"không có đề nghị hủy nào đang chờ cho {code}", f"no pending deletion request for {code}")
@@ -196,15 +345,12 @@ class AuditEntry:
 
 def audit_list(actor: Actor, *, archive: Archive, limit: int | None = 50) -> tuple[AuditEntry, ...]:
     """The newest entries of the audit log, newest first."""
-    out = []
-    for row in archive.catalog.audit_entries(limit=limit):
-        who, detail = entry_actor(row)
-        action = row.action
-        out.append(
-            AuditEntry(row.id, row.time, action, ACTIONS_VI.get(action, action),
-                       row.subject, who, detail)
-        )  # fmt: skip
-    return tuple(out)
+    return tuple(_entry(row) for row in archive.catalog.audit_entries(limit=limit))
+
+
+def _entry(row: Any) -> AuditEntry:
+    who, detail = entry_actor(row)
+    return AuditEntry(row.id, row.time, row.action, ACTIONS_VI.get(row.action, row.action), row.subject, who, detail)
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,9 @@ query run on everything.
 
 from __future__ import annotations
 
+import os
 import shutil
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -56,7 +58,7 @@ import tantivy
 from scanner.errors import ArchiveError
 
 # Bump when the fields or analyzers below change: an index of another version is rebuilt.
-INDEX_VERSION = 7
+INDEX_VERSION = 8
 PREFILTER_ABOVE = 50_000  # expected matches above which a query is answered in two steps (crossover measured at 1M)
 EXACT_BONUS = 1000.0
 NO_END = 99991231  # valid_until of a paper valid indefinitely
@@ -64,6 +66,8 @@ NO_END = 99991231  # valid_until of a paper valid indefinitely
 _FOLD = "vi_fold"
 _EXACT = "vi_exact"
 _KEYWORDS = ("agency", "procedure", "type", "owner", "kind")
+VALIDITY = ("valid", "expired", "indefinite")  # còn hiệu lực (có thời hạn), hết hiệu lực, không thời hạn
+FACET_SIZE = 50
 
 # The most frequent syllables of Vietnamese administrative text (folded): function words, and the words of
 # the names of bodies, procedures and papers. Changing the list changes the index: bump INDEX_VERSION.
@@ -118,6 +122,8 @@ class IndexEntry:
     kind: str = "paper"
     issued: date | str | None = None
     valid_until: date | str | None = None
+    type_label: str = ""  # the document type as written, what a facet shows
+    access: str = ""  # the dossier's access level, canonical (``scanner.app.rights.AccessLevel``)
 
 
 @dataclass(frozen=True)
@@ -129,10 +135,31 @@ class Filters:
     date_from: date | None = None
     date_to: date | None = None
     valid_on: date | None = None  # still valid on this day
+    year: int | None = None  # issued in this year
+    validity: str | None = None  # one of VALIDITY, judged on ``today``
+    access: str | None = None  # access level, canonical
+    today: date | None = None  # the day ``validity`` is judged on (today when None)
 
     @property
     def empty(self) -> bool:
-        return not any(v is not None for v in self.__dict__.values())
+        return not any(v is not None for k, v in self.__dict__.items() if k != "today")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a search: (code, sort key) of its hits, how many match in all, and the facets' counts.
+
+    Each facet is a list of (value, count), most frequent first (years
+    newest first); agency and procedure values are as filed, document types
+    as written.
+    """
+
+    hits: list[tuple[str, float | int | str]]
+    total: int
+    facets: dict[str, list[tuple[str, int]]]
+
+
+SORTS = ("relevance", "date", "code")
 
 
 @dataclass(frozen=True)
@@ -165,9 +192,12 @@ class SearchIndex:
     def __init__(self, path: Path) -> None:
         self.path = path
         version_file = path / "scanner-index-version"
-        # only an index known to be of another layout is removed: a folder without the version file may be
-        # one another process is creating right now
-        if version_file.exists() and version_file.read_text().strip() != str(INDEX_VERSION):
+        # Only an index known to be of another layout is removed: a folder without the version file (or with
+        # an empty one, being written by an older program) may be one another process is creating right now.
+        # The web opens several catalogs at once in one process, so the file is replaced atomically and
+        # rewritten only when it differs: a reader never sees it half-written, and never removes a good index.
+        said = version_file.read_text().strip() if version_file.exists() else ""
+        if said and said != str(INDEX_VERSION):
             shutil.rmtree(path)  # another layout: the catalog rebuilds it
         self.created = not path.exists()
         path.mkdir(parents=True, exist_ok=True)
@@ -179,7 +209,10 @@ class SearchIndex:
             ) from None
         self.index.register_tokenizer(_FOLD, FOLD_ANALYZER)
         self.index.register_tokenizer(_EXACT, EXACT_ANALYZER)
-        version_file.write_text(f"{INDEX_VERSION}\n")
+        if said != str(INDEX_VERSION):
+            fresh = path / f".scanner-index-version.{os.getpid()}.{threading.get_ident()}"
+            fresh.write_text(f"{INDEX_VERSION}\n")
+            os.replace(fresh, version_file)
         self.schema = self.index.schema
 
     def _writer(self, heap: int, threads: int) -> tantivy.IndexWriter:
@@ -281,7 +314,85 @@ class SearchIndex:
                     self.schema, "valid_until", tantivy.FieldType.Integer, day_number(f.valid_on), None
                 )
             )
+        if f.year:
+            out.append(
+                tantivy.Query.range_query(
+                    self.schema, "issued", tantivy.FieldType.Integer, f.year * 10000 + 101, f.year * 10000 + 1231
+                )
+            )
+        if f.validity:
+            low, high = validity_range(f.validity, f.today)
+            out.append(tantivy.Query.range_query(self.schema, "valid_until", tantivy.FieldType.Integer, low, high))
+        if f.access:
+            out.append(tantivy.Query.term_query(self.schema, "access", f.access))
         return out
+
+    def page(
+        self,
+        parts: Sequence[QueryPart],
+        filters: Filters | None = None,
+        *,
+        sort: str = "relevance",
+        offset: int = 0,
+        limit: int = 20,
+        facets: bool = True,
+    ) -> Page:
+        """The hits OFFSET…OFFSET+LIMIT in SORT order, the total and the facets, from one searcher.
+
+        Relevance pages are cut from the two-pass answer (exact diacritics
+        first), so a deep page costs its depth; date (newest first) and code
+        order are the index's own sorted collectors. Counts are of the
+        folded query, which every exact match also matches; facets are
+        counted under the filters already chosen (a drill-down).
+        """
+        filters = filters or Filters()
+        searcher = self.index.searcher()
+        q = self.query(parts, filters, field="fold") or tantivy.Query.all_query()
+        if sort == "relevance" and parts:
+            found = self.search(parts, filters, limit=offset + limit)[offset:]
+            hits: list[tuple[str, float | int | str]] = [(c, s) for c, s in found]
+        else:
+            by, order = ("code", tantivy.Order.Asc) if sort == "code" else ("issued", tantivy.Order.Desc)
+            result = searcher.search(q, limit=limit, count=False, order_by_field=by, offset=offset, order=order)
+            hits = [(str(searcher.doc(a)["code"][0]), k) for k, a in result.hits]
+        if not facets:
+            return Page(hits, int(getattr(searcher.search(q, limit=0, count=True), "count", 0) or 0), {})
+        return Page(hits, *self._facets(searcher, q, filters.today))
+
+    def _facets(
+        self, searcher: tantivy.Searcher, q: tantivy.Query, today: date | None
+    ) -> tuple[int, dict[str, list[tuple[str, int]]]]:
+        low = day_number(today or date.today())
+        aggs = {
+            "total": {"value_count": {"field": "key"}},
+            "agency": {"terms": {"field": "agency_label", "size": FACET_SIZE}},
+            "procedure": {"terms": {"field": "procedure_label", "size": FACET_SIZE}},
+            "type": {"terms": {"field": "type_label", "size": FACET_SIZE}},
+            "access": {"terms": {"field": "access", "size": 10}},
+            "year": {"histogram": {"field": "issued", "interval": 10000, "min_doc_count": 1}},
+            "validity": {
+                "range": {
+                    "field": "valid_until",
+                    "ranges": [{"to": low}, {"from": low, "to": NO_END}, {"from": NO_END}],
+                }
+            },
+        }
+        r = searcher.aggregate(q, aggs)
+        out: dict[str, list[tuple[str, int]]] = {}
+        for name in ("agency", "procedure", "type", "access"):
+            out[name] = [(str(b["key"]), int(b["doc_count"])) for b in r[name]["buckets"] if b["key"] != ""]
+        years = [(str(int(b["key"]) // 10000), int(b["doc_count"])) for b in r["year"]["buckets"]]
+        out["year"] = sorted(((y, n) for y, n in years if y != "0" and n), reverse=True)
+        by_kind = {"expired": 0, "valid": 0, "indefinite": 0}
+        for b in r["validity"]["buckets"]:
+            if "from" not in b:
+                by_kind["expired"] += int(b["doc_count"])
+            elif "to" in b:
+                by_kind["valid"] += int(b["doc_count"])
+            else:
+                by_kind["indefinite"] += int(b["doc_count"])
+        out["validity"] = [(k, by_kind[k]) for k in VALIDITY if by_kind[k]]
+        return int(r["total"]["value"] or 0), out
 
     def search(
         self, parts: Sequence[QueryPart], filters: Filters | None = None, *, limit: int = 10
@@ -358,15 +469,29 @@ class SearchIndex:
         return tantivy.Query.boolean_query([(tantivy.Occur.Should, t) for t in terms])
 
 
+def validity_range(validity: str, today: date | None) -> tuple[int | None, int | None]:
+    """The ``valid_until`` range (YYYYMMDD, ends included) of a validity facet value, judged on TODAY."""
+    low = day_number(today or date.today())
+    if validity == "expired":
+        return None, low - 1
+    if validity == "valid":
+        return low, NO_END - 1
+    if validity == "indefinite":
+        return NO_END, None
+    raise ArchiveError(f"hiệu lực không hợp lệ: {validity}", f"unknown validity {validity!r}", code="usage")
+
+
 def _schema() -> tantivy.Schema:
     b = tantivy.SchemaBuilder()
-    b.add_text_field("code", stored=True, tokenizer_name="raw", index_option="basic")
+    b.add_text_field("code", stored=True, tokenizer_name="raw", index_option="basic", fast=True)
     b.add_integer_field("key", stored=False, indexed=True, fast=True)
     b.add_text_field("fold", stored=False, tokenizer_name=_FOLD, index_option="position")
     b.add_text_field("exact", stored=False, tokenizer_name=_EXACT, index_option="freq")
     b.add_text_field("fold_pairs", stored=False, tokenizer_name="whitespace", index_option="freq")
     for name in _KEYWORDS:
         b.add_text_field(name, stored=False, tokenizer_name="raw", index_option="basic")
+    for name in ("agency_label", "procedure_label", "type_label", "access"):  # as written: facets count them
+        b.add_text_field(name, stored=False, tokenizer_name="raw", index_option="basic", fast=True)
     b.add_integer_field("issued", stored=False, indexed=True, fast=True)
     b.add_integer_field("valid_until", stored=False, indexed=True, fast=True)
     return b.build()
@@ -388,6 +513,9 @@ def _document(e: IndexEntry) -> tantivy.Document:
     for o in e.owners:
         if o:
             doc.add_text("owner", fold_keyword(o))
+    labels = (("agency_label", e.agency), ("procedure_label", e.procedure), ("type_label", e.type_label))
+    for name, value in (*labels, ("access", e.access)):
+        doc.add_text(name, value)  # empty too: a fast text field with no value would not be counted as "none"
     doc.add_integer("issued", day_number(e.issued))
     doc.add_integer("valid_until", day_number(e.valid_until, NO_END))
     return doc

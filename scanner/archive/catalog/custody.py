@@ -117,6 +117,12 @@ class CustodyStore:
         with self.db.read() as c:
             return [from_row(AuditEntry, r) for r in c.execute(stmt).mappings()]
 
+    def audit_about(self, subjects: list[str], *, limit: int = 500) -> list[AuditEntry]:
+        """The entries about any of SUBJECTS (codes, stored paths), newest first: a record's history."""
+        stmt = select(audit).where(audit.c.subject.in_(subjects)).order_by(audit.c.id.desc()).limit(limit)
+        with self.db.read() as c:
+            return [from_row(AuditEntry, r) for r in c.execute(stmt).mappings()]
+
     def verify_audit(self) -> list[str]:
         """Problems of the audit chain, in Vietnamese; empty when every entry is as written.
 

@@ -15,19 +15,33 @@ from typing import Any
 from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, case, func, literal_column, or_, select
 
 from scanner.archive.catalog.custody import CustodyStore
-from scanner.archive.catalog.db import Database
+from scanner.archive.catalog.db import Database, now_iso
 from scanner.archive.catalog.rows import (
     DocumentRecord,
     DossierRecord,
+    IndicatorCount,
     OwnerDocument,
     ResultCount,
     StoredFile,
     from_row,
     to_row,
 )
-from scanner.archive.catalog.schema import documents, dossiers, files, fixity, index_outbox, intake, jobs, owners
+from scanner.archive.catalog.schema import (
+    documents,
+    dossiers,
+    files,
+    fixity,
+    index_outbox,
+    intake,
+    jobs,
+    owners,
+    reuses,
+)
 
 FileRow = tuple[str, str | None, str, str, int]  # path, document code, role, sha256, size
+
+# The dossier columns an officer may edit (Phụ lục VI: Maintenance, Rights, Description), as the audit names them.
+EDITABLE = {"retention": "thời hạn bảo quản", "access": "chế độ sử dụng", "description": "mô tả"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +67,7 @@ class DossierRows:
     def hashes(self) -> dict[str, str]:
         """Stored file → SHA-256: what the dossier is, for telling a copy already there from a clash."""
         return {f["path"]: f["sha256"] for f in self.files}
+
 
 # built once: a counter asks for these many times a day, and building a statement costs more than running it
 _DOSSIER = select(dossiers).where(dossiers.c.code == bindparam("code"))
@@ -263,6 +278,92 @@ class RecordStore:
         stmt = stmt.group_by(*by).order_by(*by)
         with self.db.read() as c:
             return [from_row(ResultCount, r) for r in c.execute(stmt).mappings()]
+
+    def edit_dossier(self, code: str, changes: dict[str, str], *, actor: str) -> dict[str, tuple[str, str]] | None:
+        """Change EDITABLE columns of dossier CODE; returns {column: (old, new)} of what changed, None if no dossier.
+
+        The change and its audit entry (old → new of each column) are one
+        transaction. A new access level is part of what the index filters
+        and counts, so the dossier's documents go back to the index outbox in
+        the same transaction.
+        """
+        unknown = set(changes) - set(EDITABLE)
+        if unknown:
+            raise ValueError(f"not editable: {sorted(unknown)}")
+        with self.db.write() as c:
+            row = c.execute(_DOSSIER, {"code": code}).mappings().first()
+            if row is None:
+                return None
+            diff = {k: (str(row[k] or ""), v) for k, v in changes.items() if str(row[k] or "") != v}
+            if not diff:
+                return diff
+            c.execute(dossiers.update().where(dossiers.c.code == code).values({k: new for k, (_, new) in diff.items()}))
+            if "access" in diff:
+                mine = select(documents.c.code).where(documents.c.dossier_code == code)
+                c.execute(index_outbox.insert().from_select(["code"], mine))
+            detail = "; ".join(f"{EDITABLE[k]}: «{old}» → «{new}»" for k, (old, new) in diff.items())
+            self.custody.append_audit(c, "edit", code, detail, actor=actor)
+        return diff
+
+    def record_reuse(self, agency: str, procedure: str, dossier_code: str, document_code: str, *, actor: str) -> None:
+        """A paper of the archive reused for a new dossier instead of being asked for again; audited."""
+        with self.db.write() as c:
+            c.execute(
+                reuses.insert(),
+                {
+                    "time": now_iso(), "agency_code": agency, "procedure_code": procedure,
+                    "dossier_code": dossier_code, "document_code": document_code, "actor": actor,
+                },
+            )  # fmt: skip
+            self.custody.append_audit(c, "reuse", document_code, f"cho hồ sơ {dossier_code}", actor=actor)
+
+    def indicator_counts(self, *, since: str, until: str, agency: str | None) -> list[IndicatorCount]:
+        """The 766 indicators per agency, procedure and month filed (``IndicatorCount``), months SINCE…UNTIL."""
+        d, s, j, r = documents, dossiers, jobs, reuses
+        backfill = case((self.db.json_has(j.c.detail, "backfill"), 1), else_=0)
+        month = func.substr(s.c.created, 1, 7)
+        day = func.substr(s.c.created, 1, 10)
+        by: list[ColumnElement[Any]] = [literal_column(str(i)) for i in range(1, 4)]
+        docs = (
+            select(
+                s.c.agency_code,
+                s.c.procedure_code,
+                month.label("month"),
+                backfill.label("backfilled"),
+                func.count(func.distinct(s.c.code)).label("dossiers"),
+                func.sum(case((d.c.kind == "paper", 1), else_=0)).label("components"),
+                func.sum(case((d.c.kind == "result", 1), else_=0)).label("results"),
+                func.count(func.distinct(case((d.c.kind == "result", s.c.code)))).label("with_result"),
+                func.coalesce(func.sum(d.c.pages), 0).label("pages"),
+            )  # fmt: skip
+            .select_from(s.outerjoin(d, d.c.dossier_code == s.c.code).outerjoin(j, j.c.id == s.c.job_id))
+            .where(day.between(since, until))
+            .group_by(*by, literal_column("4"))
+        )
+        used = (
+            select(r.c.agency_code, r.c.procedure_code, func.substr(r.c.time, 1, 7), func.count())
+            .where(func.substr(r.c.time, 1, 10).between(since, until))
+            .group_by(*by)
+        )
+        if agency:
+            docs = docs.where(s.c.agency_code == agency)
+            used = used.where(r.c.agency_code == agency)
+        out: dict[tuple[str, str, str], dict[str, int]] = {}
+        with self.db.read() as c:
+            for a, p, m, back, n, comp, res, with_result, pages in c.execute(docs):
+                row = out.setdefault((a, p or "", m), {})
+                if back:
+                    row["backfilled"] = row.get("backfilled", 0) + int(res or 0)
+                else:
+                    row["received"] = row.get("received", 0) + int(n)
+                    row["components"] = row.get("components", 0) + int(comp or 0)
+                    row["results"] = row.get("results", 0) + int(res or 0)
+                    row["dossiers_with_result"] = row.get("dossiers_with_result", 0) + int(with_result or 0)
+                row["pages"] = row.get("pages", 0) + int(pages or 0)
+            for a, p, m, n in c.execute(used):
+                row = out.setdefault((a, p or "", m), {})
+                row["reused"] = row.get("reused", 0) + int(n)
+        return [IndicatorCount(a, p, m, **v) for (a, p, m), v in sorted(out.items())]
 
     def owner_documents(self, owner_id: str, *, on: date | None = None) -> list[OwnerDocument]:
         """The owner's documents still valid ON (today), newest first: what a counter checks before asking again.

@@ -71,6 +71,11 @@ class SearchHit:
     type_name: str = ""
     issued_date: str | None = None
     score: float = 0.0
+    kind: str = ""
+    valid_until: str | None = None
+    review: tuple[str, ...] = ()
+    agency_code: str = ""
+    access: str = ""  # the dossier's access value as filed
 
 
 @dataclass(frozen=True)
@@ -299,3 +304,38 @@ class ApiClientRecord:
     token_hash: str = field(repr=False)
     disabled: int = 0
     created: str = ""
+
+
+@dataclass(frozen=True)
+class IndicatorCount:
+    """The 766/QĐ-TTg indicators of one agency, procedure and month of filing.
+
+    ``received`` dossiers received at the counter (backfill excluded: it files
+    old results, not new dossiers), ``components`` their papers digitized,
+    ``reused`` papers taken from the archive instead of being asked for again,
+    ``results`` results digitized with new dossiers, ``backfilled`` old
+    still-valid results digitized by backfill, ``pages`` pages of all of them.
+    """
+
+    agency: str
+    procedure: str
+    month: str
+    received: int = 0
+    components: int = 0
+    reused: int = 0
+    results: int = 0
+    backfilled: int = 0
+    dossiers_with_result: int = 0
+    pages: int = 0
+
+
+@dataclass(frozen=True)
+class SavedSearch:
+    """A search an officer keeps: its name, query and the page's filters and sort (``params``)."""
+
+    id: int
+    person: str
+    name: str
+    query: str
+    params: dict[str, Any]
+    created: str

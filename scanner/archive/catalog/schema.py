@@ -262,3 +262,33 @@ api_clients = Table(
     Column("disabled", Integer, nullable=False, server_default=text("0")),
     _text("created"),
 )
+
+Index("audit_subject", audit.c.subject)  # a record's history is read by subject
+
+# An officer's saved searches: the query and the page's filters, as the page's own query string.
+saved_searches = Table(
+    "saved_searches",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _text("person"),  # the account name
+    _text("name"),
+    _text("query", ""),
+    _text("params", "{}"),  # JSON object: filters and sort
+    _text("created"),
+)
+Index("saved_searches_person", saved_searches.c.person)
+
+# A paper reused at the counter instead of being asked for again (indicator "thành phần hồ sơ được tái sử
+# dụng" of Quyết định 766/QĐ-TTg): the reusing agency, procedure and dossier, and the paper reused.
+reuses = Table(
+    "reuses",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _text("time"),
+    _text("agency_code"),
+    _text("procedure_code", ""),
+    _text("dossier_code"),
+    _text("document_code"),
+    _text("actor"),
+)
+Index("reuses_time", reuses.c.time)

@@ -17,27 +17,32 @@ import logging
 import re
 import shutil
 import unicodedata
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from contextlib import closing
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Select, bindparam, delete, func, select
 
+from scanner.archive.access import access_level
 from scanner.archive.catalog.custody import CustodyStore
 from scanner.archive.catalog.db import Database
 from scanner.archive.catalog.rows import SearchHit
 from scanner.archive.catalog.schema import documents, dossiers, index_outbox
 from scanner.archive.index import (
     EXACT_BONUS,
+    NO_END,
     Filters,
     IndexBusy,
     IndexEntry,
+    Page,
     QueryPart,
     SearchIndex,
     day_number,
     fold_keyword,
     parse_query,
+    validity_range,
 )
 from scanner.archive.snippets import snippet
 from scanner.errors import ArchiveError
@@ -50,15 +55,38 @@ _ENTRY_DOCUMENT_COLUMNS = (
 
 # built once: asked on every search
 _ANY_PENDING = select(index_outbox.c.id).limit(1)
-_HITS = select(
-    *(documents.c[k] for k in ("code", "title", "path", "text", "dossier_code", "type_name", "issued_date"))
-).where(documents.c.code.in_(bindparam("codes", expanding=True)))
+_HIT_COLUMNS = (
+    "code",
+    "title",
+    "path",
+    "text",
+    "dossier_code",
+    "type_name",
+    "issued_date",
+    "kind",
+    "valid_until",
+    "review",
+)
+_HITS = (
+    select(*(documents.c[k] for k in _HIT_COLUMNS), dossiers.c.agency_code, dossiers.c.access)
+    .select_from(documents.join(dossiers, dossiers.c.code == documents.c.dossier_code))
+    .where(documents.c.code.in_(bindparam("codes", expanding=True)))
+)
 
 
 def fold(text: str) -> str:
     """Vietnamese text without tone marks or diacritics, lower case: what a clerk may type."""
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """A page of search hits as the catalog has them, the number matching in all, and the facets' counts."""
+
+    hits: list[SearchHit]
+    total: int
+    facets: dict[str, list[tuple[str, int]]]
 
 
 class SearchStore:
@@ -109,6 +137,8 @@ class SearchStore:
                     kind=r["kind"],
                     issued=r["issued_date"] or r["receipt_date"],
                     valid_until=r["valid_until"],
+                    type_label=r["type_name"] or "",
+                    access=access_level(r["access"]).value,
                 )
 
     def _entries_of(self, codes: Select[Any]) -> Select[Any]:
@@ -118,7 +148,7 @@ class SearchStore:
             select(
                 self.db.row_key(d).label("key"),
                 *(d.c[k] for k in _ENTRY_DOCUMENT_COLUMNS),
-                *(s.c[k] for k in ("agency_code", "procedure_code", "owner_id", "receipt_date")),
+                *(s.c[k] for k in ("agency_code", "procedure_code", "owner_id", "receipt_date", "access")),
             )
             .select_from(d.join(s, s.c.code == d.c.dossier_code))
             .where(d.c.code.in_(codes))
@@ -194,22 +224,74 @@ class SearchStore:
         scores = dict(found)
         if not codes:
             return []
+        return self._hits(codes, scores, query)
+
+    def _hits(
+        self,
+        codes: Sequence[str],
+        scores: dict[str, float],
+        query: str,
+        allowed: Callable[[SearchHit], bool] | None = None,
+    ) -> list[SearchHit]:
+        """The catalog rows of CODES as hits, in that order, with their scores and (where ALLOWED) snippets."""
         with self.db.read() as c:
-            rows = {r["code"]: r for r in c.execute(_HITS, {"codes": codes}).mappings()}
-        return [
+            rows = {r["code"]: r for r in c.execute(_HITS, {"codes": list(codes)}).mappings()}
+        hits = [
             SearchHit(
                 code=c,
                 title=rows[c]["title"],
                 path=rows[c]["path"],
-                snippet=snippet(rows[c]["text"], query),
+                snippet="",
                 dossier_code=rows[c]["dossier_code"],
                 type_name=rows[c]["type_name"],
                 issued_date=rows[c]["issued_date"],
-                score=round(scores[c], 3),
+                score=round(scores.get(c, 0.0), 3),
+                kind=rows[c]["kind"],
+                valid_until=rows[c]["valid_until"],
+                review=tuple(json.loads(rows[c]["review"] or "[]")),
+                agency_code=rows[c]["agency_code"],
+                access=rows[c]["access"],
             )
             for c in codes
             if c in rows
         ]
+        return [
+            replace(h, snippet=snippet(rows[h.code]["text"], query)) if allowed is None or allowed(h) else h
+            for h in hits
+        ]
+
+    def page(
+        self,
+        query: str,
+        filters: Filters,
+        *,
+        sort: str = "relevance",
+        offset: int = 0,
+        limit: int = 20,
+        snippets: Callable[[SearchHit], bool] | None = None,
+    ) -> SearchPage:
+        """One page of hits in SORT order, with the total and the facets' counts (``SearchIndex.page``).
+
+        Documents filed but not yet indexed (the index was busy) are scanned
+        as ``search`` does and put on the first page of a relevance search,
+        and counted, so a stored document is never missing from a result
+        list; facets count the index alone. SNIPPETS says which hits may show
+        their text (an access level may forbid it); the others get none.
+        """
+        parts = parse_query(unicodedata.normalize("NFC", query))
+        if self.has_unindexed():
+            self.catch_up()
+        try:
+            found = self.index.page(parts, filters, sort=sort, offset=offset, limit=limit)
+        except IndexBusy:
+            found = Page([], 0, {})
+        extra = self._scan_unindexed(parts, filters)
+        codes = [c for c, _ in found.hits]
+        scores = {c: float(k) for c, k in found.hits if isinstance(k, float)}
+        if extra and sort == "relevance" and offset == 0:
+            ranked = sorted([*extra, *scores.items()], key=lambda h: -h[1])[:limit]
+            codes, scores = list(dict.fromkeys(c for c, _ in ranked)), dict(ranked)
+        return SearchPage(self._hits(codes, scores, query, snippets), found.total + len(extra), found.facets)
 
     def _scan_unindexed(self, parts: Sequence[QueryPart], filters: Filters) -> list[tuple[str, float]]:
         """Match the few documents not yet indexed in Python, by the same rules as the index."""
@@ -239,8 +321,16 @@ def _entry_passes(e: IndexEntry, f: Filters) -> bool:
         (f.date_from, lambda v: day_number(e.issued) >= day_number(v)),
         (f.date_to, lambda v: day_number(e.issued) <= day_number(v)),
         (f.valid_on, lambda v: day_number(e.valid_until, 99991231) >= day_number(v)),
+        (f.year, lambda v: day_number(e.issued) // 10000 == v),
+        (f.validity, lambda v: _in_range(day_number(e.valid_until, NO_END), validity_range(v, f.today))),
+        (f.access, lambda v: e.access == v),
     ]
     return all(value is None or value == "" or test(value) for value, test in checks)
+
+
+def _in_range(value: int, bounds: tuple[int | None, int | None]) -> bool:
+    low, high = bounds
+    return (low is None or value >= low) and (high is None or value <= high)
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
