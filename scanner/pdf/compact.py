@@ -1,0 +1,264 @@
+"""Compact archival images: bilevel pages as CCITT G4, colour and grey pages as mixed raster content.
+
+A province stores tens of millions of pages, and a 300 dpi colour page kept
+as the scanner's JPEG costs about 3 MB. What a reader (and the recognizer)
+needs of a document page is sharp ink at the scan's resolution; the paper
+under it is a smooth field that needs little resolution. So a colour or grey
+page is split into three layers (mixed raster content, as DjVu and ISO/IEC
+16485 do it), each coded the way it compresses best, all allowed by PDF/A-1
+(no soft masks, no JPEG 2000, no transparency group):
+
+- ``/Bg``: the paper, downsampled to ``BG_DPI`` and JPEG-coded, with the ink
+  taken out and filled from the paper around it, so it costs almost nothing;
+- ``/Fg``: the ink's colour, a small image at ``FG_DPI`` (black for text,
+  red where a seal is, blue where a signature is), painted only through
+- its ``/Mask``: a 1-bit image of every ink pixel at the scan's resolution,
+  CCITT G4-coded, so letters keep their edges and diacritics their dots.
+
+A page that is already two-tone (a bitonal scan, or one a deskew turned
+into grey only along the letters' edges) stays 1-bit: one CCITT G4 image.
+
+The ink is found on the page divided by its own background (``flatten`` of
+the cleaning stage), each colour channel on its own: paper of any tint
+becomes white, black ink is dark in every channel, a red seal or a blue
+signature is far from grey. Dark or coloured pixels form the mask; isolated
+specks of dust are dropped from it (``despeckle``).
+
+PDF/A-1 forbids JBIG2's text regions only in spirit (symbol substitution can
+change a 6 into an 8); its generic region would be smaller still than G4,
+but no JBIG2 encoder is packaged for Debian 12, so G4 it is.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import pikepdf
+from PIL import Image
+from pikepdf import Dictionary, Name
+
+from scanner.clean import despeckle, flatten
+from scanner.errors import PdfError
+from scanner.model import PageImage
+from scanner.pdf.images import _flattened
+
+BG_DPI = 100  # the paper: smooth, so a third of the scan's resolution is plenty
+FG_DPI = 75  # the ink's colour: it changes from word to seal, not from pixel to pixel
+BG_QUALITY = 50
+FG_QUALITY = 70
+# A flattened pixel this much away from grey (largest minus smallest channel) is coloured ink.
+COLOUR_INK = 48
+# Two-tone: the two commonest grey levels cover this share of the page, this far apart...
+TWO_TONE_SHARE = 0.7
+TWO_TONE_GAP = 128
+# ...and nearly every other pixel sits on an edge between them (where a turn interpolated).
+TWO_TONE_EDGES = 0.97
+
+
+@dataclass(frozen=True)
+class Layers:
+    """A page's image XObjects in drawing order (each covers the whole page) and how it was coded."""
+
+    xobjects: tuple[tuple[str, pikepdf.Stream], ...]
+    kind: str  # "bilevel" or "mrc"
+
+    @property
+    def size(self) -> int:
+        """Bytes of coded image data, masks included."""
+        streams = [stream for _, stream in self.xobjects]
+        streams += [stream.Mask for stream in streams if "/Mask" in stream]
+        return sum(len(stream.read_raw_bytes()) for stream in streams)
+
+
+def encode(pdf: pikepdf.Pdf, image: PageImage) -> Layers:
+    """IMAGE as compact XObjects of PDF: G4 when it is two-tone, mixed raster content otherwise."""
+    try:
+        with Image.open(image.path) as im:
+            if im.mode == "1":
+                return _bilevel(pdf, np.asarray(im))
+            arr = np.asarray(im if im.mode in ("L", "RGB") else _flattened(im))
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise PdfError(
+            f"{image.source}: không đọc được ảnh trang ({exc})", f"{image.source}: cannot read page image ({exc})"
+        ) from None
+    if arr.shape[:2] != (image.height, image.width):
+        raise PdfError(
+            f"{image.source}: kích thước ảnh khác kích thước đã ghi {image.width}x{image.height}",
+            f"{image.source}: image size differs from the page's {image.width}x{image.height}",
+        )
+    levels = two_tone(arr)
+    if levels is not None:
+        return _bilevel(pdf, arr > (levels[0] + levels[1]) // 2)
+    return _mrc(pdf, arr, image.dpi)
+
+
+def two_tone(arr: np.ndarray) -> tuple[int, int] | None:
+    """The dark and light levels of a page that is effectively bitonal, else None.
+
+    Bitonal means: grey (no colour), two grey levels far apart hold most of
+    the page, and the pixels between them lie on the edges where the two
+    meet, as they do when a bitonal scan was turned with interpolation. A
+    real grey scan spreads its paper over many levels; a grey picture has
+    in-between tones away from any edge.
+    """
+    if arr.ndim == 3:
+        sample = arr[::4, ::4]
+        spread = sample.max(axis=2).astype(np.int16) - sample.min(axis=2)
+        if np.count_nonzero(spread > 8) > 0.001 * spread.size:
+            return None
+        arr = arr[..., 1]
+    hist = np.bincount(arr[::2, ::2].ravel(), minlength=256)
+    top = np.argsort(hist)[-2:]
+    low, high = int(top.min()), int(top.max())
+    if hist[top].sum() < TWO_TONE_SHARE * hist.sum() or high - low < TWO_TONE_GAP:
+        return None
+    near_low = (np.abs(arr.astype(np.int16) - low) <= 8).astype(np.uint8)
+    near_high = (np.abs(arr.astype(np.int16) - high) <= 8).astype(np.uint8)
+    between = (near_low | near_high) == 0
+    count = int(np.count_nonzero(between))
+    if count:
+        kernel = np.ones((5, 5), np.uint8)
+        on_edge = between & (cv2.dilate(near_low, kernel) > 0) & (cv2.dilate(near_high, kernel) > 0)
+        if np.count_nonzero(on_edge) < TWO_TONE_EDGES * count:
+            return None
+    return low, high
+
+
+def g4(white: np.ndarray) -> bytes:
+    """The CCITT G4 data (K=-1, BlackIs1 true) of a bitonal image where True is white paper."""
+    im = Image.fromarray(np.where(white, 255, 0).astype(np.uint8)).convert("1")
+    buf = io.BytesIO()
+    # One strip: a PDF filter decodes one G4 stream; Pillow writes a "1" image as MinIsBlack (white = 1 bit).
+    im.save(buf, format="TIFF", compression="group4", tiffinfo={278: im.height})
+    with Image.open(io.BytesIO(buf.getvalue())) as tif:
+        offsets, counts = tif.tag_v2[273], tif.tag_v2[279]
+    if len(offsets) != 1:
+        raise PdfError("không mã hóa được lớp chữ (CCITT G4)", f"G4 encoding gave {len(offsets)} strips")
+    return buf.getvalue()[offsets[0] : offsets[0] + counts[0]]
+
+
+def _g4_parms(width: int, height: int) -> Dictionary:
+    return Dictionary(K=-1, Columns=width, Rows=height, BlackIs1=True)
+
+
+def _bilevel(pdf: pikepdf.Pdf, white: np.ndarray) -> Layers:
+    height, width = white.shape
+    image = pdf.make_stream(
+        g4(white.astype(bool)),
+        Type=Name.XObject,
+        Subtype=Name.Image,
+        Width=width,
+        Height=height,
+        ColorSpace=Name.DeviceGray,
+        BitsPerComponent=1,
+        Filter=Name.CCITTFaxDecode,
+        DecodeParms=_g4_parms(width, height),
+    )
+    return Layers(xobjects=(("/Im0", image),), kind="bilevel")
+
+
+def ink_mask(arr: np.ndarray, dpi: float) -> tuple[np.ndarray, np.ndarray]:
+    """(ink, weight): the 1-bit ink of the page at its resolution and how strongly each pixel is ink (0-255).
+
+    Dark ink is found on the flattened grey page (Otsu's level, kept
+    between 96 and 200); coloured ink (seals, signatures) on the page
+    flattened channel by channel, as distance from grey, so a faint red
+    stamp that is light in grey is kept too. Specks of dust are dropped.
+    """
+    if arr.ndim == 3:
+        channels = [flatten(np.ascontiguousarray(arr[..., c])) for c in range(3)]
+        top = np.maximum(np.maximum(channels[0], channels[1]), channels[2])
+        bottom = np.minimum(np.minimum(channels[0], channels[1]), channels[2])
+        chroma = cv2.subtract(top, bottom)
+        del top
+        grey = cv2.cvtColor(np.dstack(channels), cv2.COLOR_RGB2GRAY)
+        del channels
+    else:
+        grey = flatten(arr)
+        bottom = grey
+        chroma = np.zeros_like(grey)
+    level, _ = cv2.threshold(grey[::3, ::3], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    level = min(max(level, 96.0), 200.0)
+    ink = (grey < level) | (chroma >= COLOUR_INK)
+    ink = despeckle(np.where(ink, 0, 255).astype(np.uint8), dpi) < 128
+    weight = cv2.max(cv2.bitwise_not(bottom), chroma)
+    return ink, np.where(ink, weight, 0).astype(np.uint8)
+
+
+def _fill(values: np.ndarray, weight: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """VALUES averaged by WEIGHT down to SIZE (width, height), empty cells filled from their surroundings.
+
+    Push-pull: the weighted mean is taken on a pyramid of ever smaller
+    grids, and a cell with no weight takes the value of the coarser grid
+    above it, so holes fill smoothly and cost the JPEG coder nothing.
+    """
+    w = weight.astype(np.float32)
+    v = values.astype(np.float32)
+    wv = v * (w[..., None] if v.ndim == 3 else w)
+    levels = [(cv2.resize(wv, size, interpolation=cv2.INTER_AREA), cv2.resize(w, size, interpolation=cv2.INTER_AREA))]
+    while min(levels[-1][1].shape[:2]) > 2:
+        s, sw = levels[-1]
+        half = (max(1, s.shape[1] // 2), max(1, s.shape[0] // 2))
+        levels.append((cv2.resize(s, half, interpolation=cv2.INTER_AREA), cv2.resize(sw, half, interpolation=cv2.INTER_AREA)))
+    s, sw = levels[-1]
+    total = float(sw.sum())
+    mean = s.reshape(-1, *s.shape[2:]).sum(axis=0) / total if total > 0 else np.full(s.shape[2:], 255.0)
+    filled = np.broadcast_to(np.asarray(mean, np.float32), s.shape).copy()
+    for s, sw in reversed(levels):
+        up = cv2.resize(filled, (s.shape[1], s.shape[0]), interpolation=cv2.INTER_LINEAR)
+        if up.ndim < s.ndim:
+            up = up[..., None]
+        have = sw > 1e-3
+        mean_here = s / np.maximum(sw, 1e-3)[..., None] if s.ndim == 3 else s / np.maximum(sw, 1e-3)
+        filled = np.where(have[..., None] if s.ndim == 3 else have, mean_here, up)
+    return np.clip(filled + 0.5, 0, 255).astype(np.uint8)
+
+
+def _jpeg(pdf: pikepdf.Pdf, pixels: np.ndarray, quality: int, subsampling: int, **extra: object) -> pikepdf.Stream:
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="JPEG", quality=quality, subsampling=subsampling, optimize=True)
+    height, width = pixels.shape[:2]
+    return pdf.make_stream(
+        buf.getvalue(),
+        Type=Name.XObject,
+        Subtype=Name.Image,
+        Width=width,
+        Height=height,
+        ColorSpace=Name.DeviceRGB if pixels.ndim == 3 else Name.DeviceGray,
+        BitsPerComponent=8,
+        Filter=Name.DCTDecode,
+        **extra,
+    )
+
+
+def _scaled(shape: tuple[int, ...], dpi: float, target: float) -> tuple[int, int]:
+    factor = max(1.0, dpi / target)
+    return max(1, round(shape[1] / factor)), max(1, round(shape[0] / factor))
+
+
+def _mrc(pdf: pikepdf.Pdf, arr: np.ndarray, dpi: float) -> Layers:
+    ink, weight = ink_mask(arr, dpi)
+    height, width = ink.shape
+    # The paper is taken away from the ink and its anti-aliased rim, then filled in.
+    rim = max(1, round(dpi / 150))
+    near_ink = cv2.dilate(ink.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_RECT, (2 * rim + 1, 2 * rim + 1)))
+    paper = _fill(arr, 1 - near_ink, _scaled(arr.shape, dpi, BG_DPI))
+    colour = _fill(arr, weight, _scaled(arr.shape, dpi, FG_DPI))
+    mask = pdf.make_stream(
+        g4(~ink),
+        Type=Name.XObject,
+        Subtype=Name.Image,
+        Width=width,
+        Height=height,
+        ImageMask=True,
+        BitsPerComponent=1,
+        Filter=Name.CCITTFaxDecode,
+        DecodeParms=_g4_parms(width, height),
+    )
+    background = _jpeg(pdf, paper, BG_QUALITY, 2)
+    # 4:4:4: chroma subsampling would bleed a seal's red into the black words beside it.
+    foreground = _jpeg(pdf, colour, FG_QUALITY, 0, Mask=mask)
+    return Layers(xobjects=(("/Bg", background), ("/Fg", foreground)), kind="mrc")
