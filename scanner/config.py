@@ -462,7 +462,10 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
         raise _err(p.key("flavour"), "chỉ nhận '2b' hoặc '1b'", "must be '2b' or '1b'")
     storage = p.get("image_storage", str, "compact")
     by_agency = p.get("image_storage_by_agency", dict, {})
-    for key, value in (("image_storage", storage), *((f"image_storage_by_agency.{k}", v) for k, v in by_agency.items())):
+    for key, value in (
+        ("image_storage", storage),
+        *((f"image_storage_by_agency.{k}", v) for k, v in by_agency.items()),
+    ):
         if value not in IMAGE_STORAGES:
             raise _err(p.key(key), "chỉ nhận 'compact' hoặc 'lossless'", "must be 'compact' or 'lossless'")
     for agency in by_agency:

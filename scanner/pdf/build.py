@@ -226,4 +226,3 @@ def pdfa_problems(path: Path, flavour: str, *, save_kwargs: dict[str, Any] | Non
     problems = [str(f) for f in report.findings if undescribed or not xmp.waived(f, properties)]
     problems.extend(f"XMP property {xmp.PREFIX}:{name} has no extension schema entry" for name in undescribed)
     return problems
-

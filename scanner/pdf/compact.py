@@ -37,8 +37,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 import pikepdf
-from PIL import Image
 from pikepdf import Dictionary, Name
+from PIL import Image, TiffImagePlugin
 
 from scanner.clean import despeckle, flatten
 from scanner.errors import PdfError
@@ -55,7 +55,7 @@ COLOUR_INK = 48
 TWO_TONE_SHARE = 0.7
 TWO_TONE_GAP = 128
 # ...and nearly every other pixel sits on an edge between them (where a turn interpolated).
-TWO_TONE_EDGES = 0.97
+TWO_TONE_EDGES = 0.9
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class Layers:
     @property
     def size(self) -> int:
         """Bytes of coded image data, masks included."""
-        streams = [stream for _, stream in self.xobjects]
+        streams: list[pikepdf.Object] = [stream for _, stream in self.xobjects]
         streams += [stream.Mask for stream in streams if "/Mask" in stream]
         return sum(len(stream.read_raw_bytes()) for stream in streams)
 
@@ -120,7 +120,7 @@ def two_tone(arr: np.ndarray) -> tuple[int, int] | None:
     between = (near_low | near_high) == 0
     count = int(np.count_nonzero(between))
     if count:
-        kernel = np.ones((5, 5), np.uint8)
+        kernel = np.ones((7, 7), np.uint8)
         on_edge = between & (cv2.dilate(near_low, kernel) > 0) & (cv2.dilate(near_high, kernel) > 0)
         if np.count_nonzero(on_edge) < TWO_TONE_EDGES * count:
             return None
@@ -133,7 +133,7 @@ def g4(white: np.ndarray) -> bytes:
     buf = io.BytesIO()
     # One strip: a PDF filter decodes one G4 stream; Pillow writes a "1" image as MinIsBlack (white = 1 bit).
     im.save(buf, format="TIFF", compression="group4", tiffinfo={278: im.height})
-    with Image.open(io.BytesIO(buf.getvalue())) as tif:
+    with TiffImagePlugin.TiffImageFile(io.BytesIO(buf.getvalue())) as tif:
         offsets, counts = tif.tag_v2[273], tif.tag_v2[279]
     if len(offsets) != 1:
         raise PdfError("không mã hóa được lớp chữ (CCITT G4)", f"G4 encoding gave {len(offsets)} strips")
@@ -202,7 +202,9 @@ def _fill(values: np.ndarray, weight: np.ndarray, size: tuple[int, int]) -> np.n
     while min(levels[-1][1].shape[:2]) > 2:
         s, sw = levels[-1]
         half = (max(1, s.shape[1] // 2), max(1, s.shape[0] // 2))
-        levels.append((cv2.resize(s, half, interpolation=cv2.INTER_AREA), cv2.resize(sw, half, interpolation=cv2.INTER_AREA)))
+        levels.append(
+            (cv2.resize(s, half, interpolation=cv2.INTER_AREA), cv2.resize(sw, half, interpolation=cv2.INTER_AREA))
+        )
     s, sw = levels[-1]
     total = float(sw.sum())
     mean = s.reshape(-1, *s.shape[2:]).sum(axis=0) / total if total > 0 else np.full(s.shape[2:], 255.0)
