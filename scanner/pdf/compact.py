@@ -10,10 +10,13 @@ page is split into three layers (mixed raster content, as DjVu and ISO/IEC
 
 - ``/Bg``: the paper, downsampled to ``BG_DPI`` and JPEG-coded, with the ink
   taken out and filled from the paper around it, so it costs almost nothing;
-- ``/Fg``: the ink's colour, a small image at ``FG_DPI`` (black for text,
-  red where a seal is, blue where a signature is), painted only through
-- its ``/Mask``: a 1-bit image of every ink pixel at the scan's resolution,
-  CCITT G4-coded, so letters keep their edges and diacritics their dots.
+- ``/Fg``: the dark ink's colour, a small image at ``FG_DPI``, painted only
+  through its ``/Mask``: a 1-bit image of the ink pixels at the scan's
+  resolution, CCITT G4-coded, so letters keep their edges and diacritics
+  their dots;
+- ``/Fr`` and ``/Fc``: the same for the red ink (seals) and for other
+  coloured ink (a blue signature), kept apart so no colour bleeds into
+  another.
 
 A page that is already two-tone (a bitonal scan, or one a deskew turned
 into grey only along the letters' edges) stays 1-bit: one CCITT G4 image.
@@ -21,8 +24,8 @@ into grey only along the letters' edges) stays 1-bit: one CCITT G4 image.
 The ink is found on the page divided by its own background (``flatten`` of
 the cleaning stage), each colour channel on its own: paper of any tint
 becomes white, black ink is dark in every channel, a red seal or a blue
-signature is far from grey. Dark or coloured pixels form the mask; isolated
-specks of dust are dropped from it (``despeckle``).
+signature is far from grey. Isolated specks of dust are dropped
+(``despeckle``).
 
 PDF/A-1 forbids JBIG2's text regions only in spirit (symbol substitution can
 change a 6 into an 8); its generic region would be smaller still than G4,
@@ -48,7 +51,8 @@ from scanner.pdf.images import _flattened
 BG_DPI = 100  # the paper: smooth, so a third of the scan's resolution is plenty
 FG_DPI = 75  # the ink's colour: it changes from word to seal, not from pixel to pixel
 BG_QUALITY = 50
-FG_QUALITY = 70
+DARK_QUALITY = 50  # black and grey ink: its shade hardly varies
+COLOUR_QUALITY = 70  # a seal's red, a signature's blue
 # A flattened pixel this much away from grey (largest minus smallest channel) is coloured ink.
 COLOUR_INK = 48
 # Two-tone: the two commonest grey levels cover this share of the page, this far apart...
@@ -129,7 +133,7 @@ def two_tone(arr: np.ndarray) -> tuple[int, int] | None:
 
 def g4(white: np.ndarray) -> bytes:
     """The CCITT G4 data (K=-1, BlackIs1 true) of a bitonal image where True is white paper."""
-    im = Image.fromarray(np.where(white, 255, 0).astype(np.uint8)).convert("1")
+    im = Image.fromarray(np.ascontiguousarray(white, dtype=bool))  # mode "1"
     buf = io.BytesIO()
     # One strip: a PDF filter decodes one G4 stream; Pillow writes a "1" image as MinIsBlack (white = 1 bit).
     im.save(buf, format="TIFF", compression="group4", tiffinfo={278: im.height})
@@ -160,19 +164,33 @@ def _bilevel(pdf: pikepdf.Pdf, white: np.ndarray) -> Layers:
     return Layers(xobjects=(("/Im0", image),), kind="bilevel")
 
 
-def ink_mask(arr: np.ndarray, dpi: float) -> tuple[np.ndarray, np.ndarray]:
-    """(ink, weight): the 1-bit ink of the page at its resolution and how strongly each pixel is ink (0-255).
+@dataclass(frozen=True)
+class Ink:
+    """The ink found on a page, at its resolution: two disjoint 1-bit masks and how strongly each pixel is ink."""
+
+    dark: np.ndarray  # black or grey ink: the words, the rules, a black stamp
+    red: np.ndarray  # coloured ink where red leads: seals, red stamps
+    other: np.ndarray  # other coloured ink: a blue or green signature, a violet stamp
+    weight: np.ndarray  # 0-255: darkness, or distance from grey, of each ink pixel (0 off the ink)
+
+
+def find_ink(arr: np.ndarray, dpi: float) -> Ink:
+    """The page's ink, dark and coloured, with specks of dust dropped.
 
     Dark ink is found on the flattened grey page (Otsu's level, kept
-    between 96 and 200); coloured ink (seals, signatures) on the page
-    flattened channel by channel, as distance from grey, so a faint red
-    stamp that is light in grey is kept too. Specks of dust are dropped.
+    between 96 and 200); coloured ink on the page flattened channel by
+    channel, as distance from grey, so a faint red stamp that is light in
+    grey is kept too. Dark, red and other coloured ink are kept apart, each
+    painted with its own colours, so that a seal's red neither bleeds into
+    the black words beside it nor turns violet where a blue signature
+    crosses it (the recognizer drops red ink, not violet).
     """
     if arr.ndim == 3:
         channels = [flatten(np.ascontiguousarray(arr[..., c])) for c in range(3)]
         top = np.maximum(np.maximum(channels[0], channels[1]), channels[2])
         bottom = np.minimum(np.minimum(channels[0], channels[1]), channels[2])
         chroma = cv2.subtract(top, bottom)
+        red_leads = channels[0] == top
         del top
         grey = cv2.cvtColor(np.dstack(channels), cv2.COLOR_RGB2GRAY)
         del channels
@@ -180,26 +198,59 @@ def ink_mask(arr: np.ndarray, dpi: float) -> tuple[np.ndarray, np.ndarray]:
         grey = flatten(arr)
         bottom = grey
         chroma = np.zeros_like(grey)
+        red_leads = np.zeros(grey.shape, bool)
     level, _ = cv2.threshold(grey[::3, ::3], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     level = min(max(level, 96.0), 200.0)
-    ink = (grey < level) | (chroma >= COLOUR_INK)
-    ink = despeckle(np.where(ink, 0, 255).astype(np.uint8), dpi) < 128
+    coloured = chroma >= COLOUR_INK
+    ink = despeckle(np.where((grey < level) | coloured, 0, 255).astype(np.uint8), dpi) < 128
     weight = cv2.max(cv2.bitwise_not(bottom), chroma)
-    return ink, np.where(ink, weight, 0).astype(np.uint8)
+    coloured &= ink
+    return Ink(
+        dark=ink & ~coloured,
+        red=coloured & red_leads,
+        other=coloured & ~red_leads,
+        weight=np.where(ink, weight, 0).astype(np.uint8),
+    )
 
 
-def _fill(values: np.ndarray, weight: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """VALUES averaged by WEIGHT down to SIZE (width, height), empty cells filled from their surroundings.
+def _block_sums(values: np.ndarray, weight: np.ndarray, factor: int) -> tuple[np.ndarray, np.ndarray]:
+    """Means of VALUES * WEIGHT and of WEIGHT over FACTOR x FACTOR blocks (the last partial blocks padded).
+
+    Done in strips of rows so a 300 dpi colour page costs a few megabytes
+    of floats at a time, not the hundreds a whole-page float copy would.
+    """
+    height, width = weight.shape
+    rows, cols = -(-height // factor), -(-width // factor)
+    channels = values.shape[2:]
+    sums = np.zeros((rows, cols, *channels), np.float32)
+    totals = np.zeros((rows, cols), np.float32)
+    pad_w = cols * factor - width
+    step = factor * max(1, 256 // factor)
+    for y in range(0, height, step):
+        v = values[y : y + step].astype(np.float32)
+        w = weight[y : y + step].astype(np.float32)
+        pad_h = -(-w.shape[0] // factor) * factor - w.shape[0]
+        if pad_h or pad_w:
+            v = np.pad(v, ((0, pad_h), (0, pad_w), *(((0, 0),) * len(channels))))
+            w = np.pad(w, ((0, pad_h), (0, pad_w)))
+        n = w.shape[0] // factor
+        wv = v * (w[..., None] if channels else w)
+        block = y // factor
+        # INTER_AREA at a whole-number factor is the exact block mean; means serve as well as sums here.
+        sums[block : block + n] = cv2.resize(wv, (cols, n), interpolation=cv2.INTER_AREA).reshape(n, cols, *channels)
+        totals[block : block + n] = cv2.resize(w, (cols, n), interpolation=cv2.INTER_AREA)
+    return sums, totals
+
+
+def _fill(values: np.ndarray, weight: np.ndarray, factor: int) -> np.ndarray:
+    """VALUES averaged by WEIGHT over FACTOR x FACTOR blocks, empty blocks filled from their surroundings.
 
     Push-pull: the weighted mean is taken on a pyramid of ever smaller
     grids, and a cell with no weight takes the value of the coarser grid
     above it, so holes fill smoothly and cost the JPEG coder nothing.
     """
-    w = weight.astype(np.float32)
-    v = values.astype(np.float32)
-    wv = v * (w[..., None] if v.ndim == 3 else w)
-    levels = [(cv2.resize(wv, size, interpolation=cv2.INTER_AREA), cv2.resize(w, size, interpolation=cv2.INTER_AREA))]
-    while min(levels[-1][1].shape[:2]) > 2:
+    levels = [_block_sums(values, weight, factor)]
+    while min(levels[-1][1].shape) > 2:
         s, sw = levels[-1]
         half = (max(1, s.shape[1] // 2), max(1, s.shape[0] // 2))
         levels.append(
@@ -236,20 +287,14 @@ def _jpeg(pdf: pikepdf.Pdf, pixels: np.ndarray, quality: int, subsampling: int, 
     )
 
 
-def _scaled(shape: tuple[int, ...], dpi: float, target: float) -> tuple[int, int]:
-    factor = max(1.0, dpi / target)
-    return max(1, round(shape[1] / factor)), max(1, round(shape[0] / factor))
+def _factor(dpi: float, target: float) -> int:
+    """How many scan pixels a side of one layer pixel covers: a whole number, so blocks are exact."""
+    return max(1, round(dpi / target))
 
 
-def _mrc(pdf: pikepdf.Pdf, arr: np.ndarray, dpi: float) -> Layers:
-    ink, weight = ink_mask(arr, dpi)
+def _stencil(pdf: pikepdf.Pdf, ink: np.ndarray) -> pikepdf.Stream:
     height, width = ink.shape
-    # The paper is taken away from the ink and its anti-aliased rim, then filled in.
-    rim = max(1, round(dpi / 150))
-    near_ink = cv2.dilate(ink.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_RECT, (2 * rim + 1, 2 * rim + 1)))
-    paper = _fill(arr, 1 - near_ink, _scaled(arr.shape, dpi, BG_DPI))
-    colour = _fill(arr, weight, _scaled(arr.shape, dpi, FG_DPI))
-    mask = pdf.make_stream(
+    return pdf.make_stream(
         g4(~ink),
         Type=Name.XObject,
         Subtype=Name.Image,
@@ -260,7 +305,24 @@ def _mrc(pdf: pikepdf.Pdf, arr: np.ndarray, dpi: float) -> Layers:
         Filter=Name.CCITTFaxDecode,
         DecodeParms=_g4_parms(width, height),
     )
-    background = _jpeg(pdf, paper, BG_QUALITY, 2)
-    # 4:4:4: chroma subsampling would bleed a seal's red into the black words beside it.
-    foreground = _jpeg(pdf, colour, FG_QUALITY, 0, Mask=mask)
-    return Layers(xobjects=(("/Bg", background), ("/Fg", foreground)), kind="mrc")
+
+
+def _mrc(pdf: pikepdf.Pdf, arr: np.ndarray, dpi: float) -> Layers:
+    ink = find_ink(arr, dpi)
+    any_ink = (ink.dark | ink.red | ink.other).astype(np.uint8)
+    # The paper is taken away from the ink and its anti-aliased rim, then filled in.
+    rim = max(1, round(dpi / 150))
+    near_ink = cv2.dilate(any_ink, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * rim + 1, 2 * rim + 1)))
+    del any_ink
+    paper = _fill(arr, 1 - near_ink, _factor(dpi, BG_DPI))
+    layers = [("/Bg", _jpeg(pdf, paper, BG_QUALITY, 2))]
+    inks = (("/Fg", ink.dark, DARK_QUALITY), ("/Fr", ink.red, COLOUR_QUALITY), ("/Fc", ink.other, COLOUR_QUALITY))
+    for name, where, quality in inks:
+        if not where.any():
+            continue
+        colour = _fill(arr, np.where(where, ink.weight, 0), _factor(dpi, FG_DPI))
+        # Smoothed: what varies from one cell to the next is grain and the letters' rims, not the ink.
+        colour = cv2.GaussianBlur(colour, (3, 3), 0)
+        # 4:4:4: chroma subsampling would smear the ink's colour over its neighbours.
+        layers.append((name, _jpeg(pdf, colour, quality, 0, Mask=_stencil(pdf, where))))
+    return Layers(xobjects=tuple(layers), kind="mrc")

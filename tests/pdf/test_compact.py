@@ -145,13 +145,17 @@ class TestMixedRasterContent:
         out = build_pdfa([page], tmp_path / "a.pdf", metadata=metadata, storage="compact").path
         with pikepdf.open(out) as pdf:
             layers = _xobjects(pdf)
-            assert set(layers) == {"/Bg", "/Fg"}
-            mask = layers["/Fg"].Mask
-            assert mask.ImageMask is True and mask.Filter == pikepdf.Name.CCITTFaxDecode
-            assert (mask.Width, mask.Height) == (page.image.width, page.image.height)  # ink at scan resolution
+            # paper; black ink; the seal's red; the signature's blue, each ink with its own colours
+            assert set(layers) == {"/Bg", "/Fg", "/Fr", "/Fc"}
             assert layers["/Bg"].Width < page.image.width / 1.9  # the paper downsampled
-            for stream in (*layers.values(), mask):
-                assert "/SMask" not in stream and "/Interpolate" not in stream
+            for name in ("/Fg", "/Fr", "/Fc"):
+                mask = layers[name].Mask
+                assert mask.ImageMask is True and mask.Filter == pikepdf.Name.CCITTFaxDecode
+                assert (mask.Width, mask.Height) == (page.image.width, page.image.height)  # ink at scan resolution
+                assert "/SMask" not in layers[name] and "/Interpolate" not in layers[name]
+            red = np.asarray(pikepdf.PdfImage(layers["/Fr"]).as_pil_image().convert("RGB")).reshape(-1, 3).mean(axis=0)
+            blue = np.asarray(pikepdf.PdfImage(layers["/Fc"]).as_pil_image().convert("RGB")).reshape(-1, 3).mean(axis=0)
+            assert red[0] > red[1] + 80 and blue[2] > blue[0] + 40
         assert _image_bytes(out) < page.image.path.stat().st_size / 5
 
     def test_the_seal_stays_red_and_the_text_dark(
