@@ -95,7 +95,8 @@ def encode(pdf: pikepdf.Pdf, image: PageImage) -> Layers:
         )
     levels = two_tone(arr)
     if levels is not None:
-        return _bilevel(pdf, arr > (levels[0] + levels[1]) // 2)
+        grey = arr[..., 1] if arr.ndim == 3 else arr  # a two-tone page has no colour: any channel is its grey
+        return _bilevel(pdf, grey > (levels[0] + levels[1]) // 2)
     return _mrc(pdf, arr, image.dpi)
 
 

@@ -126,6 +126,22 @@ class TestBilevel:
         # the turned page costs about what the bitonal scan did, not the 8-bit grey image's bytes
         assert _image_bytes(out) < 1.3 * original_g4.stat().st_size < path.stat().st_size / 3
 
+    @pytest.mark.parametrize("mode", ["L", "RGB"])
+    def test_a_black_and_white_page_in_grey_or_rgb_is_stored_bitonal(
+        self, metadata: PdfMetadata, tmp_path: Path, mode: str
+    ) -> None:
+        """A page made digitally (or by a scanner's text mode) in black on white: 1 bit is all it has."""
+        image, ocr = draw_page(LINES, dpi=200, mode="L")
+        path = tmp_path / "page.png"
+        image.point(lambda v: 0 if v < 128 else 255).convert(mode).save(path, dpi=(200, 200))
+        page = PdfPage(PageImage(path, image.width, image.height, 200, "page.png"), ocr)
+        out = build_pdfa([page], tmp_path / "a.pdf", metadata=metadata, storage="compact").path
+        with pikepdf.open(out) as pdf:
+            (stream,) = _xobjects(pdf).values()
+            assert stream.BitsPerComponent == 1
+            pixels = np.asarray(pikepdf.PdfImage(stream).as_pil_image().convert("L"))
+        assert np.array_equal(pixels, np.asarray(image.point(lambda v: 0 if v < 128 else 255)))
+
     def test_a_grey_scan_or_picture_is_not_taken_for_bitonal(self) -> None:
         image, _ = draw_page(LINES, dpi=100, mode="L")
         text = np.asarray(image)
@@ -242,3 +258,44 @@ class TestStorageSetting:
         with pytest.raises(PdfError, match="compact hoặc lossless"):
             build_pdfa([make_page()], tmp_path / "a.pdf", metadata=metadata, storage="jbig2")
         assert not (tmp_path / "a.pdf").exists()
+
+
+class TestConfiguration:
+    """``[pdfa] image_storage``: compact by default, lossless where an agency's rule demands the original image."""
+
+    MINIMAL = {
+        "archive": {"root": "archive"},
+        "counters": [
+            {"name": "quay-1", "inbox": "in/1", "agency_code": "000.00.53.H48", "agency_name": "UBND phường"},
+            {"name": "quay-2", "inbox": "in/2", "agency_code": "000.00.61.H48", "agency_name": "Văn phòng công chứng"},
+        ],
+    }
+
+    def test_compact_by_default_lossless_for_the_agencies_named(self, tmp_path: Path) -> None:
+        from scanner.config import IMAGE_STORAGES, parse_config
+        from scanner.pdf import STORAGES
+
+        assert IMAGE_STORAGES == STORAGES
+        assert parse_config(self.MINIMAL, base=tmp_path).pdfa.storage_for("000.00.53.H48") == "compact"
+        pdfa = {"image_storage_by_agency": {"000.00.61.H48": "lossless"}}
+        cfg = parse_config({**self.MINIMAL, "pdfa": pdfa}, base=tmp_path).pdfa
+        assert cfg.storage_for("000.00.53.H48") == "compact"
+        assert cfg.storage_for("000.00.61.H48") == "lossless"
+        everyone = parse_config({**self.MINIMAL, "pdfa": {"image_storage": "lossless"}}, base=tmp_path).pdfa
+        assert everyone.storage_for("000.00.53.H48") == "lossless"
+
+    @pytest.mark.parametrize(
+        ("pdfa", "key"),
+        [
+            ({"image_storage": "jbig2"}, "pdfa.image_storage"),
+            ({"image_storage_by_agency": {"000.00.61.H48": "lossy"}}, "pdfa.image_storage_by_agency.000.00.61.H48"),
+            ({"image_storage_by_agency": {"phường 1": "lossless"}}, "pdfa.image_storage_by_agency.phường 1"),
+        ],
+    )
+    def test_a_wrong_value_names_its_key(self, tmp_path: Path, pdfa: dict[str, object], key: str) -> None:
+        from scanner.config import parse_config
+        from scanner.errors import ConfigError
+
+        with pytest.raises(ConfigError) as caught:
+            parse_config({**self.MINIMAL, "pdfa": pdfa}, base=tmp_path)
+        assert key in str(caught.value)
