@@ -42,7 +42,7 @@ MIN_PAGE_PT, MAX_PAGE_PT = 3.0, 14400.0
 _FONT = "/F1"
 _IMAGE = "/Im0"  # the name img2pdf gives the page's image
 # Every image XObject a page may carry, in the order they are painted (each covers the whole page).
-_LAYERS = (_IMAGE, "/Bg", "/Fg", "/Fr", "/Fc")
+_LAYERS = (_IMAGE, "/Bg", "/Fp", "/Fg", "/Fr", "/Fc")
 # The highest ICC profile version each PDF/A part accepts (PDF 1.4 knows ICC v2 only).
 _MAX_ICC_MAJOR = {"1b": 2, "2b": 4}
 

@@ -14,9 +14,9 @@ page is split into three layers (mixed raster content, as DjVu and ISO/IEC
   through its ``/Mask``: a 1-bit image of the ink pixels at the scan's
   resolution, CCITT G4-coded, so letters keep their edges and diacritics
   their dots;
-- ``/Fr`` and ``/Fc``: the same for the red ink (seals) and for other
-  coloured ink (a blue signature), kept apart so no colour bleeds into
-  another.
+- ``/Fp``, ``/Fr`` and ``/Fc``: the same for pale grey ink (a seal on a
+  grey scan), red ink (seals) and other coloured ink (a blue signature),
+  kept apart so no shade or colour bleeds into another.
 
 A page that is already two-tone (a bitonal scan, or one a deskew turned
 into grey only along the letters' edges) stays 1-bit: one CCITT G4 image.
@@ -55,6 +55,10 @@ DARK_QUALITY = 50  # black and grey ink: its shade hardly varies
 COLOUR_QUALITY = 70  # a seal's red, a signature's blue
 # A flattened pixel this much away from grey (largest minus smallest channel) is coloured ink.
 COLOUR_INK = 48
+# A flattened grey pixel darker than this (and lighter than the words' level) is pale ink.
+LIGHT_INK = 205
+# ...unless it is this much lighter than the darkest pixel beside it: then it is a letter's rim.
+RIM_CONTRAST = 60
 # Two-tone: the two commonest grey levels cover this share of the page, this far apart...
 TWO_TONE_SHARE = 0.7
 TWO_TONE_GAP = 128
@@ -169,7 +173,8 @@ def _bilevel(pdf: pikepdf.Pdf, white: np.ndarray) -> Layers:
 class Ink:
     """The ink found on a page, at its resolution: two disjoint 1-bit masks and how strongly each pixel is ink."""
 
-    dark: np.ndarray  # black or grey ink: the words, the rules, a black stamp
+    dark: np.ndarray  # black or dark grey ink: the words, the rules, a black stamp
+    pale: np.ndarray  # grey ink lighter than the words, away from them: a seal on a grey scan, pencil
     red: np.ndarray  # coloured ink where red leads: seals, red stamps
     other: np.ndarray  # other coloured ink: a blue or green signature, a violet stamp
     weight: np.ndarray  # 0-255: darkness, or distance from grey, of each ink pixel (0 off the ink)
@@ -179,7 +184,10 @@ def find_ink(arr: np.ndarray, dpi: float) -> Ink:
     """The page's ink, dark and coloured, with specks of dust dropped.
 
     Dark ink is found on the flattened grey page (Otsu's level, kept
-    between 96 and 200); coloured ink on the page flattened channel by
+    between 96 and 200); pale ink between that level and ``LIGHT_INK``,
+    except on the rims of dark letters (without it a grey seal straddling
+    the level would be cut in two, half sharp, half left in the blurred
+    paper); coloured ink on the page flattened channel by
     channel, as distance from grey, so a faint red stamp that is light in
     grey is kept too. Dark, red and other coloured ink are kept apart, each
     painted with its own colours, so that a seal's red neither bleeds into
@@ -203,14 +211,25 @@ def find_ink(arr: np.ndarray, dpi: float) -> Ink:
     level, _ = cv2.threshold(grey[::3, ::3], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     level = min(max(level, 96.0), 200.0)
     coloured = chroma >= COLOUR_INK
-    ink = despeckle(np.where((grey < level) | coloured, 0, 255).astype(np.uint8), dpi) < 128
-    weight = cv2.max(cv2.bitwise_not(bottom), chroma)
+    dark = grey < level
+    pale = (grey < max(level, LIGHT_INK)) & ~dark
+    ink = despeckle(np.where(dark | pale | coloured, 0, 255).astype(np.uint8), dpi) < 128
     coloured &= ink
+    dark &= ink & ~coloured
+    # A pale pixel much lighter than the ink right beside it is the anti-aliased rim of a letter: it is
+    # left to the paper, or letters would thicken. A pale stroke (a grey seal) is about as dark as its core.
+    reach = 2 * max(1, round(dpi / 150)) + 1
+    nearby = cv2.erode(grey, cv2.getStructuringElement(cv2.MORPH_RECT, (reach, reach)))
+    rims = cv2.subtract(grey, nearby) > RIM_CONTRAST
+    pale &= ink & ~coloured & ~rims
+    del rims, ink, nearby
+    weight = cv2.max(cv2.bitwise_not(bottom), chroma)
     return Ink(
-        dark=ink & ~coloured,
+        dark=dark,
+        pale=pale,
         red=coloured & red_leads,
         other=coloured & ~red_leads,
-        weight=np.where(ink, weight, 0).astype(np.uint8),
+        weight=np.where(dark | pale | coloured, weight, 0).astype(np.uint8),
     )
 
 
@@ -310,14 +329,19 @@ def _stencil(pdf: pikepdf.Pdf, ink: np.ndarray) -> pikepdf.Stream:
 
 def _mrc(pdf: pikepdf.Pdf, arr: np.ndarray, dpi: float) -> Layers:
     ink = find_ink(arr, dpi)
-    any_ink = (ink.dark | ink.red | ink.other).astype(np.uint8)
+    any_ink = (ink.dark | ink.pale | ink.red | ink.other).astype(np.uint8)
     # The paper is taken away from the ink and its anti-aliased rim, then filled in.
     rim = max(1, round(dpi / 150))
     near_ink = cv2.dilate(any_ink, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * rim + 1, 2 * rim + 1)))
     del any_ink
     paper = _fill(arr, 1 - near_ink, _factor(dpi, BG_DPI))
     layers = [("/Bg", _jpeg(pdf, paper, BG_QUALITY, 2))]
-    inks = (("/Fg", ink.dark, DARK_QUALITY), ("/Fr", ink.red, COLOUR_QUALITY), ("/Fc", ink.other, COLOUR_QUALITY))
+    inks = (
+        ("/Fp", ink.pale, DARK_QUALITY),
+        ("/Fg", ink.dark, DARK_QUALITY),
+        ("/Fr", ink.red, COLOUR_QUALITY),
+        ("/Fc", ink.other, COLOUR_QUALITY),
+    )
     for name, where, quality in inks:
         if not where.any():
             continue
