@@ -59,6 +59,8 @@ COLOUR_INK = 48
 LIGHT_INK = 205
 # ...unless it is this much lighter than the darkest pixel beside it: then it is a letter's rim.
 RIM_CONTRAST = 60
+# The fewest pixels (at 300 dpi) a piece of pale ink has; smaller pieces are grain of the paper.
+PALE_STROKE = 60
 # Two-tone: the two commonest grey levels cover this share of the page, this far apart...
 TWO_TONE_SHARE = 0.7
 TWO_TONE_GAP = 128
@@ -223,6 +225,13 @@ def find_ink(arr: np.ndarray, dpi: float) -> Ink:
     rims = cv2.subtract(grey, nearby) > RIM_CONTRAST
     pale &= ink & ~coloured & ~rims
     del rims, ink, nearby
+    # Pale grain (a lid shadow's rest, the paper's texture) stays in the paper: pale ink comes in strokes.
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(pale.astype(np.uint8), connectivity=8)
+    small = stats[:, cv2.CC_STAT_AREA] < PALE_STROKE * (dpi / 300) ** 2
+    small[0] = False
+    if small.any():
+        pale &= ~small[labels]
+    del labels
     weight = cv2.max(cv2.bitwise_not(bottom), chroma)
     return Ink(
         dark=dark,

@@ -210,6 +210,11 @@ class TestMixedRasterContent:
             layers = _xobjects(pdf)
             assert {s.ColorSpace for s in layers.values()} == {pikepdf.Name.DeviceGray}
         assert _image_bytes(out) < page.image.path.stat().st_size / 4
+        # The seal, mid-grey now, is kept whole: as much of its box is inked as on the lossless copy.
+        lossless = build_pdfa([page], tmp_path / "l.pdf", metadata=metadata, storage="lossless").path
+        seal = (slice(SEAL[1], SEAL[3]), slice(SEAL[0], SEAL[2]))
+        after, before = _render(out, tmp_path)[seal].max(axis=2), _render(lossless, tmp_path)[seal].max(axis=2)
+        assert np.count_nonzero(after < 200) > 0.85 * np.count_nonzero(before < 200)
 
     @needs_preflight
     def test_compact_pages_pass_preflight_before_and_after_signing(
