@@ -33,7 +33,7 @@ SEAL = (300, 700, 560, 960)  # left, top, right, bottom of the seal's box at 200
 SEAL_INK = (214, 38, 48)
 
 
-def _scan(lines: tuple[str, ...] = LINES, *, dpi: int = 200, seed: int = 0) -> Image.Image:
+def _scan(lines: tuple[str, ...] = LINES, *, dpi: int = 200, seed: int = 0, stamp_ink: float = 0.85) -> Image.Image:
     """A colour counter scan: tinted paper, black text, a red seal over a blue signature, sensor noise."""
     image, _ = draw_page(lines, dpi=dpi)
     arr = np.asarray(image.convert("L").convert("RGB"), dtype=np.float32)  # black text
@@ -45,7 +45,7 @@ def _scan(lines: tuple[str, ...] = LINES, *, dpi: int = 200, seed: int = 0) -> I
     ImageDraw.Draw(stamp).ellipse(SEAL, outline=230, width=12)
     ImageDraw.Draw(stamp).regular_polygon((430, 830, 50), 5, fill=230)
     tint = Image.new("RGB", page.size, SEAL_INK)
-    page = Image.composite(Image.blend(page, tint, 0.85), page, stamp)
+    page = Image.composite(Image.blend(page, tint, stamp_ink), page, stamp)
     noise = np.random.default_rng(seed).normal(0, 4, (page.height, page.width, 1))
     return Image.fromarray(np.clip(np.asarray(page, np.float32) + noise, 0, 255).astype(np.uint8))
 
@@ -54,10 +54,10 @@ def _scan(lines: tuple[str, ...] = LINES, *, dpi: int = 200, seed: int = 0) -> I
 def scan_page(tmp_path: Path) -> Callable[..., PdfPage]:
     """A colour (or grey) scan written as the scanner's JPEG, with the OCR words of its text."""
 
-    def make(mode: str = "RGB", quality: int = 85) -> PdfPage:
+    def make(mode: str = "RGB", quality: int = 85, stamp_ink: float = 0.85) -> PdfPage:
         _, ocr = draw_page(LINES, dpi=200)
         path = tmp_path / f"scan-{mode}.jpg"
-        _scan().convert(mode).save(path, quality=quality, dpi=(200, 200))
+        _scan(stamp_ink=stamp_ink).convert(mode).save(path, quality=quality, dpi=(200, 200))
         image = PageImage(path=path, width=ocr.width, height=ocr.height, dpi=200, source=path.name)
         return PdfPage(image=image, ocr=ocr)
 
@@ -204,17 +204,19 @@ class TestMixedRasterContent:
     def test_a_grey_scan_stays_grey(
         self, scan_page: Callable[..., PdfPage], metadata: PdfMetadata, tmp_path: Path
     ) -> None:
-        page = scan_page(mode="L")
+        page = scan_page(mode="L", stamp_ink=0.6)  # a grey seal as light as the words' rims
         out = build_pdfa([page], tmp_path / "a.pdf", metadata=metadata, storage="compact").path
         with pikepdf.open(out) as pdf:
             layers = _xobjects(pdf)
             assert {s.ColorSpace for s in layers.values()} == {pikepdf.Name.DeviceGray}
+            assert "/Fp" in layers
         assert _image_bytes(out) < page.image.path.stat().st_size / 4
-        # The seal, mid-grey now, is kept whole: as much of its box is inked as on the lossless copy.
+        # The seal, mid-grey now, is kept whole and sharp, not cut into a sharp half and a blurred half
+        # left in the 100 dpi paper: nearly every pixel of its box within a few grey levels of the lossless copy.
         lossless = build_pdfa([page], tmp_path / "l.pdf", metadata=metadata, storage="lossless").path
         seal = (slice(SEAL[1], SEAL[3]), slice(SEAL[0], SEAL[2]))
-        after, before = _render(out, tmp_path)[seal].max(axis=2), _render(lossless, tmp_path)[seal].max(axis=2)
-        assert np.count_nonzero(after < 200) > 0.85 * np.count_nonzero(before < 200)
+        after, before = (_render(pdf, tmp_path)[seal].mean(axis=2) for pdf in (out, lossless))
+        assert np.percentile(np.abs(after - before), 99) < 25  # 37 with the pale seal left to the paper
 
     @needs_preflight
     def test_compact_pages_pass_preflight_before_and_after_signing(
