@@ -168,13 +168,17 @@ def _seal_box(rgb: np.ndarray) -> tuple[slice, slice] | None:
     )
 
 
-def measure(work: Path, limit: int | None, variant: int = 0) -> tuple[list[Row], dict[str, object]]:
+def measure(
+    work: Path, limit: int | None, variant: int = 0, kinds: tuple[str, ...] = ("colour", "grey", "bilevel")
+) -> tuple[list[Row], dict[str, object]]:
     meta = PdfMetadata(title="Đo dung lượng lưu trữ", creator="benchmarks.storage")
     rows: list[Row] = []
     compact_pages: list[PdfPage] = []
     for folder in ("pdf", "render"):
         (work / folder).mkdir(parents=True, exist_ok=True)
     for name, kind, scan, truth in _corpus(work / "corpus", limit, variant):
+        if kind not in kinds:
+            continue
         page = _scan_page(scan, work / "pages")
         lossless = build_pdfa([page], work / "pdf" / f"{name}.lossless.pdf", metadata=meta, storage="lossless")
         started = time.perf_counter()
@@ -199,7 +203,7 @@ def measure(work: Path, limit: int | None, variant: int = 0) -> tuple[list[Row],
                 red_lossless = float(_red(before[box]).mean())
                 red_compact = float(_red(after[box]).mean())
         row = Row(
-            name=name,
+            name=f"v{variant}/{name}" if variant else name,
             kind=kind,
             input_bytes=scan.stat().st_size,
             lossless_bytes=lossless.path.stat().st_size,
@@ -330,13 +334,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=None, help="where the corpus and PDFs go (default: temporary)")
     parser.add_argument("--pages", type=int, default=None, help="only the first N pages of the corpus")
     parser.add_argument("--variant", type=int, default=0, help="another damage of the same documents (0, 1, ...)")
+    parser.add_argument("--kinds", nargs="+", default=["colour", "grey", "bilevel"], help="only these kinds of page")
     parser.add_argument(
         "--combine", type=Path, nargs="+", metavar="DIR", help="report the runs written in these folders as one"
     )
     args = parser.parse_args(argv)
     out_root = Path(__file__).resolve().parents[1] / "out" / "storage"
     if args.combine:
-        rows = [row for folder in args.combine for row in _load(folder)]
+        # a page measured again in a later folder (same name) replaces its earlier row
+        rows = list({row.name: row for folder in args.combine for row in _load(folder)}.values())
         dirs = " ".join(str(d) for d in args.combine)
         text = report(rows, None, f"python -m benchmarks.storage.run --combine {dirs}")
         for folder in args.combine:  # each run's own PDF/A-1b and signature check
@@ -345,13 +351,14 @@ def main(argv: list[str] | None = None) -> int:
         (out_root / "combined.md").write_text(text, encoding="utf-8")
         print(text)
         return 0
+    kinds = " ".join(args.kinds) if len(args.kinds) < 3 else ""
     command = "python -m benchmarks.storage.run" + "".join(
-        f" --{k} {v}" for k, v in (("pages", args.pages), ("variant", args.variant)) if v
+        f" --{k} {v}" for k, v in (("pages", args.pages), ("variant", args.variant), ("kinds", kinds)) if v
     )
-    out = out_root / (f"variant-{args.variant}" if args.variant else "")
+    out = out_root / (f"variant-{args.variant}" if args.variant else "") / ("-".join(args.kinds) if kinds else "")
     with tempfile.TemporaryDirectory(prefix="storage-bench-") as tmp:
         work = args.work or Path(tmp)
-        rows, signed = measure(work, args.pages, args.variant)
+        rows, signed = measure(work, args.pages, args.variant, tuple(args.kinds))
         text = report(rows, signed, command)
         out.mkdir(parents=True, exist_ok=True)
         (out / "results.md").write_text(text, encoding="utf-8")

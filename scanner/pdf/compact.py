@@ -1,12 +1,12 @@
 """Compact archival images: bilevel pages as CCITT G4, colour and grey pages as mixed raster content.
 
 A province stores tens of millions of pages, and a 300 dpi colour page kept
-as the scanner's JPEG costs about 3 MB. What a reader (and the recognizer)
+as the scanner's JPEG costs 2-3 MB. What a reader (and the recognizer)
 needs of a document page is sharp ink at the scan's resolution; the paper
 under it is a smooth field that needs little resolution. So a colour or grey
-page is split into three layers (mixed raster content, as DjVu and ISO/IEC
-16485 do it), each coded the way it compresses best, all allowed by PDF/A-1
-(no soft masks, no JPEG 2000, no transparency group):
+page is split into layers (mixed raster content, as DjVu and ISO/IEC 16485
+do it), each coded the way it compresses best, all allowed by PDF/A-1 (no
+soft masks, no JPEG 2000, no transparency group):
 
 - ``/Bg``: the paper, downsampled to ``BG_DPI`` and JPEG-coded, with the ink
   taken out and filled from the paper around it, so it costs almost nothing;
@@ -27,9 +27,9 @@ becomes white, black ink is dark in every channel, a red seal or a blue
 signature is far from grey. Isolated specks of dust are dropped
 (``despeckle``).
 
-PDF/A-1 forbids JBIG2's text regions only in spirit (symbol substitution can
-change a 6 into an 8); its generic region would be smaller still than G4,
-but no JBIG2 encoder is packaged for Debian 12, so G4 it is.
+JBIG2 generic-region coding (without the symbol dictionaries that can turn
+a 6 into an 8) would be smaller still than G4, but Debian 12 packages no
+JBIG2 encoder (no ``jbig2enc``), so the masks are G4.
 """
 
 from __future__ import annotations
@@ -102,7 +102,13 @@ def encode(pdf: pikepdf.Pdf, image: PageImage) -> Layers:
     levels = two_tone(arr)
     if levels is not None:
         grey = arr[..., 1] if arr.ndim == 3 else arr  # a two-tone page has no colour: any channel is its grey
-        return _bilevel(pdf, grey > (levels[0] + levels[1]) // 2)
+        bits = (grey > (levels[0] + levels[1]) // 2).astype(np.uint8)
+        if np.count_nonzero(np.isin(grey, levels, invert=True)):
+            # Turned with interpolation (a deskewed bitonal scan): the threshold leaves a staircase on every
+            # slanted edge, one-pixel notches that cost G4 more than the scan itself; a 3x3 majority smooths
+            # them (strokes are wider than a pixel at scan resolution), so the page does not grow.
+            bits = cv2.medianBlur(bits * 255, 3)
+        return _bilevel(pdf, bits > 0)
     return _mrc(pdf, arr, image.dpi)
 
 
