@@ -301,8 +301,14 @@ def report(rows: list[Row], signed: dict[str, object] | None, command: str) -> s
         f"- Bilevel inputs whose image grew (compact image data larger than the input G4 TIFF): "
         f"{len(grown)} of {len(bilevel)}{' (' + ', '.join(grown) + ')' if grown else ''}; "
         f"largest ratio {worst:.2f}.",
-        f"- Seal red kept: the least red page keeps {100 * least_red:.0f}% of the lossless copy's red pixels "
-        "in the seal's box.",
+        *(
+            [
+                f"- Seal red kept: the least red page keeps {100 * least_red:.0f}% of the lossless copy's red pixels "
+                "in the seal's box."
+            ]
+            if colour
+            else []
+        ),
         f"- Compact coding: mean {_mean([r.compact_seconds for r in rows]):.2f} s/page wall (`build_pdfa`, one page, "
         "on 2 cores shared with other jobs).",
     ]
