@@ -102,7 +102,7 @@ def encode(pdf: pikepdf.Pdf, image: PageImage) -> Layers:
     levels = two_tone(arr)
     if levels is not None:
         grey = arr[..., 1] if arr.ndim == 3 else arr  # a two-tone page has no colour: any channel is its grey
-        bits = (grey > (levels[0] + levels[1]) // 2).astype(np.uint8)
+        bits: np.ndarray = (grey > (levels[0] + levels[1]) // 2).astype(np.uint8)
         if np.count_nonzero(np.isin(grey, levels, invert=True)):
             # Turned with interpolation (a deskewed bitonal scan): the threshold leaves a staircase on every
             # slanted edge, one-pixel notches that cost G4 more than the scan itself; a 3x3 majority smooths
