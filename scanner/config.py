@@ -37,6 +37,7 @@ CONFIG_ENV = "SCANNER_CONFIG"
 TEMPLATE = "config_template.toml"  # package data of ``scanner``
 
 PDFA_FLAVOURS = ("2b", "1b")
+IMAGE_STORAGES = ("compact", "lossless")  # scanner.pdf.STORAGES
 SIGNATURE_LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
 
 
@@ -211,7 +212,16 @@ class CleanConfig:
 
 @dataclass(frozen=True)
 class PdfaConfig:
+    """The archival PDF: its PDF/A part and how page images are kept, per agency where a rule says so."""
+
     flavour: str = "2b"
+    image_storage: str = "compact"
+    # agency code → "compact" | "lossless", for the agencies a rule binds to the original image
+    storage_by_agency: dict[str, str] = field(default_factory=dict)
+
+    def storage_for(self, agency_code: str) -> str:
+        """How the pages of AGENCY_CODE's documents are kept."""
+        return self.storage_by_agency.get(agency_code, self.image_storage)
 
 
 class ReviewMode(StrEnum):
@@ -570,6 +580,21 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
     flavour = p.get("flavour", str, "2b")
     if flavour not in PDFA_FLAVOURS:
         raise _err(p.key("flavour"), "chỉ nhận '2b' hoặc '1b'", "must be '2b' or '1b'")
+    image_storage = p.get("image_storage", str, "compact")
+    by_agency = p.get("image_storage_by_agency", dict, {})
+    for key, value in (
+        ("image_storage", image_storage),
+        *((f"image_storage_by_agency.{k}", v) for k, v in by_agency.items()),
+    ):
+        if value not in IMAGE_STORAGES:
+            raise _err(p.key(key), "chỉ nhận 'compact' hoặc 'lossless'", "must be 'compact' or 'lossless'")
+    for agency in by_agency:
+        if not is_agency_code(agency):
+            raise _err(
+                p.key(f"image_storage_by_agency.{agency}"),
+                "mã định danh cơ quan không hợp lệ (dạng 000.00.00.H32 hoặc H32.xx)",
+                "not a valid agency code (form 000.00.00.H32 or H32.xx)",
+            )
     p.done()
 
     sg = _Section(top.get("signing", dict, {}), "signing")
@@ -622,7 +647,7 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
         capture=capture,
         ocr=ocr,
         clean=clean,
-        pdfa=PdfaConfig(flavour=flavour),
+        pdfa=PdfaConfig(flavour=flavour, image_storage=image_storage, storage_by_agency=dict(by_agency)),
         signing=signing,
         review=ReviewConfig(mode=ReviewMode(mode)),
         workers=processes,

@@ -27,7 +27,8 @@ class PageImage:
     """One scanned page as an image file on disk.
 
     ``path`` is a JPEG when the page came from the scanner as JPEG and was not
-    altered (it is then passed into the PDF byte for byte), otherwise a PNG.
+    altered (lossless storage then passes it into the PDF byte for byte),
+    otherwise a PNG.
     ``dpi`` is the scanning resolution; the PDF page size follows from it.
     """
 

@@ -99,6 +99,7 @@ def ocr_files(
     output: Path,
     *,
     pdfa: str = "2b",
+    image_storage: str = "compact",
     languages: tuple[str, ...] = ("vie",),
     jobs: int = 0,
     sidecar: Path | None = None,
@@ -146,7 +147,13 @@ def ocr_files(
             results = [_page(p, work / "clean", clean, ocr) for p in pages]
         meta = PdfMetadata(title=output.stem, creator="scanner")
         output.parent.mkdir(parents=True, exist_ok=True)
-        build_pdfa([PdfPage(image=c.image, ocr=o) for c, o in results], output, flavour=pdfa, metadata=meta)
+        build_pdfa(
+            [PdfPage(image=c.image, ocr=o) for c, o in results],
+            output,
+            flavour=pdfa,
+            metadata=meta,
+            storage=image_storage,
+        )
         if sidecar is not None:
             sidecar.parent.mkdir(parents=True, exist_ok=True)
             sidecar.write_text("\n\f\n".join(o.text for _, o in results) + "\n", encoding="utf-8")

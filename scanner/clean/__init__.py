@@ -6,8 +6,9 @@ below): the archival colour page and the recognizer's grey page.
 The archival page is only turned and levelled, nothing else: red seals stay
 red, the paper keeps its colour, the resolution stays the scan's (Nghị định
 30/2020 wants the copy as the paper looks). When nothing had to change the
-archival page is the scanner's file itself, so a JPEG goes into the PDF
-without being decoded and re-encoded.
+archival page is the scanner's file itself, so a JPEG goes into a lossless
+PDF without being decoded and re-encoded (the compact PDF codes it anew:
+``scanner.pdf.compact``).
 
 The recognizer's page gets everything that helps reading and would falsify
 a copy: red seal ink dropped (the words under a seal are read), paper

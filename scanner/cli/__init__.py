@@ -81,6 +81,7 @@ _METAVAR_VI = {
     "doc_type": "LOẠI",
     "output": "TỆP",
     "pdfa": "MỨC",
+    "image_storage": "CÁCH",
     "language": "NGÔN_NGỮ",
     "sidecar": "TỆP",
     "manifest": "TỆP",

@@ -42,6 +42,13 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     s.add_argument("inputs", nargs="+", type=Path, metavar="TỆP", help="ảnh quét (JPEG, PNG, BMP, TIFF) hoặc PDF")
     s.add_argument("-o", "--output", type=Path, required=True, help="tệp PDF/A kết quả")
     s.add_argument("--pdfa", choices=("2b", "1b"), default="2b", help="mức PDF/A (mặc định 2b)")
+    s.add_argument(
+        "--image-storage",
+        choices=("compact", "lossless"),
+        default="compact",
+        help="cách lưu ảnh trang: compact (mặc định; trang đen trắng 1 bit, trang màu tách lớp, ~100 KB/trang) "
+        "hoặc lossless (giữ nguyên ảnh đã làm sạch)",
+    )
     s.add_argument("-l", "--language", default="vie", help="ngôn ngữ Tesseract, ví dụ vie hoặc vie+eng")
     s.add_argument("--jobs", type=int, default=0, help="số tiến trình (0 = số nhân CPU)")
     s.add_argument("--sidecar", type=Path, help="ghi thêm văn bản nhận dạng được vào tệp này (UTF-8)")
@@ -179,6 +186,7 @@ def cmd_ocr(args: argparse.Namespace) -> int:
         args.inputs,
         args.output,
         pdfa=args.pdfa,
+        image_storage=args.image_storage,
         languages=tuple(args.language.split("+")),
         jobs=args.jobs,
         sidecar=args.sidecar,

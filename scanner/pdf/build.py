@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -26,26 +27,40 @@ from pikepdf import Array, Dictionary, Name
 
 from scanner.errors import PdfError
 from scanner.files import sha256_file
-from scanner.model import BuiltPdf, PdfMetadata, PdfPage, Word
-from scanner.pdf import xmp
+from scanner.model import BuiltPdf, PageImage, PdfMetadata, PdfPage, Word
+from scanner.pdf import compact, xmp
 from scanner.pdf.font import add_glyphless_font
 from scanner.pdf.images import embed_images
 from scanner.pdf.textlayer import text_content
 
 FLAVOURS = ("2b", "1b")
+# How page images are kept: "compact" (bilevel G4, mixed raster content; ``compact``) or
+# "lossless" (the cleaned page image itself, a JPEG byte for byte; ``images``).
+STORAGES = ("compact", "lossless")
 # ISO 32000-1 Annex C: a page is 3 to 14 400 units on a side (PDF/A keeps the limit).
 MIN_PAGE_PT, MAX_PAGE_PT = 3.0, 14400.0
 _FONT = "/F1"
 _IMAGE = "/Im0"  # the name img2pdf gives the page's image
+# Every image XObject a page may carry, in the order they are painted (each covers the whole page).
+_LAYERS = (_IMAGE, "/Bg", "/Fp", "/Fg", "/Fr", "/Fc")
 # The highest ICC profile version each PDF/A part accepts (PDF 1.4 knows ICC v2 only).
 _MAX_ICC_MAJOR = {"1b": 2, "2b": 4}
 
 
-def build_pdfa(pages: Sequence[PdfPage], out: Path, *, flavour: str = "2b", metadata: PdfMetadata) -> BuiltPdf:
+def build_pdfa(
+    pages: Sequence[PdfPage],
+    out: Path,
+    *,
+    flavour: str = "2b",
+    metadata: PdfMetadata,
+    storage: str = "lossless",
+) -> BuiltPdf:
     """Write PAGES as a searchable PDF/A-FLAVOUR file at OUT, validated before it appears there.
 
     Each page is its image at the size its dpi gives (pixels * 72 / dpi
-    points) with the OCR words as invisible text. Raises PdfError, in
+    points) with the OCR words as invisible text. STORAGE "lossless" embeds
+    the page image as it is; "compact" codes it anew (``compact``), unless
+    that would be larger than the image as it is. Raises PdfError, in
     Vietnamese, when an image cannot be read or embedded, or when the
     written file does not pass PDF/A validation; OUT is then left as it was.
     """
@@ -54,10 +69,16 @@ def build_pdfa(pages: Sequence[PdfPage], out: Path, *, flavour: str = "2b", meta
             f"chuẩn PDF/A không được hỗ trợ: {flavour!r} (chỉ 2b hoặc 1b)",
             f"unsupported PDF/A flavour {flavour!r} (2b or 1b)",
         )
+    if storage not in STORAGES:
+        raise PdfError(
+            f"cách lưu ảnh trang không được hỗ trợ: {storage!r} (compact hoặc lossless)",
+            f"unsupported image storage {storage!r} (compact or lossless)",
+        )
     if not pages:
         raise PdfError("không có trang nào để tạo PDF", "no pages to build a PDF from")
     now = datetime.now().astimezone()
-    with embed_images([page.image for page in pages]) as pdf:
+    with ExitStack() as keep:
+        pdf = keep.enter_context(_embedded([page.image for page in pages], storage, keep))
         font = add_glyphless_font(pdf)
         for page, pdf_page in zip(pages, pdf.pages, strict=True):
             _lay_out(pdf, pdf_page, page, font, flavour)
@@ -66,6 +87,30 @@ def build_pdfa(pages: Sequence[PdfPage], out: Path, *, flavour: str = "2b", meta
         xmp.add_scanner_properties(pdf, metadata.properties)
         _save_validated(pdf, out, flavour)
     return BuiltPdf(path=out, pages=len(pages), flavour=flavour, sha256=sha256_file(out))
+
+
+def _embedded(images: Sequence[PageImage], storage: str, keep: ExitStack) -> pikepdf.Pdf:
+    """A PDF with one page per image, each carrying its image XObjects (geometry still to be set).
+
+    In compact storage a page whose compact coding comes out larger than
+    the page image as it is (a small, already well-compressed JPEG) takes
+    the image as it is: a bitonal scan never grows. Such pages are copied
+    from img2pdf's document, which KEEP holds open until the file is written
+    (a copied page's image data is read from it then).
+    """
+    if storage == "lossless":
+        return embed_images(images)
+    pdf = pikepdf.new()
+    for image in images:
+        layers = compact.encode(pdf, image)
+        coded = layers.size
+        if coded >= image.path.stat().st_size:
+            single = keep.enter_context(embed_images([image]))
+            pdf.pages.append(single.pages[0])
+            continue
+        page = pdf.add_blank_page()
+        page.Resources = Dictionary(XObject=Dictionary(dict(layers.xobjects)))
+    return pdf
 
 
 def _page_size(page: PdfPage) -> tuple[float, float]:
@@ -104,15 +149,18 @@ def _words_on_image(page: PdfPage) -> Sequence[Word]:
 def _lay_out(pdf: pikepdf.Pdf, pdf_page: pikepdf.Page, page: PdfPage, font: pikepdf.Object, flavour: str) -> None:
     """Size PDF_PAGE from the dpi, draw its image over the whole page and the text layer on top."""
     width, height = _page_size(page)
-    image = pdf_page.Resources.XObject[_IMAGE]
-    _usable_colour_space(image, flavour)
+    xobjects = pdf_page.Resources.XObject
+    layers = [name for name in _LAYERS if name in xobjects]
+    for name in layers:
+        _usable_colour_space(xobjects[name], flavour)
     pdf_page.MediaBox = Array([0, 0, width, height])
     for box in ("/CropBox", "/BleedBox", "/TrimBox", "/ArtBox", "/UserUnit", "/Rotate"):
         if box in pdf_page.obj:
             del pdf_page.obj[box]
     pt_per_px = 72.0 / page.image.dpi
     text = text_content(_words_on_image(page), page_height_px=page.image.height, pt_per_px=pt_per_px, font=_FONT)
-    draw = f"q {width:.4f} 0 0 {height:.4f} 0 0 cm {_IMAGE} Do Q\n".encode("ascii")
+    paint = " ".join(f"{name} Do" for name in layers)
+    draw = f"q {width:.4f} 0 0 {height:.4f} 0 0 cm {paint} Q\n".encode("ascii")
     pdf_page.Contents = pdf.make_stream(draw + text)
     pdf_page.Resources.Font = Dictionary({_FONT: font})
 

@@ -572,6 +572,7 @@ class Pipeline:
                     target,
                     flavour=self.config.pdfa.flavour,
                     metadata=meta,
+                    storage=self.config.pdfa.storage_for(sidecar.agency_code or counter.agency_code),
                 )
             out.append(target)
         self._move(ctx.job_id, JobState.BUILT)

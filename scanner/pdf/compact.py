@@ -1,0 +1,368 @@
+"""Compact archival images: bilevel pages as CCITT G4, colour and grey pages as mixed raster content.
+
+A province stores tens of millions of pages, and a 300 dpi colour page kept
+as the scanner's JPEG costs 2-3 MB. What a reader (and the recognizer)
+needs of a document page is sharp ink at the scan's resolution; the paper
+under it is a smooth field that needs little resolution. So a colour or grey
+page is split into layers (mixed raster content, as DjVu and ISO/IEC 16485
+do it), each coded the way it compresses best, all allowed by PDF/A-1 (no
+soft masks, no JPEG 2000, no transparency group):
+
+- ``/Bg``: the paper, downsampled to ``BG_DPI`` and JPEG-coded, with the ink
+  taken out and filled from the paper around it, so it costs almost nothing;
+- ``/Fg``: the dark ink's colour, a small image at ``FG_DPI``, painted only
+  through its ``/Mask``: a 1-bit image of the ink pixels at the scan's
+  resolution, CCITT G4-coded, so letters keep their edges and diacritics
+  their dots;
+- ``/Fp``, ``/Fr`` and ``/Fc``: the same for pale grey ink (a seal on a
+  grey scan), red ink (seals) and other coloured ink (a blue signature),
+  kept apart so no shade or colour bleeds into another.
+
+A page that is already two-tone (a bitonal scan, or one a deskew turned
+into grey only along the letters' edges) stays 1-bit: one CCITT G4 image.
+
+The ink is found on the page divided by its own background (``flatten`` of
+the cleaning stage), each colour channel on its own: paper of any tint
+becomes white, black ink is dark in every channel, a red seal or a blue
+signature is far from grey. Isolated specks of dust are dropped
+(``despeckle``).
+
+JBIG2 generic-region coding (without the symbol dictionaries that can turn
+a 6 into an 8) would be smaller still than G4, but Debian 12 packages no
+JBIG2 encoder (no ``jbig2enc``), so the masks are G4.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import pikepdf
+from pikepdf import Dictionary, Name
+from PIL import Image, TiffImagePlugin
+
+from scanner.clean import despeckle, flatten
+from scanner.errors import PdfError
+from scanner.model import PageImage
+from scanner.pdf.images import _flattened
+
+BG_DPI = 100  # the paper: smooth, so a third of the scan's resolution is plenty
+FG_DPI = 75  # the ink's colour: it changes from word to seal, not from pixel to pixel
+BG_QUALITY = 50
+DARK_QUALITY = 50  # black and grey ink: its shade hardly varies
+COLOUR_QUALITY = 70  # a seal's red, a signature's blue
+# A flattened pixel this much away from grey (largest minus smallest channel) is coloured ink.
+COLOUR_INK = 48
+# A flattened grey pixel darker than this (and lighter than the words' level) is pale ink.
+LIGHT_INK = 205
+# ...unless it is this much lighter than the darkest pixel beside it: then it is a letter's rim.
+RIM_CONTRAST = 60
+# The fewest pixels (at 300 dpi) a piece of pale ink has; smaller pieces are grain of the paper.
+PALE_STROKE = 60
+# Two-tone: the two commonest grey levels cover this share of the page, this far apart...
+TWO_TONE_SHARE = 0.7
+TWO_TONE_GAP = 128
+# ...and nearly every other pixel sits on an edge between them (where a turn interpolated).
+TWO_TONE_EDGES = 0.9
+
+
+@dataclass(frozen=True)
+class Layers:
+    """A page's image XObjects in drawing order (each covers the whole page) and how it was coded."""
+
+    xobjects: tuple[tuple[str, pikepdf.Stream], ...]
+    kind: str  # "bilevel" or "mrc"
+
+    @property
+    def size(self) -> int:
+        """Bytes of coded image data, masks included."""
+        streams: list[pikepdf.Object] = [stream for _, stream in self.xobjects]
+        streams += [stream.Mask for stream in streams if "/Mask" in stream]
+        return sum(len(stream.read_raw_bytes()) for stream in streams)
+
+
+def encode(pdf: pikepdf.Pdf, image: PageImage) -> Layers:
+    """IMAGE as compact XObjects of PDF: G4 when it is two-tone, mixed raster content otherwise."""
+    try:
+        with Image.open(image.path) as im:
+            if im.mode == "1":
+                return _bilevel(pdf, np.asarray(im))
+            arr = np.asarray(im if im.mode in ("L", "RGB") else _flattened(im))
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise PdfError(
+            f"{image.source}: không đọc được ảnh trang ({exc})", f"{image.source}: cannot read page image ({exc})"
+        ) from None
+    if arr.shape[:2] != (image.height, image.width):
+        raise PdfError(
+            f"{image.source}: kích thước ảnh khác kích thước đã ghi {image.width}x{image.height}",
+            f"{image.source}: image size differs from the page's {image.width}x{image.height}",
+        )
+    levels = two_tone(arr)
+    if levels is not None:
+        grey = arr[..., 1] if arr.ndim == 3 else arr  # a two-tone page has no colour: any channel is its grey
+        bits: np.ndarray = (grey > (levels[0] + levels[1]) // 2).astype(np.uint8)
+        if np.count_nonzero(np.isin(grey, levels, invert=True)):
+            # Turned with interpolation (a deskewed bitonal scan): the threshold leaves a staircase on every
+            # slanted edge, one-pixel notches that cost G4 more than the scan itself; a 3x3 majority smooths
+            # them (strokes are wider than a pixel at scan resolution), so the page does not grow.
+            bits = cv2.medianBlur(bits * 255, 3)
+        return _bilevel(pdf, bits > 0)
+    return _mrc(pdf, arr, image.dpi)
+
+
+def two_tone(arr: np.ndarray) -> tuple[int, int] | None:
+    """The dark and light levels of a page that is effectively bitonal, else None.
+
+    Bitonal means: grey (no colour), two grey levels far apart hold most of
+    the page, and the pixels between them lie on the edges where the two
+    meet, as they do when a bitonal scan was turned with interpolation. A
+    real grey scan spreads its paper over many levels; a grey picture has
+    in-between tones away from any edge.
+    """
+    if arr.ndim == 3:
+        sample = arr[::4, ::4]
+        spread = sample.max(axis=2).astype(np.int16) - sample.min(axis=2)
+        if np.count_nonzero(spread > 8) > 0.001 * spread.size:
+            return None
+        arr = arr[..., 1]
+    hist = np.bincount(arr[::2, ::2].ravel(), minlength=256)
+    top = np.argsort(hist)[-2:]
+    low, high = int(top.min()), int(top.max())
+    if hist[top].sum() < TWO_TONE_SHARE * hist.sum() or high - low < TWO_TONE_GAP:
+        return None
+    near_low = (np.abs(arr.astype(np.int16) - low) <= 8).astype(np.uint8)
+    near_high = (np.abs(arr.astype(np.int16) - high) <= 8).astype(np.uint8)
+    between = (near_low | near_high) == 0
+    count = int(np.count_nonzero(between))
+    if count:
+        kernel = np.ones((7, 7), np.uint8)
+        on_edge = between & (cv2.dilate(near_low, kernel) > 0) & (cv2.dilate(near_high, kernel) > 0)
+        if np.count_nonzero(on_edge) < TWO_TONE_EDGES * count:
+            return None
+    return low, high
+
+
+def g4(white: np.ndarray) -> bytes:
+    """The CCITT G4 data (K=-1, BlackIs1 true) of a bitonal image where True is white paper."""
+    im = Image.fromarray(np.ascontiguousarray(white, dtype=bool))  # mode "1"
+    buf = io.BytesIO()
+    # One strip: a PDF filter decodes one G4 stream; Pillow writes a "1" image as MinIsBlack (white = 1 bit).
+    im.save(buf, format="TIFF", compression="group4", tiffinfo={278: im.height})
+    with TiffImagePlugin.TiffImageFile(io.BytesIO(buf.getvalue())) as tif:
+        offsets, counts = tif.tag_v2[273], tif.tag_v2[279]
+    if len(offsets) != 1:
+        raise PdfError("không mã hóa được lớp chữ (CCITT G4)", f"G4 encoding gave {len(offsets)} strips")
+    return buf.getvalue()[offsets[0] : offsets[0] + counts[0]]
+
+
+def _g4_parms(width: int, height: int) -> Dictionary:
+    return Dictionary(K=-1, Columns=width, Rows=height, BlackIs1=True)
+
+
+def _bilevel(pdf: pikepdf.Pdf, white: np.ndarray) -> Layers:
+    height, width = white.shape
+    image = pdf.make_stream(
+        g4(white.astype(bool)),
+        Type=Name.XObject,
+        Subtype=Name.Image,
+        Width=width,
+        Height=height,
+        ColorSpace=Name.DeviceGray,
+        BitsPerComponent=1,
+        Filter=Name.CCITTFaxDecode,
+        DecodeParms=_g4_parms(width, height),
+    )
+    return Layers(xobjects=(("/Im0", image),), kind="bilevel")
+
+
+@dataclass(frozen=True)
+class Ink:
+    """The ink found on a page, at its resolution: two disjoint 1-bit masks and how strongly each pixel is ink."""
+
+    dark: np.ndarray  # black or dark grey ink: the words, the rules, a black stamp
+    pale: np.ndarray  # grey ink lighter than the words, away from them: a seal on a grey scan, pencil
+    red: np.ndarray  # coloured ink where red leads: seals, red stamps
+    other: np.ndarray  # other coloured ink: a blue or green signature, a violet stamp
+    weight: np.ndarray  # 0-255: darkness, or distance from grey, of each ink pixel (0 off the ink)
+
+
+def find_ink(arr: np.ndarray, dpi: float) -> Ink:
+    """The page's ink, dark and coloured, with specks of dust dropped.
+
+    Dark ink is found on the flattened grey page (Otsu's level, kept
+    between 96 and 200); pale ink between that level and ``LIGHT_INK``,
+    except on the rims of dark letters (without it a grey seal straddling
+    the level would be cut in two, half sharp, half left in the blurred
+    paper); coloured ink on the page flattened channel by
+    channel, as distance from grey, so a faint red stamp that is light in
+    grey is kept too. Dark, red and other coloured ink are kept apart, each
+    painted with its own colours, so that a seal's red neither bleeds into
+    the black words beside it nor turns violet where a blue signature
+    crosses it (the recognizer drops red ink, not violet).
+    """
+    if arr.ndim == 3:
+        channels = [flatten(np.ascontiguousarray(arr[..., c])) for c in range(3)]
+        top = np.maximum(np.maximum(channels[0], channels[1]), channels[2])
+        bottom = np.minimum(np.minimum(channels[0], channels[1]), channels[2])
+        chroma = cv2.subtract(top, bottom)
+        red_leads = channels[0] == top
+        del top
+        grey = cv2.cvtColor(np.dstack(channels), cv2.COLOR_RGB2GRAY)
+        del channels
+    else:
+        grey = flatten(arr)
+        bottom = grey
+        chroma = np.zeros_like(grey)
+        red_leads = np.zeros(grey.shape, bool)
+    level, _ = cv2.threshold(grey[::3, ::3], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    level = min(max(level, 96.0), 200.0)
+    coloured = chroma >= COLOUR_INK
+    dark = grey < level
+    pale = (grey < max(level, LIGHT_INK)) & ~dark
+    ink = despeckle(np.where(dark | pale | coloured, 0, 255).astype(np.uint8), dpi) < 128
+    coloured &= ink
+    dark &= ink & ~coloured
+    # A pale pixel much lighter than the ink right beside it is the anti-aliased rim of a letter: it is
+    # left to the paper, or letters would thicken. A pale stroke (a grey seal) is about as dark as its core.
+    reach = 2 * max(1, round(dpi / 150)) + 1
+    nearby = cv2.erode(grey, cv2.getStructuringElement(cv2.MORPH_RECT, (reach, reach)))
+    rims = cv2.subtract(grey, nearby) > RIM_CONTRAST
+    pale &= ink & ~coloured & ~rims
+    del rims, ink, nearby
+    # Pale grain (a lid shadow's rest, the paper's texture) stays in the paper: pale ink comes in strokes.
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(pale.astype(np.uint8), connectivity=8)
+    small = stats[:, cv2.CC_STAT_AREA] < PALE_STROKE * (dpi / 300) ** 2
+    small[0] = False
+    if small.any():
+        pale &= ~small[labels]
+    del labels
+    weight = cv2.max(cv2.bitwise_not(bottom), chroma)
+    return Ink(
+        dark=dark,
+        pale=pale,
+        red=coloured & red_leads,
+        other=coloured & ~red_leads,
+        weight=np.where(dark | pale | coloured, weight, 0).astype(np.uint8),
+    )
+
+
+def _block_sums(values: np.ndarray, weight: np.ndarray, factor: int) -> tuple[np.ndarray, np.ndarray]:
+    """Means of VALUES * WEIGHT and of WEIGHT over FACTOR x FACTOR blocks (the last partial blocks padded).
+
+    Done in strips of rows so a 300 dpi colour page costs a few megabytes
+    of floats at a time, not the hundreds a whole-page float copy would.
+    """
+    height, width = weight.shape
+    rows, cols = -(-height // factor), -(-width // factor)
+    channels = values.shape[2:]
+    sums = np.zeros((rows, cols, *channels), np.float32)
+    totals = np.zeros((rows, cols), np.float32)
+    pad_w = cols * factor - width
+    step = factor * max(1, 256 // factor)
+    for y in range(0, height, step):
+        v = values[y : y + step].astype(np.float32)
+        w = weight[y : y + step].astype(np.float32)
+        pad_h = -(-w.shape[0] // factor) * factor - w.shape[0]
+        if pad_h or pad_w:
+            v = np.pad(v, ((0, pad_h), (0, pad_w), *(((0, 0),) * len(channels))))
+            w = np.pad(w, ((0, pad_h), (0, pad_w)))
+        n = w.shape[0] // factor
+        wv = v * (w[..., None] if channels else w)
+        block = y // factor
+        # INTER_AREA at a whole-number factor is the exact block mean; means serve as well as sums here.
+        sums[block : block + n] = cv2.resize(wv, (cols, n), interpolation=cv2.INTER_AREA).reshape(n, cols, *channels)
+        totals[block : block + n] = cv2.resize(w, (cols, n), interpolation=cv2.INTER_AREA)
+    return sums, totals
+
+
+def _fill(values: np.ndarray, weight: np.ndarray, factor: int) -> np.ndarray:
+    """VALUES averaged by WEIGHT over FACTOR x FACTOR blocks, empty blocks filled from their surroundings.
+
+    Push-pull: the weighted mean is taken on a pyramid of ever smaller
+    grids, and a cell with no weight takes the value of the coarser grid
+    above it, so holes fill smoothly and cost the JPEG coder nothing.
+    """
+    levels = [_block_sums(values, weight, factor)]
+    while min(levels[-1][1].shape) > 2:
+        s, sw = levels[-1]
+        half = (max(1, s.shape[1] // 2), max(1, s.shape[0] // 2))
+        levels.append(
+            (cv2.resize(s, half, interpolation=cv2.INTER_AREA), cv2.resize(sw, half, interpolation=cv2.INTER_AREA))
+        )
+    s, sw = levels[-1]
+    total = float(sw.sum())
+    mean = s.reshape(-1, *s.shape[2:]).sum(axis=0) / total if total > 0 else np.full(s.shape[2:], 255.0)
+    filled = np.broadcast_to(np.asarray(mean, np.float32), s.shape).copy()
+    for s, sw in reversed(levels):
+        up = cv2.resize(filled, (s.shape[1], s.shape[0]), interpolation=cv2.INTER_LINEAR)
+        if up.ndim < s.ndim:
+            up = up[..., None]
+        have = sw > 1e-3
+        mean_here = s / np.maximum(sw, 1e-3)[..., None] if s.ndim == 3 else s / np.maximum(sw, 1e-3)
+        filled = np.where(have[..., None] if s.ndim == 3 else have, mean_here, up)
+    return np.clip(filled + 0.5, 0, 255).astype(np.uint8)
+
+
+def _jpeg(pdf: pikepdf.Pdf, pixels: np.ndarray, quality: int, subsampling: int, **extra: object) -> pikepdf.Stream:
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="JPEG", quality=quality, subsampling=subsampling, optimize=True)
+    height, width = pixels.shape[:2]
+    return pdf.make_stream(
+        buf.getvalue(),
+        Type=Name.XObject,
+        Subtype=Name.Image,
+        Width=width,
+        Height=height,
+        ColorSpace=Name.DeviceRGB if pixels.ndim == 3 else Name.DeviceGray,
+        BitsPerComponent=8,
+        Filter=Name.DCTDecode,
+        **extra,
+    )
+
+
+def _factor(dpi: float, target: float) -> int:
+    """How many scan pixels a side of one layer pixel covers: a whole number, so blocks are exact."""
+    return max(1, round(dpi / target))
+
+
+def _stencil(pdf: pikepdf.Pdf, ink: np.ndarray) -> pikepdf.Stream:
+    height, width = ink.shape
+    return pdf.make_stream(
+        g4(~ink),
+        Type=Name.XObject,
+        Subtype=Name.Image,
+        Width=width,
+        Height=height,
+        ImageMask=True,
+        BitsPerComponent=1,
+        Filter=Name.CCITTFaxDecode,
+        DecodeParms=_g4_parms(width, height),
+    )
+
+
+def _mrc(pdf: pikepdf.Pdf, arr: np.ndarray, dpi: float) -> Layers:
+    ink = find_ink(arr, dpi)
+    any_ink = (ink.dark | ink.pale | ink.red | ink.other).astype(np.uint8)
+    # The paper is taken away from the ink and its anti-aliased rim, then filled in.
+    rim = max(1, round(dpi / 150))
+    near_ink = cv2.dilate(any_ink, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * rim + 1, 2 * rim + 1)))
+    del any_ink
+    paper = _fill(arr, 1 - near_ink, _factor(dpi, BG_DPI))
+    layers = [("/Bg", _jpeg(pdf, paper, BG_QUALITY, 2))]
+    inks = (
+        ("/Fp", ink.pale, DARK_QUALITY),
+        ("/Fg", ink.dark, DARK_QUALITY),
+        ("/Fr", ink.red, COLOUR_QUALITY),
+        ("/Fc", ink.other, COLOUR_QUALITY),
+    )
+    for name, where, quality in inks:
+        if not where.any():
+            continue
+        colour = _fill(arr, np.where(where, ink.weight, 0), _factor(dpi, FG_DPI))
+        # Smoothed: what varies from one cell to the next is grain and the letters' rims, not the ink.
+        colour = cv2.GaussianBlur(colour, (3, 3), 0)
+        # 4:4:4: chroma subsampling would smear the ink's colour over its neighbours.
+        layers.append((name, _jpeg(pdf, colour, quality, 0, Mask=_stencil(pdf, where))))
+    return Layers(xobjects=tuple(layers), kind="mrc")
