@@ -276,7 +276,7 @@ class Pipeline:
             counter=self.config.counter(job.counter),
             sidecar=sidecar,
             one_document=bool(job.detail.get("one_document")),
-            backfill=sidecar.kind == "result" or bool(job.detail.get("one_document")),
+            backfill=is_backfill(job.detail),
         )
 
     def run(self, job_id: str, *, wait: bool = True) -> JobOutcome:
@@ -610,6 +610,11 @@ class Pipeline:
             out = [done for _, _, done in todo if done is not None]
         self._move(ctx.job_id, JobState.SIGNED)
         return out
+
+
+def is_backfill(detail: dict[str, Any]) -> bool:
+    """A backfilled result (a manifest row), not a counter's dossier: never waits for review, yields to counters."""
+    return Sidecar(**detail.get("sidecar", {})).kind == "result" or bool(detail.get("one_document"))
 
 
 def _turned(clean: CleanOptions, page: PageImage, pinned: set[str]) -> CleanOptions:
