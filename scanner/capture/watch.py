@@ -344,15 +344,14 @@ def _round(
             result = pipeline.take(path, inbox.counter)
             if result.job_id:
                 log.info("đã nhận %s vào công việc %s", path.name, result.job_id)
+            if line is not None and result.closed:
+                _dispatch(pipeline, line)  # a closed dossier is in line at once, not after the whole batch
     pipeline.close_idle()
     if chores.due():
         pipeline.retry_waiting()  # a program installed again, the disk freed: carry on without a restart
         pipeline.anchor_audit()  # the daily checkpoint of the audit chain, on a quiet day too
     if line is not None:
-        from scanner.queue import dispatch
-
-        for job_id in dispatch(line, pipeline.catalog.jobs(states=RUNNABLE)):
-            log.info("công việc %s đã vào hàng đợi chung", job_id)
+        _dispatch(pipeline, line)
         return False
     for job_id in pipeline.pending():
         if stop.is_set():
@@ -363,6 +362,13 @@ def _round(
         _report(outcome)
         return True  # look at the inboxes again between dossiers
     return False
+
+
+def _dispatch(pipeline: Pipeline, line: App) -> None:
+    from scanner.queue import dispatch
+
+    for job_id in dispatch(line, pipeline.catalog.jobs(states=RUNNABLE)):
+        log.info("công việc %s đã vào hàng đợi chung", job_id)
 
 
 def _report(outcome: object) -> None:

@@ -148,9 +148,13 @@ class Pipeline:
         return self.intake.submit(inputs, counter, job_id=job_id, detail=detail)
 
     def take(self, path: Path, counter: CounterConfig) -> TakeResult:
-        """Take a settled file into the counter's open dossier, open it and start recognizing its pages."""
+        """Take a settled file into the counter's open dossier, open it and start recognizing its pages.
+
+        With the shared queue a counter PC only takes: the worker that carries
+        the dossier opens its files (and quarantines a broken one) itself.
+        """
         result, index = self.intake.take(path, counter)
-        if result.job_id is not None and index is not None:
+        if result.job_id is not None and index is not None and self.config.queue is None:
             self.open_input(result.job_id, index, counter.name)
         return result
 
