@@ -47,6 +47,13 @@ def test_a_queue_needs_the_postgresql_catalog(workstation: Path, tmp_path: Path)
         load_config(workstation)
 
 
+def test_a_heartbeat_late_once_is_not_a_death(province: Any, tmp_path: Path) -> None:
+    config, _ = province
+    configure(config.source, "queue", heartbeat_seconds=10.0, stalled_seconds=15.0)
+    with pytest.raises(ConfigError, match="stalled_seconds"):
+        load_config(config.source)
+
+
 def test_queued_jobs_and_their_quarantine_live_in_the_shared_folder(province: Any, tmp_path: Path) -> None:
     config, _ = province
     assert config.job_area == tmp_path / "chung" / "work"
@@ -151,3 +158,26 @@ def test_a_silent_workers_job_goes_back_in_line_and_the_listing_says_where_thing
     assert [d.job_id for d in now.waiting] == ["job-1"] and now.waiting[0].queue_vi == "đang chờ"
     assert not now.running
     assert [(d.job_id, d.state, d.error) for d in now.failed] == [("job-2", JobState.FAILED, "lỗi thử")]
+
+
+def test_scanner_status_queue_shows_running_on_which_worker(province: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from scanner.cli import main
+
+    config, _ = province
+    job = _job(config, "job-1")
+    app = make_app(config)
+    with app.open():
+        dispatch(app, [job])
+
+    async def take() -> None:
+        async with make_app(config).open_async() as a:
+            worker = await a.job_manager.register_worker()
+            assert await a.job_manager.fetch_job(queues=[QUEUE], worker_id=worker) is not None
+
+    asyncio.run(take())
+    with open_catalog(config.archive) as cat, cat.claim_job("job-1", "may-xu-ly-3:4242") as mine:
+        assert mine
+        assert main(["--config", str(config.source), "status", "--queue"]) == 0
+    out = capsys.readouterr().out
+    assert "Đang xử lý (1):" in out and "job-1  may-1/quay-1 (quầy)  đang xử lý trên may-xu-ly-3:4242" in out
+    assert "Đang chờ (0):" in out
