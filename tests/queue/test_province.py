@@ -172,3 +172,25 @@ def test_four_intake_machines_two_workers_one_killed_ten_times(
         f"\n{MACHINES} máy tiếp nhận × {FILES} tệp, 2 máy xử lý, {KILLS} lần SIGKILL máy B giữa chừng: "
         f"{len(codes)} hồ sơ lưu trữ, {len(quarantined)} tệp cách ly, số hồ sơ liên tục; {seconds:.0f} giây"
     )
+
+
+@pytest.mark.slow
+def test_backfill_rows_are_carried_by_the_workers(workstation: Path, tmp_path: Path, postgres_server: Any) -> None:
+    """With [queue], ``scanner backfill`` puts its rows in line behind counters and reports what the workers filed."""
+    from scanner.cli import main
+    from tests.backfill.test_run import _report, make_set
+
+    _, service = postgres_server.fresh_database()
+    (config_path,) = _province(workstation, tmp_path, service, ["so-hoa"])
+    src, manifest = make_set(tmp_path / "bang-ke", 2, bad_row=False)
+    worker = _start(["worker", "--name", "w"], config_path, tmp_path / "w.log")
+    try:
+        assert main(["--config", str(config_path), "backfill", str(src), "--manifest", str(manifest)]) == 0
+    finally:
+        _kill(worker, signal.SIGTERM)
+    assert [r["trang_thai"] for r in _report(manifest)] == ["đã lưu", "đã lưu"]
+    config = load_config(config_path)
+    with open_catalog(config.archive) as cat:
+        jobs = cat.jobs(every_station=True)
+        assert len(jobs) == 2 and all(j.state == JobState.ARCHIVED and j.detail["worker"] == "w" for j in jobs)
+        assert len(cat.all_documents()) == 2

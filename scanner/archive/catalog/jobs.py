@@ -134,6 +134,8 @@ class JobStore:
                 if got:
                     conn.execute(text("SELECT pg_advisory_unlock(:space, :job)"), key)
                     conn.commit()
+            except Exception:
+                conn.invalidate()  # never back to the pool still holding the claim: the session ends with it
             finally:
                 conn.close()
 
