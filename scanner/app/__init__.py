@@ -9,6 +9,8 @@ process — is what goes into every audit entry.
 - ``scanner.app.counter``: a counter clerk's dossier (open, pages, fields, finish)
 - ``scanner.app.officer``: the archive officer's records (search, show, owner,
   verify, export, report, deletion request and approval, audit)
+- ``scanner.app.queue``: the province's shared queue (waiting, running on which
+  worker, failed)
 """
 
 from __future__ import annotations
