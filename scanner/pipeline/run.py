@@ -34,6 +34,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+
 from scanner import codes, jsonio
 from scanner.archive import Catalog
 from scanner.archive.audit_anchor import maybe_checkpoint
@@ -349,6 +351,12 @@ class Pipeline:
                 self.pool = make_pool(self.config.processes)
             return self._failed(ctx, OcrError("tiến trình nhận dạng bị dừng đột ngột", "a page worker died"))
         except Exception as exc:  # a surprise from a library must not stop the counter: retried, then parked
+            if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+                # the catalog's server went away (a network drop, a restart): the machine's fault, not the scan's;
+                # the connection is made again on its next use. No driver text: it may name the server's address.
+                lost = WorkstationError(FaultKind.CATALOG_UNAVAILABLE, "mất kết nối tới sổ danh mục",
+                                        "the connection to the catalog was lost")  # fmt: skip
+                return self._failed(ctx, lost)
             log.exception("lỗi không lường trước ở công việc %s", job_id)
             return self._failed(ctx, ScannerError(f"lỗi nội bộ: {exc}", f"internal error: {exc}"))
 

@@ -181,3 +181,29 @@ def test_scanner_status_queue_shows_running_on_which_worker(province: Any, capsy
     out = capsys.readouterr().out
     assert "Đang xử lý (1):" in out and "job-1  may-1/quay-1 (quầy)  đang xử lý trên may-xu-ly-3:4242" in out
     assert "Đang chờ (0):" in out
+
+
+def test_a_lost_catalog_connection_is_the_machines_fault_not_the_scans(
+    province: Any, postgres_server: Any, page_png: Path
+) -> None:
+    """A worker talks to the catalog over the network: a drop parks the dossier, never costs it an attempt."""
+    from scanner.pipeline import Pipeline
+
+    config, _ = province
+    with open_catalog(config.archive) as cat:
+        pipeline = Pipeline(config, cat)
+        job_id = pipeline.submit([page_png], config.counters[0])
+
+        def lose_connection(ctx: Any) -> Any:
+            postgres_server.sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE usename = 'scanner_service' AND pid <> pg_backend_pid()"
+            )
+            return cat.job(ctx.job_id)  # the next statement finds the connection gone
+
+        pipeline.capture = lose_connection  # type: ignore[method-assign]
+        outcome = pipeline.run(job_id)
+        job = cat.job(job_id)  # made again on its next use
+    assert outcome.state == JobState.WAITING
+    assert job is not None and job.state == JobState.WAITING and job.attempts == 0
+    assert job.error == "mất kết nối tới sổ danh mục"
