@@ -159,6 +159,23 @@ class StorageConfig:
         )
 
 
+@dataclass(frozen=True)
+class QueueConfig:
+    """``[queue]``: the province's shared job queue (procrastinate, in the catalog's PostgreSQL).
+
+    With it, ``scanner watch`` only takes files and enqueues their dossiers,
+    and any number of machines run ``scanner worker``. A queued job's folder
+    is read and written by whichever worker runs it, so it lives in WORK, a
+    folder every machine mounts at the same path (the job files name pages
+    by their path).
+    """
+
+    work: Path  # shared by every intake machine and worker: jobs/ and quarantine/ of queued work
+    heartbeat_seconds: float = 10.0  # how often a worker says it is alive
+    stalled_seconds: float = 60.0  # a worker silent this long is dead: its job goes to another worker
+    poll_seconds: float = 5.0  # how often an idle worker looks for work besides PostgreSQL's notifications
+
+
 # Sidecars (*.json) are read with their scan, never taken on their own.
 DEFAULT_IGNORED = (
     "*.json",
@@ -341,6 +358,12 @@ class Config:
     review: ReviewConfig = field(default_factory=ReviewConfig)
     workers: int = 0
     storage: StorageConfig = field(default_factory=StorageConfig)
+    queue: QueueConfig | None = None  # None: the embedded default, jobs run where they are taken
+
+    @property
+    def job_area(self) -> Path:
+        """Where job folders and quarantine live: the shared ``[queue] work`` folder, else this machine's work area."""
+        return self.queue.work if self.queue is not None else self.archive.work
 
     @property
     def processes(self) -> int:
@@ -639,6 +662,8 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
         raise _err(w.key("processes"), "không được âm (0 = số nhân CPU)", "must not be negative (0 = CPU count)")
     w.done()
     storage = _storage(_Section(top.get("storage", dict, {}), "storage"), base)
+    queue_table = top.get("queue", dict, None)
+    queue = _queue(_Section(queue_table, "queue"), base, archive) if queue_table is not None else None
     top.done()
     return Config(
         source=source,
@@ -652,8 +677,8 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
         review=ReviewConfig(mode=ReviewMode(mode)),
         workers=processes,
         storage=storage,
+        queue=queue,
     )
-
 
 def _storage(st: _Section, base: Path) -> StorageConfig:
     """``[storage]``: the kind, the bucket and its lock; a key written into the file is refused, never used."""
@@ -696,6 +721,28 @@ def _storage(st: _Section, base: Path) -> StorageConfig:
     if cfg.download_limit_mb <= 0:
         raise _err(st.key("download_limit_mb"), "phải lớn hơn 0", "must be positive")
     return cfg
+
+
+
+def _queue(q: _Section, base: Path, archive: ArchiveConfig) -> QueueConfig:
+    """``[queue]``: only on a PostgreSQL catalog (the queue lives there), with a shared work folder."""
+    if archive.catalog_path is not None:
+        raise _err("queue", "hàng đợi chung cần danh mục PostgreSQL ([catalog] url = \"postgresql://…\")",
+                   "the shared queue needs a PostgreSQL catalog ([catalog] url = \"postgresql://…\")")  # fmt: skip
+    queue = QueueConfig(
+        work=q.path("work", base),
+        heartbeat_seconds=q.get("heartbeat_seconds", float, 10.0),
+        stalled_seconds=q.get("stalled_seconds", float, 60.0),
+        poll_seconds=q.get("poll_seconds", float, 5.0),
+    )
+    for key in ("heartbeat_seconds", "stalled_seconds", "poll_seconds"):
+        if getattr(queue, key) <= 0:
+            raise _err(q.key(key), "phải lớn hơn 0", "must be positive")
+    if queue.stalled_seconds < 2 * queue.heartbeat_seconds:
+        raise _err(q.key("stalled_seconds"), "phải ít nhất gấp đôi heartbeat_seconds (một nhịp trễ không phải là chết)",
+                   "must be at least twice heartbeat_seconds (one late heartbeat is not a death)")  # fmt: skip
+    q.done()
+    return queue
 
 
 def _key_id(sg: _Section) -> bytes | None:

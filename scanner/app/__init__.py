@@ -13,6 +13,8 @@ process — is what goes into every audit entry.
 - ``scanner.app.rights``: who may see which counter's and agency's records
 - ``scanner.app.clearance``: which access levels (công khai, hạn chế, mật) each role may read
 - ``scanner.app.spreadsheet``: the 766 indicators as an Excel workbook
+- ``scanner.app.queue``: the province's shared queue (waiting, running on which
+  worker, failed)
 """
 
 from __future__ import annotations

@@ -201,7 +201,7 @@ def _documents_now(station: Station, job_id: str) -> tuple[tuple[DocumentView, .
                 PageView(
                     id=page.path.stem,
                     source=page.source,
-                    image=str(page.path.relative_to(station.config.archive.work)),
+                    image=str(page.path.relative_to(station.config.job_area)),
                     recognized=result is not None,
                     confidence=round(result.ocr.confidence, 1) if result else None,
                     error=error,
@@ -408,6 +408,11 @@ def process(actor: Actor, station: Station, files: list[Path], counter: str, *, 
         if not path.exists():
             raise InputError(str(path), "không tìm thấy tệp", "file not found", code="missing")
     pipeline = station.pipeline
+    if station.config.queue is not None:  # the province's workers do the work; we wait for it
+        job = pipeline.submit(files, c)
+        _audit(station, actor, "process", job, ", ".join(p.name for p in files) + " (chuyển vào hàng đợi chung)")
+        _carry_on(station, job)
+        return _wait_for_service(station, job, timeout)
     try:
         with hold(station.config.archive.work, f"scanner process ({actor.label})"):
             job = pipeline.submit(files, c)
@@ -497,7 +502,17 @@ def _wait_for_service(station: Station, job_id: str, timeout: float) -> JobOutco
 
 
 def _carry_on(station: Station, job_id: str) -> None:
-    """Sign and file a closed or confirmed dossier now when no service runs here; else the service does it."""
+    """Sign and file a closed or confirmed dossier now when no service runs here; else the service does it.
+
+    With the shared queue the dossier is put in line for the workers at once.
+    """
+    if station.config.queue is not None:
+        from scanner.queue import enqueue
+
+        job = station.catalog.job(job_id)
+        if job is not None and JobState(job.state) in RUNNABLE:
+            enqueue(station.config, [job])
+        return
     try:
         with hold(station.config.archive.work, "scanner (cán bộ tiếp nhận)"):
             if JobState(station.catalog.job(job_id).state) in RUNNABLE:  # type: ignore[union-attr]

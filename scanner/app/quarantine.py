@@ -77,7 +77,7 @@ def _held_file(root: Path, note: Path) -> HeldFile:
 
 def held(actor: Actor, station: Station, *, counter: str | None = None, limit: int = 200) -> tuple[HeldFile, ...]:
     """Files now in quarantine, newest first: COUNTER's (or every counter the actor may see)."""
-    root = station.config.archive.work / "quarantine"
+    root = station.config.job_area / "quarantine"
     if not root.is_dir():
         return ()
     out: list[HeldFile] = []
@@ -100,7 +100,7 @@ def held(actor: Actor, station: Station, *, counter: str | None = None, limit: i
 
 
 def _find(actor: Actor, station: Station, item: str) -> tuple[HeldFile, Path]:
-    root = station.config.archive.work / "quarantine"
+    root = station.config.job_area / "quarantine"
     m = _ITEM.fullmatch(item)
     note = root / item if m else None
     if m is None or m[2] in (".", "..") or note is None:
@@ -158,7 +158,7 @@ def retry(actor: Actor, station: Station, item: str) -> Handled:
         kept.unlink()
     fsync_dir(inbox)
     when = datetime.now().astimezone().isoformat(timespec="seconds")
-    handled = station.config.archive.work / "quarantine-handled" / note.parent.name
+    handled = station.config.job_area / "quarantine-handled" / note.parent.name
     _file_away(note, kept, handled, f"Đã gửi xử lý lại: {actor.label} — {when}\n")
     station.catalog.audit("quarantine-retry", f"{f.counter}/{f.name}", f"trả về {dest.name}", actor=actor.label)
     return Handled(item, f.counter, f"Đã gửi lại tệp {f.name} vào quầy {f.counter} để xử lý lại")
@@ -172,7 +172,7 @@ def release(actor: Actor, station: Station, item: str, reason: str) -> Handled:
     f, note = _find(actor, station, item)
     kept = note.with_name(note.name.removesuffix(NOTE))
     day = note.parent.name
-    handled = station.config.archive.work / "quarantine-handled" / day
+    handled = station.config.job_area / "quarantine-handled" / day
     when = datetime.now().astimezone().isoformat(timespec="seconds")
     _file_away(note, kept, handled, f"Đã trả lại: {reason} — {actor.label} — {when}\n")
     station.catalog.audit("quarantine-release", f"{f.counter}/{f.name}", reason, actor=actor.label)

@@ -30,8 +30,9 @@ from scanner.archive import Catalog, open_catalog, sha256_file
 from scanner.backfill import ManifestRow, RowProblem, read_manifest
 from scanner.config import Config, CounterConfig
 from scanner.extract import disagreements
-from scanner.pipeline import Pipeline, Sidecar
+from scanner.pipeline import JobOutcome, JobState, Pipeline, Sidecar
 from scanner.pipeline.lock import hold
+from scanner.pipeline.states import RUNNABLE
 
 REPORT_COLUMNS = (
     "dong",
@@ -200,12 +201,38 @@ def _run_row(pipeline: Pipeline, row: ManifestRow, src: Path, counter: CounterCo
         "backfill": {"manifest": str(manifest.resolve()), "row": row.number},
     }
     pipeline.submit(files, counter, job_id=job_id, detail=detail)
-    outcome = pipeline.run(job_id)
-    while outcome.state == "failed":  # not the input's fault: the pipeline counts attempts, then quarantines
+    if pipeline.config.queue is not None:
+        outcome = _queued(pipeline, job_id)
+    else:
         outcome = pipeline.run(job_id)
+        while outcome.state == "failed":  # not the input's fault: the pipeline counts attempts, then quarantines
+            outcome = pipeline.run(job_id)
     if outcome.state != "archived" or not outcome.dossier_code:
         return RowResult(row.number, row.file, "failed", warnings=(outcome.error or outcome.state, *outcome.warnings))
     return _archived(catalog, row, outcome.dossier_code, "archived", outcome.warnings)
+
+
+def _queued(pipeline: Pipeline, job_id: str) -> JobOutcome:
+    """The row's job put in the shared queue (behind every counter dossier) and followed until it settles.
+
+    A job waiting on a workstation fault is reported as such: the workers
+    carry it on once the fault is fixed, and the row is found ``already``
+    archived by the next run.
+    """
+    from scanner.queue import enqueue
+
+    catalog = pipeline.catalog
+    put = 0.0
+    while True:
+        job = catalog.job(job_id)
+        assert job is not None
+        state = JobState(job.state)
+        if state.finished or state is JobState.WAITING:
+            return JobOutcome(job_id, state, job.dossier_code, error=job.error or None)
+        if state in RUNNABLE and time.monotonic() - put > 30:  # in line once; looked at again now and then
+            enqueue(pipeline.config, [job])
+            put = time.monotonic()
+        time.sleep(0.5)
 
 
 def _archived(

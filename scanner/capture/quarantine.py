@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from scanner.errors import ScannerError
-from scanner.jsonio import fsync_dir, write_atomic
+from scanner.jsonio import fsync_dir
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
 
@@ -29,12 +29,6 @@ def put(work: Path, path: Path, original_name: str, error: ScannerError, *, now:
     folder = work / "quarantine" / now.strftime("%Y-%m-%d")
     folder.mkdir(parents=True, exist_ok=True)
     name = _fit(_UNSAFE.sub("_", original_name).lstrip(".") or "tep")
-    dest = folder / name
-    n = 1
-    while dest.exists() or dest.with_name(dest.name + ".reason.txt").exists():
-        n += 1
-        stem, dot, ext = name.rpartition(".")
-        dest = folder / (f"{stem}-{n}.{ext}" if dot else f"{name}-{n}")
     note = (
         f"Tệp: {original_name}\n"
         f"Lý do: {error.message_vi}\n"
@@ -42,7 +36,13 @@ def put(work: Path, path: Path, original_name: str, error: ScannerError, *, now:
         f"Thời điểm: {now.isoformat(timespec='seconds')}\n"
         f"Reason (en): {error.message_en}\n"
     ) + (f"Quầy: {counter}\n" if counter else "")
-    write_atomic(dest.with_name(dest.name + ".reason.txt"), note.encode("utf-8"))
+    n = 1
+    while True:
+        stem, dot, ext = name.rpartition(".")
+        dest = folder / name if n == 1 else folder / (f"{stem}-{n}.{ext}" if dot else f"{name}-{n}")
+        if not dest.exists() and _reserve(dest.with_name(dest.name + ".reason.txt"), note.encode("utf-8")):
+            break
+        n += 1
     if path.is_symlink() or not path.exists():
         return dest
     try:
@@ -52,6 +52,20 @@ def put(work: Path, path: Path, original_name: str, error: ScannerError, *, now:
         path.unlink()
     fsync_dir(folder)
     return dest
+
+
+def _reserve(reason: Path, text: bytes) -> bool:
+    """Claim a name by creating its reason file exclusively: machines sharing a quarantine never take one name twice."""
+    try:
+        fd = os.open(reason, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return False
+    try:
+        os.write(fd, text)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return True
 
 
 def _fit(name: str, limit: int = 180) -> str:

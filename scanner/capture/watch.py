@@ -29,6 +29,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
@@ -40,7 +41,11 @@ from scanner.config import DEFAULT_IGNORED, Config, CounterConfig
 from scanner.errors import EXIT_OK
 from scanner.pipeline import Pipeline, make_pool
 from scanner.pipeline.lock import Busy, hold
+from scanner.pipeline.states import RUNNABLE
 from scanner.tools import check_programs
+
+if TYPE_CHECKING:
+    from procrastinate import App
 
 log = logging.getLogger(__name__)
 
@@ -223,8 +228,16 @@ def serve(config: Config, *, stop: threading.Event | None = None, tick: float = 
 
 def _serve(config: Config, stop: threading.Event, tick: float) -> int:
     inboxes = open_inboxes(config)
-    with open_catalog(config.archive) as catalog, make_pool(config.processes) as pool:
-        pipeline = Pipeline(config, catalog, pool)
+    with ExitStack() as held:
+        catalog = held.enter_context(open_catalog(config.archive))
+        if config.queue is None:  # the embedded default: this machine carries its own jobs
+            line = None
+            pipeline = Pipeline(config, catalog, held.enter_context(make_pool(config.processes)))
+        else:  # a counter PC of the province: take files, put their dossiers in the shared queue
+            from scanner.queue import make_app
+
+            line = held.enter_context(make_app(config).open())
+            pipeline = Pipeline(config, catalog, None)
         for exposed in config.signing.exposed_secrets():
             log.warning("tệp khóa/mật khẩu ký số %s đọc được bởi mọi người dùng: chạy chmod 600 %s", exposed, exposed)
         for problem in check_programs(languages_needed=config.tesseract_languages):
@@ -232,8 +245,8 @@ def _serve(config: Config, stop: threading.Event, tick: float) -> int:
             log.error("sự cố máy trạm: %s", problem.message_vi)
             catalog.record_event("workstation", "*", problem.kind, problem.message_vi)
         for job_id in pipeline.recover():
-            if stop.is_set():
-                break
+            if stop.is_set() or line is not None:
+                break  # queued: the first round puts them in line
             log.info("tiếp tục công việc %s sau khi khởi động lại", job_id)
             _report(pipeline.run(job_id))
         for inbox in inboxes:
@@ -245,7 +258,7 @@ def _serve(config: Config, stop: threading.Event, tick: float) -> int:
         try:
             while not stop.is_set():
                 try:
-                    ran = _round(pipeline, inboxes, stop, chores)
+                    ran = _round(pipeline, inboxes, stop, chores, line)
                     if time.monotonic() - last_scan > RESCAN_SECONDS:
                         for inbox in inboxes:
                             inbox.scan()
@@ -314,12 +327,15 @@ class Faults:
         self.last, self.repeats, self.pause = "", 0, 0.0
 
 
-def _round(pipeline: Pipeline, inboxes: list[Inbox], stop: threading.Event, chores: Chores) -> bool:
+def _round(
+    pipeline: Pipeline, inboxes: list[Inbox], stop: threading.Event, chores: Chores, line: App | None = None
+) -> bool:
     """Take the settled files, close idle dossiers and run one pending dossier whose pages are ready; True if one ran.
 
     A dossier whose pages are still being recognized is passed over until
     they are, so a 200-page PDF closed at one counter never holds up the
-    scans arriving at the others.
+    scans arriving at the others. With the shared queue (LINE) nothing runs
+    here: every runnable dossier of this machine is put in line once.
     """
     for inbox in inboxes:
         for path in inbox.settler.ready():
@@ -328,10 +344,15 @@ def _round(pipeline: Pipeline, inboxes: list[Inbox], stop: threading.Event, chor
             result = pipeline.take(path, inbox.counter)
             if result.job_id:
                 log.info("đã nhận %s vào công việc %s", path.name, result.job_id)
+            if line is not None and result.closed:
+                _dispatch(pipeline, line)  # a closed dossier is in line at once, not after the whole batch
     pipeline.close_idle()
     if chores.due():
         pipeline.retry_waiting()  # a program installed again, the disk freed: carry on without a restart
         pipeline.anchor_audit()  # the daily checkpoint of the audit chain, on a quiet day too
+    if line is not None:
+        _dispatch(pipeline, line)
+        return False
     for job_id in pipeline.pending():
         if stop.is_set():
             break
@@ -341,6 +362,13 @@ def _round(pipeline: Pipeline, inboxes: list[Inbox], stop: threading.Event, chor
         _report(outcome)
         return True  # look at the inboxes again between dossiers
     return False
+
+
+def _dispatch(pipeline: Pipeline, line: App) -> None:
+    from scanner.queue import dispatch
+
+    for job_id in dispatch(line, pipeline.catalog.jobs(states=RUNNABLE)):
+        log.info("công việc %s đã vào hàng đợi chung", job_id)
 
 
 def _report(outcome: object) -> None:

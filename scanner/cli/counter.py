@@ -84,10 +84,14 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
     command("watch", cmd_watch, "dịch vụ: theo dõi hộp thư đến của các quầy và xử lý tệp mới")
 
+    s = command("worker", cmd_worker, "máy xử lý của hàng đợi chung: làm sạch, nhận dạng, tạo PDF, ký số, lưu trữ")
+    s.add_argument("--name", default="", help="tên trong danh sách hàng đợi (mặc định: tên máy:số tiến trình)")
+
     s = command("status", cmd_status, "hồ sơ đang mở và các hồ sơ gần đây của quầy, tệp bị cách ly")
     s.add_argument("--counter", help="chỉ quầy này")
     s.add_argument("--limit", type=int, default=20, help="số dòng tối đa (mặc định 20)")
     s.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
+    s.add_argument("--queue", action="store_true", help="hàng đợi chung: hồ sơ đang chờ, đang xử lý ở máy nào, bị lỗi")
 
     s = command("open", cmd_open, "mở hồ sơ mới tại quầy (hồ sơ đang mở được đóng lại)")
     s.add_argument("--counter", required=True, help="tên quầy, ví dụ quay-1")
@@ -294,9 +298,17 @@ def _print_dossier(view: Any, *, detail: bool) -> None:
         print(f"    ! {w}")
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    from scanner.queue.worker import work
+
+    return work(_config(args), name=args.name)
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from scanner.app import counter as clerk
 
+    if args.queue:
+        return _queue_status(args)
     with _station(args) as station:
         now = clerk.status(_clerk(args), station, counter=args.counter, limit=args.limit)
     if args.json:
@@ -313,6 +325,33 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"{_time(q.time)}  {q.counter}  tệp {q.name}  đã cách ly ({q.reason_code}): {q.reason}")
     if not now.dossiers and not now.quarantined:
         print("Chưa có hồ sơ nào.")
+    return EXIT_OK
+
+
+def _queue_status(args: argparse.Namespace) -> int:
+    from scanner.app.queue import queue_status
+
+    with _station(args) as station:
+        now = queue_status(_actor(args), station.config, station.catalog, limit=args.limit)
+    groups = (("Đang xử lý", now.running), ("Đang chờ", now.waiting), ("Lỗi", now.failed))
+    if args.json:
+        _print_json(
+            {
+                key: [{**d.__dict__, "state": str(d.state), "queue_vi": d.queue_vi} for d in items]
+                for key, (_, items) in zip(("running", "waiting", "failed"), groups, strict=True)
+            }
+        )
+        return EXIT_OK
+    for title, items in groups:
+        print(f"{title} ({len(items)}):")
+        for d in items:
+            where = f" trên {d.worker}" if d.worker else ""
+            kind = "số hóa tồn đọng" if d.backfill else "quầy"
+            after = f", không trước {_time(d.not_before.isoformat())}" if d.not_before and d.queue == "todo" else ""
+            error = f": {d.error}" if d.error and d.queue != "doing" else ""
+            code = d.dossier_code or d.job_id
+            print(f"  {code}  {d.station}/{d.counter} ({kind})  {d.queue_vi}{where}, "
+                  f"{d.state.label_vi}, lần thử {d.attempts}{after}{error}")  # fmt: skip
     return EXIT_OK
 
 

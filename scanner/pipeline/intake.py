@@ -57,7 +57,7 @@ class Intake:
 
     @property
     def jobs_root(self) -> Path:
-        return self.config.archive.work / "jobs"
+        return self.config.job_area / "jobs"
 
     @property
     def limits(self) -> LoadLimits:
@@ -119,7 +119,7 @@ class Intake:
 
     def refuse(self, path: Path, counter: CounterConfig, exc: InputError) -> TakeResult:
         """Quarantine a file from COUNTER's inbox with its reason, and say so where the counter sees it."""
-        held = quarantine.put(self.config.archive.work, path, path.name, exc, now=self.now(), counter=counter.name)
+        held = quarantine.put(self.config.job_area, path, path.name, exc, now=self.now(), counter=counter.name)
         self.catalog.record_event("quarantine", f"{counter.name}/{path.name}", exc.code, exc.message_vi)
         log.warning("%s — đã cách ly: %s", exc.message_vi, held)
         if path.is_symlink():
@@ -233,9 +233,7 @@ class Intake:
         drops: the file is in quarantine exactly once.
         """
         folder = self.folder(job_id)
-        where = quarantine.put(
-            self.config.archive.work, src.path, src.original_name, exc, now=self.now(), counter=counter
-        )
+        where = quarantine.put(self.config.job_area, src.path, src.original_name, exc, now=self.now(), counter=counter)
         folder.save_sources([s for s in folder.sources() if s.path != src.path])
         note = f"{exc.message_vi} — đã chuyển vào khu cách ly: {where}"
         folder.save_rejected([*folder.rejected(), note])  # told again in the dossier's warnings

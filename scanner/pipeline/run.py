@@ -34,6 +34,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+
 from scanner import codes, jsonio
 from scanner.archive import Catalog
 from scanner.archive.audit_anchor import maybe_checkpoint
@@ -149,9 +151,13 @@ class Pipeline:
         return self.intake.submit(inputs, counter, job_id=job_id, detail=detail)
 
     def take(self, path: Path, counter: CounterConfig) -> TakeResult:
-        """Take a settled file into the counter's open dossier, open it and start recognizing its pages."""
+        """Take a settled file into the counter's open dossier, open it and start recognizing its pages.
+
+        With the shared queue a counter PC only takes: the worker that carries
+        the dossier opens its files (and quarantines a broken one) itself.
+        """
         result, index = self.intake.take(path, counter)
-        if result.job_id is not None and index is not None:
+        if result.job_id is not None and index is not None and self.config.queue is None:
             self.open_input(result.job_id, index, counter.name)
         return result
 
@@ -277,7 +283,7 @@ class Pipeline:
             counter=self.config.counter(job.counter),
             sidecar=sidecar,
             one_document=bool(job.detail.get("one_document")),
-            backfill=sidecar.kind == "result" or bool(job.detail.get("one_document")),
+            backfill=is_backfill(job.detail),
         )
 
     def run(self, job_id: str, *, wait: bool = True) -> JobOutcome:
@@ -346,6 +352,12 @@ class Pipeline:
                 self.pool = make_pool(self.config.processes)
             return self._failed(ctx, OcrError("tiến trình nhận dạng bị dừng đột ngột", "a page worker died"))
         except Exception as exc:  # a surprise from a library must not stop the counter: retried, then parked
+            if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+                # the catalog's server went away (a network drop, a restart): the machine's fault, not the scan's;
+                # the connection is made again on its next use. No driver text: it may name the server's address.
+                lost = WorkstationError(FaultKind.CATALOG_UNAVAILABLE, "mất kết nối tới sổ danh mục",
+                                        "the connection to the catalog was lost")  # fmt: skip
+                return self._failed(ctx, lost)
             log.exception("lỗi không lường trước ở công việc %s", job_id)
             return self._failed(ctx, ScannerError(f"lỗi nội bộ: {exc}", f"internal error: {exc}"))
 
@@ -612,6 +624,11 @@ class Pipeline:
             out = [done for _, _, done in todo if done is not None]
         self._move(ctx.job_id, JobState.SIGNED)
         return out
+
+
+def is_backfill(detail: dict[str, Any]) -> bool:
+    """A backfilled result (a manifest row), not a counter's dossier: never waits for review, yields to counters."""
+    return Sidecar(**detail.get("sidecar", {})).kind == "result" or bool(detail.get("one_document"))
 
 
 def _turned(clean: CleanOptions, page: PageImage, pinned: set[str]) -> CleanOptions:

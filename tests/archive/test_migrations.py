@@ -181,7 +181,7 @@ def test_machines_opening_a_new_postgresql_catalog_at_once(tmp_path: Path, postg
 
 
 def test_a_postgresql_catalog_has_the_schema_of_schema_py(postgres_server: object) -> None:
-    """Alembic sees no difference but what revision 0004 adds on PostgreSQL alone (row key, audit head, guards)."""
+    """Alembic sees no difference but what revision 0002 adds on PostgreSQL alone (row key, audit head, guards)."""
     owner, _ = postgres_server.fresh_database()  # type: ignore[attr-defined]
     engine = create_engine(owner)
     with engine.connect() as conn:

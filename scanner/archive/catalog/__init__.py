@@ -20,6 +20,7 @@ pre-Alembic release in place). What SQLite spells its own way is kept in
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -176,9 +177,17 @@ class Catalog:
         return self.job_store.job_of_dossier(dossier_code)
 
     def jobs(
-        self, *, states: Sequence[str] | None = None, counter: str | None = None, limit: int = 1000
+        self,
+        *,
+        states: Sequence[str] | None = None,
+        counter: str | None = None,
+        limit: int = 1000,
+        every_station: bool = False,
     ) -> list[JobRecord]:
-        return self.job_store.jobs(states=states, counter=counter, limit=limit)
+        return self.job_store.jobs(states=states, counter=counter, limit=limit, every_station=every_station)
+
+    def claim_job(self, job_id: str, worker: str) -> AbstractContextManager[bool]:
+        return self.job_store.claim(job_id, worker)
 
     def intake_begin(
         self, sha256: str, job_id: str, counter: str, original_name: str, origin: str, stored_as: str

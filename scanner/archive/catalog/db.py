@@ -163,7 +163,7 @@ class Database:
         """A small integer naming a row for the search index (the index stores it as ``key``).
 
         SQLite's rowid; on PostgreSQL the identity column ``row_key`` that
-        revision 0004 adds to ``documents`` (PostgreSQL has no stable row
+        revision 0002 adds to ``documents`` (PostgreSQL has no stable row
         number: a ctid moves with every update and vacuum).
         """
         if self.dialect == "sqlite":

@@ -7,12 +7,14 @@ running it on SQLite.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal, select, union
+from sqlalchemy import bindparam, func, literal, select, text, union
 
 from scanner.archive.catalog.db import Database, now_iso
 from scanner.archive.catalog.rows import IntakeEntry, JobRecord, from_row
@@ -68,6 +70,10 @@ _CODE_TAKEN = union(
 )
 
 
+# pg_try_advisory_lock(int4, int4) key space of job claims ("job" in ASCII); the second half names the job
+_CLAIMS = 0x6A6F62
+
+
 class JobStore:
     """The jobs of one workstation (STATION), in a catalog that may be shared with others.
 
@@ -95,6 +101,43 @@ class JobStore:
             detail.update(values)
             text = json.dumps(detail, ensure_ascii=False)
             c.execute(_SET_DETAIL, {"job_id": job_id, "new_detail": text, "now": now_iso()})
+
+    @contextmanager
+    def claim(self, job_id: str, worker: str) -> Iterator[bool]:
+        """Hold JOB_ID for WORKER while the block runs; yields False when another process holds it.
+
+        On PostgreSQL the claim is a session advisory lock on a connection of
+        its own, held for the whole run: the database ends it when the
+        holder's connection ends, a SIGKILLed worker included, so a dead
+        worker never keeps a job and two live ones never run one job's steps
+        at the same time, whatever the queue believes. The holder's name is
+        written in the job's detail (``worker``) for the queue's listing. A
+        workstation's own SQLite catalog has one machine, whose flock on the
+        work area already makes it the only one carrying jobs: the claim is
+        always granted there.
+        """
+        if self.db.dialect != "postgresql":
+            yield True
+            return
+        number = int.from_bytes(hashlib.sha256(job_id.encode()).digest()[:4], "big", signed=True)
+        key = {"space": _CLAIMS, "job": number}
+        conn = self.db.engine.connect()
+        got = False
+        try:
+            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:space, :job)"), key).scalar())
+            conn.commit()  # the lock is the session's: it outlives this transaction
+            if got:
+                self.update_job_detail(job_id, worker=worker)
+            yield got
+        finally:
+            try:
+                if got:
+                    conn.execute(text("SELECT pg_advisory_unlock(:space, :job)"), key)
+                    conn.commit()
+            except Exception:
+                conn.invalidate()  # never back to the pool still holding the claim: the session ends with it
+            finally:
+                conn.close()
 
     def count_attempt(self, job_id: str) -> int:
         with self.db.write() as c:
@@ -127,9 +170,15 @@ class JobStore:
         return from_row(JobRecord, row) if row else None
 
     def jobs(
-        self, *, states: Sequence[str] | None = None, counter: str | None = None, limit: int = 1000
+        self,
+        *,
+        states: Sequence[str] | None = None,
+        counter: str | None = None,
+        limit: int = 1000,
+        every_station: bool = False,
     ) -> list[JobRecord]:
-        stmt = select(jobs).where(jobs.c.station == self.station)
+        """This station's jobs, newest first (EVERY_STATION: the whole catalog's, for the shared queue's listing)."""
+        stmt = select(jobs) if every_station else select(jobs).where(jobs.c.station == self.station)
         if states:
             stmt = stmt.where(jobs.c.state.in_(states))
         if counter:

@@ -244,7 +244,7 @@ def upgrade(db: Database, where: str) -> None:
         except ProgrammingError as exc:
             if db.dialect != "postgresql" or getattr(exc.orig, "sqlstate", "") != "42501":
                 raise
-            # the service's role may not create tables, by design (see revision 0004): the owner upgrades
+            # the service's role may not create tables, by design (see revision 0002): the owner upgrades
             raise ArchiveError(
                 f"danh mục {where} cần được tạo hoặc nâng cấp lên {head} bởi vai trò chủ cơ sở dữ liệu "
                 "(mở danh mục một lần bằng vai trò đó), vai trò của dịch vụ không có quyền này",

@@ -169,6 +169,7 @@ class JobRecord:
     detail: dict[str, Any]
     last_input: str | None = None
     attempts: int = 0
+    station: str = ""  # the machine whose work folder holds the job ('' in a workstation's own catalog)
 
 
 @dataclass(frozen=True)

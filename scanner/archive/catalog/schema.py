@@ -56,7 +56,7 @@ jobs = Table(
     _text("detail", "{}"),
     _text("last_input", nullable=True),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
-    # the workstation whose work folder holds the job (revision 0004): on a catalog shared by many machines
+    # the workstation whose work folder holds the job (revision 0002): on a catalog shared by many machines
     # each carries, recovers and lists its own jobs; '' on a workstation's own catalog
     _text("station", ""),
 )

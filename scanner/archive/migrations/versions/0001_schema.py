@@ -215,7 +215,7 @@ def _audit_append_only() -> None:
             op.execute(
                 f"CREATE TRIGGER {name} BEFORE {verb} ON audit\n    BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END"
             )
-    elif dialect != "postgresql":  # PostgreSQL's guards (trigger function, grants) are revision 0004's
+    elif dialect != "postgresql":  # PostgreSQL's guards (trigger function, grants) are revision 0002's
         raise NotImplementedError(f"append-only audit guard for {dialect}")
 
 

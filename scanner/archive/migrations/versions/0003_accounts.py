@@ -2,11 +2,9 @@
 
 Passwords are kept as Argon2id hashes and tokens (session cookies, API
 tokens) as SHA-256 hashes, so a copy of the catalog lets nobody log in.
-Written as revision 0002 on 0001; it follows 0004 (the shared catalog),
-which reached the main line first, so the history stays one line.
 
-Revision ID: 0002
-Revises: 0004
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-01
 """
 
@@ -15,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0004"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

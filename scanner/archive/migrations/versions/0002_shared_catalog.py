@@ -27,7 +27,7 @@ On PostgreSQL:
   not exist the grants are skipped, and ``scanner verify --all`` reports that
   the service can still rewrite the log.
 
-Revision ID: 0004
+Revision ID: 0002
 Revises: 0001
 Create Date: 2026-12-01
 """
@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0004"
+revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
