@@ -33,6 +33,7 @@ from scanner.errors import NotFoundError
 from scanner.pipeline import JobState
 from scanner.web.auth import api_actor
 from scanner.web.deps import archive, station
+from scanner.web.files import pdf_response
 
 
 class ApiError(BaseModel):
@@ -218,8 +219,7 @@ def reuse(dossier_code: str, body: ReuseIn, actor: Caller, st: Station = Depends
     summary="Tải tệp PDF/A đã ký số của một văn bản",
 )
 def document_pdf(code: str, actor: Caller, arch: Archive = Depends(archive)) -> FileResponse:
-    signed = officer.signed_file(actor, code, archive=arch)
-    return FileResponse(signed.path, media_type="application/pdf", filename=signed.name)
+    return pdf_response(officer.signed_file(actor, code, archive=arch), inline=False)
 
 
 @router.get("/owners/{owner_id}/papers", response_model=OwnerPapersOut, summary="Giấy tờ còn hiệu lực của một người")

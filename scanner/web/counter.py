@@ -41,6 +41,7 @@ from scanner.errors import InputError
 from scanner.pipeline import JobState
 from scanner.web.auth import require_roles
 from scanner.web.deps import archive, catalogs, config, station
+from scanner.web.files import pdf_response
 from scanner.web.templating import NAV, NavItem, page, templates
 
 router = APIRouter(prefix="/quay", include_in_schema=False)
@@ -344,10 +345,7 @@ def reuse_paper(
 
 @router.get("/van-ban/{code}.pdf")
 def signed_pdf(code: str, actor: Actor = Depends(clerk_actor), arch: Archive = Depends(archive)) -> Response:
-    signed = officer.signed_file(actor, code, archive=arch)
-    return FileResponse(
-        signed.path, media_type="application/pdf", filename=signed.name, content_disposition_type="inline"
-    )
+    return pdf_response(officer.signed_file(actor, code, archive=arch), inline=True)
 
 
 # --- quarantine ---------------------------------------------------------------------------------
