@@ -131,28 +131,24 @@ def reset_password(
     return _account_action(request, actor, cat, cfg, "mat-khau", accounts.set_password, name, password)
 
 
-@router.post("/nguoi-dung/{name}/vo-hieu")
-def disable(
-    request: Request, name: str, actor: Actor = Depends(admin_actor), cat: Catalog = borrowed,
+# The buttons of an account's row that need nothing but the name: the last part of their URL → the use case.
+ACTIONS = {"vo-hieu": accounts.disable_user, "kich-hoat": accounts.enable_user, "mo-khoa": accounts.unlock_user}
+
+
+@router.post("/nguoi-dung/{name}/{action}")
+def account_button(
+    request: Request,
+    name: str,
+    action: str,
+    actor: Actor = Depends(admin_actor),
+    cat: Catalog = borrowed,
     cfg: Config = Depends(config),
-) -> Response:  # fmt: skip
-    return _account_action(request, actor, cat, cfg, "vo-hieu", accounts.disable_user, name)
-
-
-@router.post("/nguoi-dung/{name}/kich-hoat")
-def enable(
-    request: Request, name: str, actor: Actor = Depends(admin_actor), cat: Catalog = borrowed,
-    cfg: Config = Depends(config),
-) -> Response:  # fmt: skip
-    return _account_action(request, actor, cat, cfg, "kich-hoat", accounts.enable_user, name)
-
-
-@router.post("/nguoi-dung/{name}/mo-khoa")
-def unlock(
-    request: Request, name: str, actor: Actor = Depends(admin_actor), cat: Catalog = borrowed,
-    cfg: Config = Depends(config),
-) -> Response:  # fmt: skip
-    return _account_action(request, actor, cat, cfg, "mo-khoa", accounts.unlock_user, name)
+) -> Response:
+    """Vô hiệu hóa, Kích hoạt lại, Mở khóa."""
+    act = ACTIONS.get(action)
+    if act is None:
+        raise NotFoundError(f"không có thao tác {action}", f"no account action {action}")
+    return _account_action(request, actor, cat, cfg, action, act, name)
 
 
 @router.post("/he-thong-api")

@@ -95,6 +95,7 @@ def test_reset_unlock_disable_enable_from_the_page(app_client: TestClient, web_c
     r = app_client.post(f"{USERS}/quan-tri/vo-hieu", data={"csrftoken": token})
     assert r.status_code == 400 and "chính mình" in r.text
     assert app_client.post(f"{USERS}/khong-co/mo-khoa", data={"csrftoken": token}).status_code == 404
+    assert app_client.post(f"{USERS}/thu/xoa", data={"csrftoken": token}).status_code == 404  # no such button
 
     mine = [(a, s, d) for a, s, who, d in _audit(web_config) if who == "quan-tri (Quản trị viên)"]
     done = [a for a, s, _ in mine if s == "thu"][::-1]  # the log lists the newest first
