@@ -51,6 +51,10 @@ _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 WRONG = "Tên đăng nhập hoặc mật khẩu không đúng."
 
 
+# The roles a person's account may have (the service itself and calling systems are not people).
+PERSON_ROLES = (Role.CLERK, Role.OFFICER, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
+
+
 @dataclass(frozen=True)
 class UserView:
     name: str
@@ -59,11 +63,21 @@ class UserView:
     counter: str | None
     agency: str | None
     disabled: bool
-    locked_until: str | None
+    locked_until: str | None  # set while (or since) ten wrong passwords locked it; see ``locked``
+    last_login: str | None = None  # from the audit log, in ``users`` only
+    locked: bool = False  # locked now (``locked_until`` still ahead)
 
     @property
     def role_vi(self) -> str:
         return self.role.label_vi
+
+
+@dataclass(frozen=True)
+class ApiClientView:
+    name: str
+    agency: str
+    disabled: bool
+    created: str
 
 
 @dataclass(frozen=True)
@@ -88,8 +102,11 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _view(u: UserRecord) -> UserView:
-    return UserView(u.name, u.display_name, Role(u.role), u.counter, u.agency, bool(u.disabled), u.locked_until)
+def _view(u: UserRecord, *, last_login: str | None = None, now: datetime | None = None) -> UserView:
+    locked = bool(u.locked_until) and datetime.fromisoformat(u.locked_until or "") > (now or _now())
+    return UserView(
+        u.name, u.display_name, Role(u.role), u.counter, u.agency, bool(u.disabled), u.locked_until, last_login, locked
+    )
 
 
 def actor_of(u: UserRecord) -> Actor:
@@ -128,9 +145,12 @@ def _user(catalog: Catalog, name: str) -> UserRecord:
 # --- people ------------------------------------------------------------------------------------
 
 
-def users(actor: Actor, catalog: Catalog) -> tuple[UserView, ...]:
+def users(actor: Actor, catalog: Catalog, *, now: datetime | None = None) -> tuple[UserView, ...]:
+    """Every account, with whether it is locked now and its latest log-in (from the audit log)."""
     _require_admin(actor, catalog)
-    return tuple(_view(u) for u in catalog.account_store.users())
+    store = catalog.account_store
+    seen = store.last_logins()
+    return tuple(_view(u, last_login=seen.get(u.name), now=now) for u in store.users())
 
 
 def add_user(
@@ -139,7 +159,7 @@ def add_user(
     *,
     name: str,
     password: str,
-    role: Role,
+    role: Role | str,
     display_name: str = "",
     counter: str | None = None,
     agency: str | None = None,
@@ -148,8 +168,11 @@ def add_user(
     """A new account. A clerk needs a counter (one of COUNTERS when given), an officer an agency."""
     _require_admin(actor, catalog)
     name = _clean_name(name)
-    role = Role(role)
-    if role in (Role.SYSTEM, Role.API):
+    try:
+        role = Role(role)
+    except ValueError:
+        raise InputError("vai trò", f"không có vai trò {role}", code="usage") from None
+    if role not in PERSON_ROLES:
         raise InputError("vai trò", f"không tạo tài khoản người dùng với vai trò {role.label_vi}", code="usage")
     counter = (counter or "").strip() or None
     agency = (agency or "").strip() or None
@@ -176,14 +199,16 @@ def add_user(
 
 
 def set_password(actor: Actor, catalog: Catalog, name: str, password: str) -> UserView:
-    """A new password (by its owner or an administrator); it unlocks the account and ends its sessions."""
+    """A new password (by its owner, or a temporary one set by an administrator); it unlocks the account
+    and ends its sessions."""
+    if actor.name != unicodedata.normalize("NFC", name):
+        _require_admin(actor, catalog)  # before the look-up: a non-administrator learns nothing of other names
     u = _user(catalog, name)
-    if actor.name != u.name:
-        _require_admin(actor, catalog)
     _check_password(password)
     values = {"password_hash": _hasher.hash(password), "failed_logins": 0, "locked_until": None}
+    detail = "" if actor.name == u.name else "quản trị viên đặt mật khẩu tạm"
     catalog.account_store.change_user(
-        u.name, values, actor=actor.label, action="user-password", detail="", end_sessions=True
+        u.name, values, actor=actor.label, action="user-password", detail=detail, end_sessions=True
     )
     return _view(_user(catalog, u.name))
 
@@ -197,12 +222,36 @@ def change_own_password(actor: Actor, catalog: Catalog, current: str, password: 
 
 
 def disable_user(actor: Actor, catalog: Catalog, name: str) -> UserView:
-    """The account can no longer log in, and every session it has open ends now."""
+    """The account can no longer log in, and every session it has open ends now.
+
+    An administrator cannot disable their own account: the last one would
+    lock everybody out of account management (the CLI remains for that).
+    """
     _require_admin(actor, catalog)
     u = _user(catalog, name)
+    if u.name == actor.name:
+        raise InputError(u.name, "không tự vô hiệu hóa tài khoản của chính mình", "not oneself", code="usage")
     catalog.account_store.change_user(
         u.name, {"disabled": 1}, actor=actor.label, action="user-disable", detail="", end_sessions=True
     )
+    return _view(_user(catalog, u.name))
+
+
+def enable_user(actor: Actor, catalog: Catalog, name: str) -> UserView:
+    """A disabled account may log in again (with the password it had; reset it if in doubt)."""
+    _require_admin(actor, catalog)
+    u = _user(catalog, name)
+    catalog.account_store.change_user(u.name, {"disabled": 0}, actor=actor.label, action="user-enable", detail="")
+    return _view(_user(catalog, u.name))
+
+
+def unlock_user(actor: Actor, catalog: Catalog, name: str) -> UserView:
+    """Lift the lock of ten wrong passwords before its time (the person called the administrator)."""
+    _require_admin(actor, catalog)
+    u = _user(catalog, name)
+    was = f"khóa đến {u.locked_until}" if u.locked_until else f"{u.failed_logins} lần sai"
+    values = {"failed_logins": 0, "locked_until": None}
+    catalog.account_store.change_user(u.name, values, actor=actor.label, action="user-unlock", detail=was)
     return _view(_user(catalog, u.name))
 
 
@@ -291,6 +340,12 @@ def add_api_client(actor: Actor, catalog: Catalog, name: str, agency: str) -> Ne
     if not catalog.account_store.add_api_client(name, agency, token_hash(token), actor=actor.label):
         raise InputError(name, "đã có hệ thống gọi API mang tên này", "API client name taken", code="usage")
     return NewApiClient(name, agency, token)
+
+
+def api_clients(actor: Actor, catalog: Catalog) -> tuple[ApiClientView, ...]:
+    _require_admin(actor, catalog)
+    clients = catalog.account_store.api_clients()
+    return tuple(ApiClientView(c.name, c.agency, bool(c.disabled), c.created) for c in clients)
 
 
 def api_actor(catalog: Catalog, token: str) -> Actor | None:

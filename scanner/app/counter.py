@@ -25,7 +25,8 @@ from pathlib import Path
 from PIL import Image
 
 from scanner import codes, jsonio
-from scanner.app import Actor
+from scanner.app import Actor, records
+from scanner.app.officer import archive_of
 from scanner.app.rights import check_agency, check_counter
 from scanner.archive import Catalog
 from scanner.archive.catalog import JobRecord
@@ -537,6 +538,31 @@ def _edit(actor: Actor, station: Station, job: JobRecord, edit: Edit) -> Dossier
     }[edit.op]
     _audit(station, actor, f"edit-{edit.op}", job.dossier_code or job_id, what)
     return dossier(actor, station, job_id)
+
+
+@dataclass(frozen=True)
+class Reused:
+    dossier_code: str  # the dossier the paper counts for (its job id while no code is known yet)
+    paper_code: str
+    counted: bool  # False: it was already counted for this dossier
+
+
+def reuse_paper(actor: Actor, station: Station, ref: str, paper_code: str) -> Reused:
+    """The applicant's still-valid paper PAPER_CODE taken for dossier REF instead of a new copy (766: "tái sử dụng").
+
+    The dossier is one the actor reaches (a clerk's own counter, a calling
+    system's own agency); the paper one they may see. Counted for the
+    dossier's agency and procedure, once per dossier and paper, and audited.
+    """
+    job = _find_job(actor, station, ref)
+    view = dossier(actor, station, job.id, _job=job)
+    code = view.dossier_code or job.id
+    archive = archive_of(station.config, station.catalog)
+    counted = records.record_reuse(
+        actor, paper_code.strip(), archive=archive, dossier_code=code, agency=_agency_of(station, job.counter),
+        procedure=view.procedure_code,
+    )  # fmt: skip
+    return Reused(code, paper_code.strip(), counted)
 
 
 def _audit(station: Station, actor: Actor, action: str, subject: str, detail: str) -> None:

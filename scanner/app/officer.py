@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from scanner.app import Actor, Role
@@ -472,31 +472,40 @@ def show(actor: Actor, code: str, *, archive: Archive) -> Shown:
 @dataclass(frozen=True)
 class StoredPdf:
     code: str
-    path: Path  # absolute: handed to the web server to stream, never shown
+    path: Path  # on disk while the ``open_pdf`` block runs: handed to the web server to stream, never shown
     name: str  # the file name to offer (``<document code>.pdf``)
     sha256: str
     size: int
 
 
-def open_pdf(actor: Actor, code: str, *, archive: Archive, purpose: str = "download") -> StoredPdf:
+@contextmanager
+def open_pdf(actor: Actor, code: str, *, archive: Archive, purpose: str = "download") -> Iterator[StoredPdf]:
     """Document CODE's signed PDF, if ACTOR's agency and access level allow; audited as PURPOSE.
 
-    The file's hash is not checked here (that is ``verify``): a preview must
-    not cost a re-hash of a large scan; the audit entry names the person.
+    A context manager because the file is read through the archive's storage
+    (``Archive.files.local_copy``): on local folders it is the stored file
+    itself, on S3 a temporary download that is removed when the block ends —
+    so the web keeps the block open until the response is sent. The file's
+    hash is not checked here (that is ``verify``): a preview must not cost a
+    re-hash of a large scan; the audit entry names the person.
     """
     dossier, doc = record_of(actor, code, archive)
     if doc is None:
         raise NotFoundError(f"{code} là hồ sơ, không phải văn bản: chọn một văn bản", f"{code} is a dossier")
     check_read(actor, dossier.access, code)
-    path = (archive.root / doc.path).resolve()
-    if not path.is_relative_to(archive.root.resolve()) or not path.is_file():
-        raise ArchiveError(
-            f"tệp của {code} không còn trong kho ({doc.path}) — chạy scanner verify {code}",
-            f"the file of {code} is missing: {doc.path}",
-            code="file-missing",
-        )
-    write_audit(archive, actor, "download", code, "xem trước" if purpose == "preview" else "tải về")
-    return StoredPdf(code, path, f"{doc.code}.pdf", doc.sha256, doc.size)
+    missing = ArchiveError(
+        f"tệp của {code} không còn trong kho ({doc.path}) — chạy scanner verify {code}",
+        f"the file of {code} is missing: {doc.path}",
+        code="file-missing",
+    )
+    rel = PurePosixPath(doc.path)
+    if rel.is_absolute() or ".." in rel.parts:
+        raise missing  # a catalog row pointing outside the archive is never followed
+    with archive.files.local_copy(doc.path) as path:
+        if path is None:
+            raise missing
+        write_audit(archive, actor, "download", code, "xem trước" if purpose == "preview" else "tải về")
+        yield StoredPdf(code, path, f"{doc.code}.pdf", doc.sha256, doc.size)
 
 
 # --- edit ----------------------------------------------------------------------------------
@@ -617,14 +626,15 @@ def integrity(actor: Actor, code: str, *, archive: Archive) -> Integrity:
 @dataclass(frozen=True)
 class SignedFile:
     code: str
-    path: Path  # absolute: the web serves it, nobody prints it
+    path: Path  # on disk while the ``signed_file`` block runs: the web serves it, nobody prints it
     name: str  # what the download is called
 
 
-def signed_file(actor: Actor, code: str, *, archive: Archive) -> SignedFile:
+@contextmanager
+def signed_file(actor: Actor, code: str, *, archive: Archive) -> Iterator[SignedFile]:
     """A document's signed PDF for the counter and the API: ``open_pdf``'s rules (agency, access level), audited."""
-    pdf = open_pdf(actor, code, archive=archive)
-    return SignedFile(pdf.code, pdf.path, pdf.name)
+    with open_pdf(actor, code, archive=archive) as pdf:
+        yield SignedFile(pdf.code, pdf.path, pdf.name)
 
 
 # --- owner -------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ from scanner.app.officer import (
 from scanner.archive.catalog import AUDIT_ACTIONS
 from scanner.archive.move import MovedDossier
 from scanner.backfill.rates import CountRow, RateRow, counts, rates, read_totals
-from scanner.errors import ArchiveError, ConfigError, NotFoundError
+from scanner.errors import ArchiveError, ConfigError, InputError, NotFoundError
 
 APPROVE = "delete-approve"
 REQUEST = "delete-request"
@@ -171,18 +171,32 @@ def indicators(
 
 
 def record_reuse(
-    actor: Actor, paper_code: str, *, archive: Archive, dossier_code: str, agency: str, procedure: str = ""
-) -> None:
+    actor: Actor,
+    paper_code: str,
+    *,
+    archive: Archive,
+    dossier_code: str,
+    agency: str,
+    procedure: str = "",
+    on: date | None = None,
+) -> bool:
     """Note that PAPER_CODE was reused for DOSSIER_CODE (received by AGENCY) instead of being asked for again.
 
     This is the figure "thành phần hồ sơ được tái sử dụng" of the 766
-    indicators; the counter's reuse look-up calls it when the clerk takes a
-    paper. The paper must be one the actor may see.
+    indicators; the counter's "Đã số hóa?" page and the API's reuse call it
+    when a paper is taken. The paper must be one the actor may see and still
+    valid ON (today): an expired paper is asked for again, not reused. Counted
+    once per dossier and paper; False when it already was.
     """
     _, doc = record_of(actor, paper_code, archive)
     if doc is None:
         raise not_found(paper_code)
-    archive.catalog.record_reuse(agency, procedure, dossier_code, doc.code, actor=actor.label)
+    day = (on or date.today()).isoformat()
+    if doc.valid_until and doc.valid_until < day:
+        raise InputError(
+            paper_code, f"giấy tờ {doc.code} đã hết hiệu lực ngày {doc.valid_until}: cần nộp bản mới", "expired"
+        )
+    return archive.catalog.record_reuse(agency, procedure, dossier_code, doc.code, actor=actor.label)
 
 
 # --- deletion: requested by one person, approved by another -------------------------------

@@ -10,7 +10,8 @@ person, and renders the typed result.
 - ``deps.py`` — ``station`` and ``archive`` dependencies (borrowed catalogs)
 - ``templating.py`` — Jinja2 templates, the menu by role, ``page()``
 - ``counter.py`` — the counter station (``/quay``), ``officer.py`` — the
-  archive officer's workspace (``/luu-tru``), ``api.py`` — the REST API (``/api/v1``)
+  archive officer's workspace (``/luu-tru``), ``api.py`` — the REST API (``/api/v1``),
+  ``admin.py`` — accounts and API clients, for the administrator (``/quan-tri``)
 
 Front-end files come from the npm registry (``scanner/web/package.json``,
 installed by ``npm ci --prefix scanner/web`` in ``scripts/setup.sh``) and are
@@ -55,7 +56,7 @@ CSRF_REFUSED = (
 
 
 def create_app(config: Config) -> FastAPI:
-    from scanner.web import api, auth, counter, officer
+    from scanner.web import admin, api, auth, counter, officer
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -84,6 +85,7 @@ def create_app(config: Config) -> FastAPI:
     app.include_router(counter.router)
     app.include_router(officer.router)
     app.include_router(api.router)
+    app.include_router(admin.router)
     _errors(app)
     app.add_middleware(
         _Csrf,

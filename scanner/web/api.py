@@ -5,7 +5,8 @@ to one agency: it submits under its agency's dossier codes and sees only its
 agency's records — another agency's record is answered 404, as if it did not
 exist (``scanner.app.rights``). The handlers call the same use cases as the
 pages (``scanner.app.counter.submit`` and ``dossier``, ``scanner.app.officer``'s
-``show``, ``owner``, ``search``, ``signed_file``) and turn their dataclasses
+``show``, ``owner``, ``search``, ``signed_file``; ``counter.reuse_paper`` for a
+reused paper) and turn their dataclasses
 into the typed models below, which is what the OpenAPI 3.1 document at
 ``/api/v1/openapi.json`` describes. Errors are ``{"detail": <Vietnamese>,
 "code": <machine code>}``.
@@ -32,6 +33,7 @@ from scanner.errors import NotFoundError
 from scanner.pipeline import JobState
 from scanner.web.auth import api_actor
 from scanner.web.deps import archive, station
+from scanner.web.files import pdf_response
 
 
 class ApiError(BaseModel):
@@ -186,6 +188,30 @@ def dossier_state(
     return _dossier_out(actor, view, arch)
 
 
+class ReuseIn(BaseModel):
+    document_code: str = Field(
+        description="Mã văn bản còn hiệu lực đã lưu trữ (từ GET /owners/{owner_id}/papers)", min_length=1, max_length=80
+    )
+
+
+class ReuseOut(BaseModel):
+    dossier_code: str
+    document_code: str
+    counted: bool = Field(description="false: văn bản này đã được ghi nhận dùng lại cho hồ sơ này trước đó")
+
+
+@router.post(
+    "/dossiers/{dossier_code}/reuses",
+    status_code=201,
+    response_model=ReuseOut,
+    summary="Ghi nhận một giấy tờ đã số hóa được dùng lại cho hồ sơ (không yêu cầu nộp lại)",
+)
+def reuse(dossier_code: str, body: ReuseIn, actor: Caller, st: Station = Depends(station)) -> ReuseOut:
+    """Tính vào chỉ tiêu «thành phần hồ sơ được tái sử dụng» (766), một lần cho mỗi hồ sơ và giấy tờ."""
+    done = clerk.reuse_paper(actor, st, dossier_code, body.document_code)
+    return ReuseOut(dossier_code=done.dossier_code, document_code=done.paper_code, counted=done.counted)
+
+
 @router.get(
     "/documents/{code}/pdf",
     response_class=FileResponse,
@@ -193,8 +219,7 @@ def dossier_state(
     summary="Tải tệp PDF/A đã ký số của một văn bản",
 )
 def document_pdf(code: str, actor: Caller, arch: Archive = Depends(archive)) -> FileResponse:
-    signed = officer.signed_file(actor, code, archive=arch)
-    return FileResponse(signed.path, media_type="application/pdf", filename=signed.name)
+    return pdf_response(officer.signed_file(actor, code, archive=arch), inline=False)
 
 
 @router.get("/owners/{owner_id}/papers", response_model=OwnerPapersOut, summary="Giấy tờ còn hiệu lực của một người")

@@ -41,6 +41,7 @@ from scanner.errors import InputError
 from scanner.pipeline import JobState
 from scanner.web.auth import require_roles
 from scanner.web.deps import archive, catalogs, config, station
+from scanner.web.files import pdf_response
 from scanner.web.templating import NAV, NavItem, page, templates
 
 router = APIRouter(prefix="/quay", include_in_schema=False)
@@ -301,21 +302,50 @@ def thumbnail(job: str, page_id: str, actor: Actor = Depends(clerk_actor), st: S
 # --- "Đã số hóa?" and the signed PDF -------------------------------------------------------------
 
 
+def _reuse_page(
+    request: Request, actor: Actor, st: Station, arch: Archive, cfg: Config, owner_id: str, quay: str | None,
+    *, done: clerk.Reused | None = None,
+) -> Response:  # fmt: skip
+    found = officer.owner(actor, owner_id.strip(), archive=arch) if owner_id.strip() else None
+    counter = _counter_of(actor, cfg, quay)
+    current = _current(clerk.status(actor, st, counter=counter, limit=12)) if found else None
+    return page(request, "counter/reuse.html", owner_id=owner_id, found=found, current=current, done=done)
+
+
 @router.get("/da-so-hoa")
 def reuse(
-    request: Request, owner_id: str = "", actor: Actor = Depends(clerk_actor), arch: Archive = Depends(archive)
+    request: Request,
+    owner_id: str = "",
+    quay: str | None = None,
+    actor: Actor = Depends(clerk_actor),
+    st: Station = Depends(station),
+    arch: Archive = Depends(archive),
+    cfg: Config = Depends(config),
 ) -> Response:
     """An applicant's still-valid papers by their ID, so the citizen is not asked for them again."""
-    found = officer.owner(actor, owner_id.strip(), archive=arch) if owner_id.strip() else None
-    return page(request, "counter/reuse.html", owner_id=owner_id, found=found)
+    return _reuse_page(request, actor, st, arch, cfg, owner_id, quay)
+
+
+@router.post("/da-so-hoa/dung-lai")
+def reuse_paper(
+    request: Request,
+    job: str = Form(...),
+    paper: str = Form(...),
+    owner_id: str = Form(""),
+    actor: Actor = Depends(clerk_actor),
+    st: Station = Depends(station),
+    arch: Archive = Depends(archive),
+    cfg: Config = Depends(config),
+) -> Response:
+    """ "Dùng lại cho hồ sơ này": the paper counts for the open dossier (766 "tái sử dụng"), not asked for again."""
+    done = clerk.reuse_paper(actor, st, job, paper)
+    counter = clerk.dossier(actor, st, job).counter
+    return _reuse_page(request, actor, st, arch, cfg, owner_id, counter, done=done)
 
 
 @router.get("/van-ban/{code}.pdf")
 def signed_pdf(code: str, actor: Actor = Depends(clerk_actor), arch: Archive = Depends(archive)) -> Response:
-    signed = officer.signed_file(actor, code, archive=arch)
-    return FileResponse(
-        signed.path, media_type="application/pdf", filename=signed.name, content_disposition_type="inline"
-    )
+    return pdf_response(officer.signed_file(actor, code, archive=arch), inline=True)
 
 
 # --- quarantine ---------------------------------------------------------------------------------

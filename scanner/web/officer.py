@@ -41,6 +41,7 @@ from scanner.config import Config
 from scanner.errors import ConfigError, NotFoundError, ScannerError
 from scanner.web.auth import require_roles
 from scanner.web.deps import archive, config
+from scanner.web.files import pdf_response
 from scanner.web.templating import NAV, NavItem, page, templates
 
 router = APIRouter(prefix="/luu-tru", include_in_schema=False)
@@ -242,15 +243,8 @@ def record(request: Request, code: str, actor: Actor = Depends(reader), arch: Ar
 
 
 def _pdf(actor: Actor, code: str, arch: Archive, purpose: str) -> FileResponse:
-    pdf = app.open_pdf(actor, code, archive=arch, purpose=purpose)
-    disposition = "inline" if purpose == "preview" else "attachment"
-    return FileResponse(
-        pdf.path,
-        media_type="application/pdf",
-        filename=pdf.name,
-        content_disposition_type=disposition,
-        headers={"Cache-Control": "private, no-store"},
-    )
+    opened = app.open_pdf(actor, code, archive=arch, purpose=purpose)
+    return pdf_response(opened, inline=purpose == "preview", headers={"Cache-Control": "private, no-store"})
 
 
 @router.get("/ho-so/{code}/xem")

@@ -70,7 +70,7 @@ def test_another_agencys_record_is_not_found_like_a_missing_one(filed: app.Archi
 
     for code in ("H48-B1", "H48-B1.01"):
         assert message(lambda c=code: app.show(LAN, c, archive=filed)) == app.not_found(code).message_vi
-        assert message(lambda c=code: app.open_pdf(LAN, c, archive=filed))
+        assert message(lambda c=code: app.open_pdf(LAN, c, archive=filed).__enter__())
         assert message(lambda c=code: app.edit(LAN, c, archive=filed, description="x"))
         assert message(lambda c=code: app.integrity(LAN, c, archive=filed))
         assert message(lambda c=code: records.history(LAN, c, archive=filed))
@@ -150,16 +150,18 @@ def test_access_levels_on_view_download_and_snippets(filed: app.Archive, tmp_pat
     assert hits["H26-A2-KQ1"].readable and "[Giấy]" in hits["H26-A2-KQ1"].snippet
 
     assert not app.show(LAN, "H26-S1", archive=filed).readable  # described, but its content is closed
-    with pytest.raises(PermissionDenied, match="Mật"):
-        app.open_pdf(LAN, "H26-S1.01", archive=filed)
+    with pytest.raises(PermissionDenied, match="Mật"), app.open_pdf(LAN, "H26-S1.01", archive=filed):
+        pass
     with pytest.raises(PermissionDenied):
         app.export(LAN, "H26-S1", tmp_path / "bags", archive=filed)
-    pdf = app.open_pdf(MINH, "H26-S1.01", archive=filed)  # a supervisor opens secret records
-    assert pdf.path.read_bytes().startswith("Giấy khai sinh mật".encode())
-    assert app.open_pdf(LAN, "H26-A2-KQ1", archive=filed).name == "H26-A2-KQ1.pdf"  # restricted: officers read it
-    with pytest.raises(PermissionDenied):
-        app.open_pdf(AN, "H26-A2-KQ1", archive=filed)  # an auditor reads the log, not restricted papers
-    assert app.open_pdf(AN, "H26-A1.01", archive=filed).code == "H26-A1.01"
+    with app.open_pdf(MINH, "H26-S1.01", archive=filed) as pdf:  # a supervisor opens secret records
+        assert pdf.path.read_bytes().startswith("Giấy khai sinh mật".encode())
+    with app.open_pdf(LAN, "H26-A2-KQ1", archive=filed) as pdf:
+        assert pdf.name == "H26-A2-KQ1.pdf"  # restricted: officers read it
+    with pytest.raises(PermissionDenied), app.open_pdf(AN, "H26-A2-KQ1", archive=filed):
+        pass  # an auditor reads the log, not restricted papers
+    with app.open_pdf(AN, "H26-A1.01", archive=filed) as pdf:
+        assert pdf.code == "H26-A1.01"
     with pytest.raises(PermissionDenied):
         app.edit(AN, "H26-A1", archive=filed, description="x")
     with pytest.raises(PermissionDenied):
@@ -196,7 +198,8 @@ def test_edits_are_audited_old_to_new_and_the_index_follows(filed: app.Archive) 
 
 def test_history_gathers_views_downloads_edits_and_checks(filed: app.Archive) -> None:
     app.show(LAN, "H26-A1", archive=filed)
-    app.open_pdf(HUNG, "H26-A1.01", archive=filed, purpose="preview")
+    with app.open_pdf(HUNG, "H26-A1.01", archive=filed, purpose="preview"):
+        pass
     app.edit(LAN, "H26-A1", archive=filed, description="Ghi chú")
     app.verify(
         LAN,

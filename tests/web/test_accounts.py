@@ -9,7 +9,7 @@ import pytest
 from scanner.app import SYSTEM, Actor, Role, accounts
 from scanner.archive import Catalog
 from scanner.config import Config
-from scanner.errors import InputError, PermissionDenied
+from scanner.errors import InputError, LoginRefused, PermissionDenied
 from tests.web.conftest import PASSWORD
 
 
@@ -46,3 +46,40 @@ def test_names_are_kept_in_nfc_and_only_an_administrator_manages_accounts(web_co
     assert ("user-add", "thành") in [(e.action, e.subject) for e in log]
     assert ("user-password", "thu") in [(e.action, e.subject) for e in log]
     assert not any("mat-khau" in f"{e.subject} {e.detail}" for e in log)  # no password in the log
+
+
+def test_the_account_list_tells_locks_and_last_log_ins_and_an_administrator_lifts_them(web_config: Config) -> None:
+    admin = Actor("quan-tri", Role.ADMIN, "Quản trị viên")
+    with Catalog(web_config.archive.catalog_path) as catalog:
+        for _ in range(accounts.MAX_FAILED_LOGINS):
+            with pytest.raises(LoginRefused):
+                accounts.log_in(catalog, "lan", "sai-mat-khau")
+        accounts.log_in(catalog, "thu", PASSWORD)
+        listed = {u.name: u for u in accounts.users(admin, catalog)}
+        assert listed["lan"].locked and listed["lan"].last_login is None
+        assert not listed["thu"].locked and listed["thu"].last_login
+        later = datetime.now().astimezone() + timedelta(minutes=accounts.LOCK_MINUTES + 1)
+        assert not {u.name: u for u in accounts.users(admin, catalog, now=later)}["lan"].locked  # the lock ran out
+
+        assert not accounts.unlock_user(admin, catalog, "lan").locked
+        accounts.log_in(catalog, "lan", PASSWORD)
+        assert accounts.disable_user(admin, catalog, "lan").disabled
+        with pytest.raises(LoginRefused, match="vô hiệu hóa"):
+            accounts.log_in(catalog, "lan", PASSWORD)
+        assert not accounts.enable_user(admin, catalog, "lan").disabled
+        accounts.log_in(catalog, "lan", PASSWORD)
+        with pytest.raises(InputError, match="chính mình"):
+            accounts.disable_user(admin, catalog, "quan-tri")
+        with pytest.raises(InputError, match="vai trò"):
+            accounts.add_user(admin, catalog, name="x", password=PASSWORD, role="api")
+        with pytest.raises(InputError, match="không có vai trò"):
+            accounts.add_user(admin, catalog, name="x", password=PASSWORD, role="thu-ky")
+        clerk = Actor("thu", Role.CLERK, counter="quay-1")
+        for use_case in (accounts.unlock_user, accounts.enable_user):
+            with pytest.raises(PermissionDenied):
+                use_case(clerk, catalog, "lan")
+        with pytest.raises(PermissionDenied):
+            accounts.api_clients(clerk, catalog)
+        log = [(e.action, e.subject, e.actor) for e in catalog.audit_entries()]
+    assert ("user-unlock", "lan", "quan-tri (Quản trị viên)") in log
+    assert ("user-enable", "lan", "quan-tri (Quản trị viên)") in log

@@ -122,7 +122,8 @@ def test_the_openapi_document_is_3_1_and_describes_the_api_only(app_client: Test
     spec = app_client.get("/api/v1/openapi.json").json()
     assert spec["openapi"].startswith("3.1")
     assert set(spec["paths"]) == {
-        "/api/v1/dossiers", "/api/v1/dossiers/{dossier_code}", "/api/v1/documents/{code}/pdf",
+        "/api/v1/dossiers", "/api/v1/dossiers/{dossier_code}", "/api/v1/dossiers/{dossier_code}/reuses",
+        "/api/v1/documents/{code}/pdf",
         "/api/v1/owners/{owner_id}/papers", "/api/v1/search",
     }  # fmt: skip
     assert "HTTPBearer" in spec["components"]["securitySchemes"]

@@ -41,7 +41,7 @@ def test_no_request_makes_a_server_error(api_setup: tuple[object, str]) -> None:
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
     headers = {"Authorization": f"Bearer {token}"}
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 5
+    assert len(operations) == 6
 
     for operation in operations:
 

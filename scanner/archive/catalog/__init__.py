@@ -253,8 +253,8 @@ class Catalog:
             self.search_store.catch_up()
         return diff
 
-    def record_reuse(self, agency: str, procedure: str, dossier_code: str, document_code: str, *, actor: str) -> None:
-        self.record_store.record_reuse(agency, procedure, dossier_code, document_code, actor=actor)
+    def record_reuse(self, agency: str, procedure: str, dossier_code: str, document_code: str, *, actor: str) -> bool:
+        return self.record_store.record_reuse(agency, procedure, dossier_code, document_code, actor=actor)
 
     def indicator_counts(self, *, since: str, until: str, agency: str | None) -> list[IndicatorCount]:
         return self.record_store.indicator_counts(since=since, until=until, agency=agency)

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from scanner.archive.catalog.custody import CustodyStore
 from scanner.archive.catalog.db import Database, now_iso
 from scanner.archive.catalog.rows import ApiClientRecord, SessionRecord, UserRecord, from_row
-from scanner.archive.catalog.schema import api_clients, sessions, users
+from scanner.archive.catalog.schema import api_clients, audit, sessions, users
 
 
 class AccountStore:
@@ -59,6 +59,13 @@ class AccountStore:
                 c.execute(delete(sessions).where(sessions.c.user_name == name))
             self.custody.append_audit(c, action, name, detail, actor=actor)
         return True
+
+    def last_logins(self) -> dict[str, str]:
+        """Each person's latest log-in, as the audit log recorded it (no column of its own: the log is the record)."""
+        latest = func.max(audit.c.time)
+        query = select(audit.c.subject, latest).where(audit.c.action == "login").group_by(audit.c.subject)
+        with self.db.read() as c:
+            return {str(name): str(when) for name, when in c.execute(query)}
 
     def count_failure(self, name: str, *, lock_after: int, locked_until: str) -> tuple[int, str | None]:
         """One more wrong password for NAME; at LOCK_AFTER failures the account is locked until LOCKED_UNTIL.
@@ -126,6 +133,11 @@ class AccountStore:
             c.execute(api_clients.insert(), row)
             self.custody.append_audit(c, "api-client-add", name, f"cơ quan {agency}", actor=actor)
         return True
+
+    def api_clients(self) -> list[ApiClientRecord]:
+        with self.db.read() as c:
+            rows = c.execute(select(api_clients).order_by(api_clients.c.name)).mappings()
+            return [from_row(ApiClientRecord, r) for r in rows]
 
     def api_client(self, token_hash: str) -> ApiClientRecord | None:
         with self.db.read() as c:

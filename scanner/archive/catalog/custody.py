@@ -40,6 +40,8 @@ AUDIT_ACTIONS = {
     "user-add": "thêm người dùng",
     "user-password": "đặt mật khẩu",
     "user-disable": "vô hiệu hóa tài khoản",
+    "user-enable": "kích hoạt lại tài khoản",
+    "user-unlock": "mở khóa tài khoản",
     "user-locked": "tạm khóa do sai mật khẩu",
     "login": "đăng nhập",
     "logout": "đăng xuất",

@@ -305,9 +305,17 @@ class RecordStore:
             self.custody.append_audit(c, "edit", code, detail, actor=actor)
         return diff
 
-    def record_reuse(self, agency: str, procedure: str, dossier_code: str, document_code: str, *, actor: str) -> None:
-        """A paper of the archive reused for a new dossier instead of being asked for again; audited."""
+    def record_reuse(self, agency: str, procedure: str, dossier_code: str, document_code: str, *, actor: str) -> bool:
+        """A paper of the archive reused for a new dossier instead of being asked for again; audited.
+
+        Counted once per dossier and paper (a second click, the API and the
+        page both telling it): False when it was already.
+        """
+        r = reuses
         with self.db.write() as c:
+            same = (r.c.dossier_code == dossier_code) & (r.c.document_code == document_code)
+            if c.execute(select(r.c.id).where(same).limit(1)).first():
+                return False
             c.execute(
                 reuses.insert(),
                 {
@@ -316,6 +324,7 @@ class RecordStore:
                 },
             )  # fmt: skip
             self.custody.append_audit(c, "reuse", document_code, f"cho hồ sơ {dossier_code}", actor=actor)
+        return True
 
     def indicator_counts(self, *, since: str, until: str, agency: str | None) -> list[IndicatorCount]:
         """The 766 indicators per agency, procedure and month filed (``IndicatorCount``), months SINCE…UNTIL."""
