@@ -102,14 +102,17 @@ def _embedded(images: Sequence[PageImage], storage: str, keep: ExitStack) -> pik
         return embed_images(images)
     pdf = pikepdf.new()
     for image in images:
-        layers = compact.encode(pdf, image)
-        coded = layers.size
-        if coded >= image.path.stat().st_size:
+        made = compact.coded(image, keep)  # coded in the page pool while the dossier was open
+        layers = None if made else compact.encode(pdf, image)
+        size = made[1] if made else layers.size if layers else 0
+        if size >= image.path.stat().st_size:
             single = keep.enter_context(embed_images([image]))
             pdf.pages.append(single.pages[0])
-            continue
-        page = pdf.add_blank_page()
-        page.Resources = Dictionary(XObject=Dictionary(dict(layers.xobjects)))
+        elif made:
+            pdf.pages.append(made[0])
+        elif layers:
+            page = pdf.add_blank_page()
+            page.Resources = Dictionary(XObject=Dictionary(dict(layers.xobjects)))
     return pdf
 
 

@@ -112,7 +112,9 @@ class Pipeline:
 
     def __post_init__(self) -> None:
         self.intake = Intake(self.config, self.catalog, lambda: self.now())
-        self.queue = PageQueue(lambda: self.pool)
+        pdfa = self.config.pdfa
+        kept = {pdfa.image_storage, *pdfa.storage_by_agency.values()}
+        self.queue = PageQueue(lambda: self.pool, code_ahead="compact" in kept)
 
     @property
     def jobs_root(self) -> Path:
@@ -579,6 +581,7 @@ class Pipeline:
                     },
                 )
                 ctx.folder.pdf.mkdir(parents=True, exist_ok=True)
+                self.queue.await_coding([r.cleaned.image for r in pages])
                 build_pdfa(
                     [PdfPage(image=r.cleaned.image, ocr=r.ocr) for r in pages],
                     target,

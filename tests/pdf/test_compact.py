@@ -20,8 +20,8 @@ from PIL import Image, ImageDraw
 
 from scanner.config import Secret
 from scanner.model import PageImage, PdfMetadata, PdfPage
-from scanner.pdf import build_pdfa, preflight, preflight_available
-from scanner.pdf.compact import two_tone
+from scanner.pdf import build_pdfa, compact, preflight, preflight_available
+from scanner.pdf.compact import code_ahead, coded_at, two_tone
 from scanner.sign import sign_pdf
 from scanner.sign.devpki import create_dev_identity
 from scanner.sign.verify import check_file
@@ -305,3 +305,47 @@ class TestConfiguration:
         with pytest.raises(ConfigError) as caught:
             parse_config({**self.MINIMAL, "pdfa": pdfa}, base=tmp_path)
         assert key in str(caught.value)
+
+
+class TestCodedAhead:
+    """The page pool codes a page once it is read; the build takes that coding only for the very same pixels."""
+
+    def test_the_build_takes_the_coding_made_ahead(
+        self, scan_page: Callable[..., PdfPage], metadata: PdfMetadata, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        page = scan_page()
+        code_ahead(page.image)
+
+        def not_again(*_: object) -> None:
+            raise AssertionError("coded a second time at the build")
+
+        monkeypatch.setattr(compact, "encode", not_again)
+        ahead = coded_at(page.image)
+        with pikepdf.open(ahead) as done:
+            made = {name: x.read_raw_bytes() for name, x in done.pages[0].Resources.XObject.items()}
+        out = build_pdfa([page], tmp_path / "a.pdf", metadata=metadata, storage="compact").path
+        with pikepdf.open(out) as pdf:
+            built = {name: x.read_raw_bytes() for name, x in _xobjects(pdf).items()}
+        assert built == made
+
+    def test_a_page_changed_since_is_coded_again(
+        self, scan_page: Callable[..., PdfPage], metadata: PdfMetadata, tmp_path: Path
+    ) -> None:
+        page = scan_page()
+        code_ahead(page.image)
+        with pikepdf.open(coded_at(page.image)) as done:
+            before = done.pages[0].Resources.XObject["/Bg"].read_raw_bytes()
+        with Image.open(page.image.path) as im:  # the clerk turned the page: new pixels, same file
+            im.transpose(Image.Transpose.ROTATE_180).save(page.image.path, quality=85, dpi=(200, 200))
+        out = build_pdfa([page], tmp_path / "b.pdf", metadata=metadata, storage="compact").path
+        with pikepdf.open(out) as pdf:
+            assert _xobjects(pdf)["/Bg"].read_raw_bytes() != before
+
+    def test_a_coding_cut_short_is_not_used(
+        self, scan_page: Callable[..., PdfPage], metadata: PdfMetadata, tmp_path: Path
+    ) -> None:
+        page = scan_page()
+        coded_at(page.image).write_bytes(b"%PDF-1.4 cut")
+        out = build_pdfa([page], tmp_path / "c.pdf", metadata=metadata, storage="compact").path
+        with pikepdf.open(out) as pdf:
+            assert "/Bg" in _xobjects(pdf)
