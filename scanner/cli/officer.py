@@ -85,11 +85,14 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     command("reindex", cmd_reindex, "dựng lại chỉ mục tìm kiếm từ danh mục")
 
     s = command("migrate", cmd_migrate, "chuyển danh mục và tệp của máy trạm lên kho lưu trữ chung (PostgreSQL)")
-    s.add_argument("--to", dest="target", required=True, metavar="URL",
+    s.add_argument("--to", dest="target", metavar="URL",
                    help="danh mục chung, postgresql://vai-trò@máy/cơ-sở-dữ-liệu (mật khẩu: PGPASSWORD hoặc ~/.pgpass, "
                         "không ghi trên dòng lệnh)")  # fmt: skip
-    s.add_argument("--archive", dest="target_root", type=Path, required=True, metavar="THƯ_MỤC",
+    s.add_argument("--archive", dest="target_root", type=Path, metavar="THƯ_MỤC",
                    help="thư mục kho lưu trữ chung (thư mục dùng chung đã gắn vào máy này)")  # fmt: skip
+    s.add_argument("--to-config", dest="target_config", type=Path, metavar="TỆP",
+                   help="thay cho --to/--archive: tệp cấu hình của kho chung ([catalog] url, [archive] root, "
+                        "[storage] — kể cả kho S3 có Object Lock)")  # fmt: skip
     s.add_argument("--index", type=Path, metavar="THƯ_MỤC",
                    help="chỉ mục tìm kiếm của kho chung (mặc định THƯ_MỤC_KHO/.catalog.index)")  # fmt: skip
     json_flag(s)
@@ -433,7 +436,24 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import ArgumentError
 
     from scanner.archive import Catalog
+    from scanner.config import load_config as load_target
 
+    if args.target_config is not None:
+        if args.target or args.target_root:
+            raise ConfigError("--to-config thay cho --to và --archive: chỉ dùng một cách",
+                              "--to-config replaces --to and --archive: use one", code="usage")  # fmt: skip
+        config, shared_config = load_config(args), load_target(args.target_config)
+        if shared_config.archive.catalog_path is not None:
+            raise ConfigError(f"{args.target_config}: kho chung cần [catalog] url = \"postgresql://…\"",
+                              f"{args.target_config}: the shared archive needs a PostgreSQL [catalog] url",
+                              code="usage")  # fmt: skip
+        label = f"{socket.gethostname()}:{config.archive.root.resolve()}"
+        with app.open_archive(config) as source, app.open_archive(shared_config) as target:
+            report = records.move_up(actor(args), source=source, target=target, work=config.archive.work, label=label)
+        return _moved(args, report, shared_config.storage.location or str(shared_config.archive.root))
+    if not (args.target and args.target_root):
+        raise ConfigError("cần --to URL và --archive THƯ_MỤC, hoặc --to-config TỆP",
+                          "--to URL and --archive DIR, or --to-config FILE, are required", code="usage")  # fmt: skip
     try:
         url = make_url(args.target)
     except ArgumentError:
@@ -455,6 +475,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     with app.open_archive(config) as source, Catalog(url, index_path=index) as shared:
         target = app.Archive(shared, root, source.trust_roots)
         report = records.move_up(actor(args), source=source, target=target, work=config.archive.work, label=label)
+    return _moved(args, report, str(root))
+
+
+def _moved(args: argparse.Namespace, report: Any, where: str) -> int:
     if args.json:
         r.print_json({"source": report.source, "target": report.target, "anchored": report.anchored,
                       "dossiers": [vars(d) for d in report.dossiers]})  # fmt: skip
@@ -462,7 +486,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         for d in report.dossiers:
             if d.outcome == "refused":
                 print(f"LỖI  {d.code}: {d.problem}")
-        print(f"Chuyển từ {report.source} lên {report.target} ({root}): {report.count('moved')} hồ sơ đã chuyển, "
+        print(f"Chuyển từ {report.source} lên {report.target} ({where}): {report.count('moved')} hồ sơ đã chuyển, "
               f"{report.count('present')} đã có sẵn, {report.count('refused')} không chuyển được")  # fmt: skip
         if report.anchored:
             print(f"Nhật ký kiểm toán của máy trạm được giữ tại {report.anchored} và neo vào nhật ký kho chung")

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -407,3 +408,43 @@ def test_what_the_store_holds_is_checked_against_what_was_sent_before_anything_i
     sent.write_bytes(b"%PDF-1.7 signed")
     with pytest.raises(WorkstationError, match="khác tệp đã gửi"):
         storage.put("H32/2026/X/X.01.pdf", sent, None)
+
+
+def test_scanner_migrate_moves_a_ward_into_a_shared_archive_on_postgresql_and_s3(
+    workstation: Path, s3: S3Server, keys: None, postgres_server: Any, tmp_path: Path
+) -> None:
+    """`scanner migrate --to-config`: the shared archive as its own configuration names it (catalog, bucket)."""
+    import json
+
+    from tests.archive.test_move import _cli
+
+    src = tmp_path / "giay.png"
+    render_lines(dpi=150).save(src, dpi=(150, 150))
+    code, out = _cli("--config", str(workstation), "process", str(src), "--counter", "quay-1", "--json")
+    assert code == 0, out
+    dossier = json.loads(out)["dossier_code"]
+
+    _, service = postgres_server.fresh_database()
+    shared = workstation.parent / "shared.toml"  # the same agency key and trust roots as the ward's
+    shared.write_text(workstation.read_text(encoding="utf-8"), "utf-8")
+    configure(shared, "catalog", url=service.set(drivername="postgresql").render_as_string(hide_password=False),
+              index=str(tmp_path / "shared.index"))  # fmt: skip
+    configure(shared, "archive", root=str(tmp_path / "shared-root"), work=str(tmp_path / "shared-work"))
+    bucket = _on_s3(shared, s3, lock_mode="COMPLIANCE")
+
+    migrate = ("--config", str(workstation), "--user", "Phạm Thị Hoa", "migrate", "--to-config", str(shared), "--json")
+    code, out = _cli(*migrate)
+    assert code == 0, out
+    assert [d["outcome"] for d in json.loads(out)["dossiers"]] == ["moved"]
+    code, out = _cli(*migrate)
+    assert code == 0 and [d["outcome"] for d in json.loads(out)["dossiers"]] == ["present"], out
+
+    keys_held = [o["Key"] for o in s3.client().list_objects_v2(Bucket=bucket)["Contents"]]
+    pdfs = [k for k in keys_held if k.endswith(".pdf") and dossier in k]
+    assert pdfs and all(
+        s3.client().head_object(Bucket=bucket, Key=k)["ObjectLockMode"] == "COMPLIANCE" for k in pdfs
+    )
+    code, out = _cli("--config", str(shared), "verify", "--all")
+    assert code == 0, out
+    code, out = _cli("--config", str(workstation), "migrate", "--to-config", str(shared), "--to", "postgresql://x/y")
+    assert code == 2 and "--to-config" in out, out
