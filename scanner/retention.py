@@ -9,7 +9,8 @@ the text here.
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from scanner.text import fold
 
 # "vĩnh viễn" (permanent) as years a store accepts: stores keep retain-until as nanoseconds in 64 bits (Ceph) and so
 # cannot go past 2262; a lock can always be extended later, never shortened.
@@ -17,14 +18,9 @@ PERMANENT_YEARS = 200
 LOCK_MODES = ("COMPLIANCE", "GOVERNANCE")
 
 
-def _folded(text: str) -> str:
-    bare = "".join(c for c in unicodedata.normalize("NFD", text.lower()) if not unicodedata.combining(c))
-    return " ".join(bare.replace("đ", "d").split())
-
-
 def retention_years(retention: str) -> int | None:
     """Years a retention text keeps a record (``"10 năm"`` → 10; ``"vĩnh viễn"`` → PERMANENT_YEARS); else None."""
-    folded = _folded(retention)
+    folded = " ".join(fold(retention).split())
     if folded in ("vinh vien", "vv"):
         return PERMANENT_YEARS
     m = re.fullmatch(r"(\d{1,3})( nam)?", folded.replace("nam", " nam").replace("  ", " "))

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from scanner.text import fold
+
 
 class AccessLevel(StrEnum):
     PUBLIC = "công khai"
@@ -31,8 +33,6 @@ _LABELS = {
 
 def access_level(value: str | None) -> AccessLevel:
     """The level of an ``access`` value as filed: empty is public (the catalog's default), unknown is restricted."""
-    from scanner.archive.catalog.search import fold
-
     words = " ".join(fold(value or "").replace("(", " ").replace(")", " ").split())
     if not words or words == "cong khai":
         return AccessLevel.PUBLIC

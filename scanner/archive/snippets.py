@@ -16,14 +16,11 @@ import re
 import unicodedata
 from collections import Counter
 
+from scanner.text import fold
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def _fold(text: str) -> str:
-    # the catalog owns the folding rule and imports this module, so its rule is fetched when first used
-    from scanner.archive.catalog import fold
-
-    return fold(text)
 
 
 _TABLES: dict[str, dict[int, str]] = {}
@@ -38,7 +35,7 @@ def _table(kind: str) -> dict[int, str]:
     if kind not in _TABLES:
         table: dict[int, str] = {}
         for cp in (*range(0x41, 0x5B), *range(0xC0, 0x250), *range(0x1E00, 0x1F00)):
-            mapped = _fold(chr(cp)) if kind == "fold" else chr(cp).lower()
+            mapped = fold(chr(cp)) if kind == "fold" else chr(cp).lower()
             if len(mapped) == 1 and mapped != chr(cp):
                 table[cp] = mapped
         _TABLES[kind] = table
@@ -51,7 +48,7 @@ def query_terms(query: str) -> tuple[list[str], list[str]]:
     folded: dict[str, None] = {}
     for word in _WORD.findall(unicodedata.normalize("NFC", query)):
         lower = word.lower()
-        plain = _fold(lower)
+        plain = fold(lower)
         if plain != lower:
             exact[lower] = None
         else:

@@ -46,6 +46,7 @@ from scanner.archive.index import (
 )
 from scanner.archive.snippets import snippet
 from scanner.errors import ArchiveError
+from scanner.text import fold
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +73,6 @@ _HITS = (
     .select_from(documents.join(dossiers, dossiers.c.code == documents.c.dossier_code))
     .where(documents.c.code.in_(bindparam("codes", expanding=True)))
 )
-
-
-def fold(text: str) -> str:
-    """Vietnamese text without tone marks or diacritics, lower case: what a clerk may type."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
 
 @dataclass(frozen=True)
