@@ -393,10 +393,10 @@ def audit_verify(actor: Actor, *, archive: Archive) -> AuditCheck:
     catalog = archive.catalog
     problems = catalog.custody_store.integrity_problems()
     problems.extend(catalog.verify_audit())
-    checkpoints, anchored = verify_checkpoints(catalog, archive.root, archive.trust_roots, when=agency_time)
+    checkpoints, anchored = verify_checkpoints(catalog, archive.files, archive.trust_roots, when=agency_time)
     problems.extend(anchored)
-    problems.extend(imported_log_problems(catalog, archive.root))
-    gaps, notes = unanchored(catalog, archive.root, when=agency_time)
+    problems.extend(imported_log_problems(catalog, archive.files))
+    gaps, notes = unanchored(catalog, archive.files, when=agency_time)
     problems.extend(gaps)
     return AuditCheck(len(catalog.audit_entries()), tuple(dict.fromkeys(problems)), checkpoints, tuple(notes))
 
@@ -414,12 +414,11 @@ def audit_checkpoint(actor: Actor, *, archive: Archive, signing: Any) -> Checkpo
     """Sign the audit log's head now, with the agency key (SIGNING), into the archive's ``.audit`` folder."""
     from scanner.archive.audit_anchor import agency_signer, latest, write_checkpoint
 
-    path = write_checkpoint(archive.catalog, archive.root, agency_signer(signing), actor=actor.label)
-    point = latest(archive.root)
+    path = write_checkpoint(archive.catalog, archive.files, agency_signer(signing), actor=actor.label)
+    point = latest(archive.files)
     if path is None or point is None or point.path != path:
         raise ArchiveError("nhật ký kiểm toán còn trống, chưa có gì để neo", "the audit log is empty", code="empty")
-    rel = str(path.relative_to(archive.root))
-    return CheckpointWritten(rel, point.last_id, point.hash, point.count, point.time)
+    return CheckpointWritten(str(path), point.last_id, point.hash, point.count, point.time)
 
 
 # --- moving a ward's archive up into the shared one ------------------------------------------
@@ -480,7 +479,7 @@ def move_up(actor: Actor, *, source: Archive, target: Archive, work: Path, label
         anchored = None
         if not any(d.outcome == "refused" for d in moved):
             anchored = anchor_source_log(
-                source.catalog, source.root, target.catalog, target.root, actor=actor.label, label=label
+                source.catalog, source.files, target.catalog, target.files, actor=actor.label, label=label
             )
         if target.catalog.search_store.has_unindexed():
             target.catalog.catch_up()

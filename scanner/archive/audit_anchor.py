@@ -12,8 +12,9 @@ the dossiers — as a detached CMS signature (``.p7s``, what
 ``openssl cms -verify`` reads). Rewriting the log then means forging the
 agency's signature on every checkpoint after the edit.
 
-Checkpoints are ``<archive root>/.audit/checkpoint-NNNNNN.json`` and
-``.p7s``, numbered from 1; a file is created once and never rewritten (a
+Checkpoints are ``.audit/checkpoint-NNNNNN.json`` and ``.p7s`` in the
+archive's storage (a folder under the archive root, or the S3 bucket,
+where they get the longest Object Lock), numbered from 1; a file is created once and never rewritten (a
 number taken is skipped, never reused). Each checkpoint also leaves an
 ``audit-checkpoint`` entry in the log, so a checkpoint file removed later
 is missed by name.
@@ -30,19 +31,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import date, datetime, timedelta
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from scanner.app import SYSTEM
 from scanner.archive import Catalog
 from scanner.archive.catalog import now_iso
+from scanner.archive.storage import Storage, as_storage, open_storage
 from scanner.errors import ArchiveError, SigningError
-from scanner.jsonio import fsync_dir
 
 if TYPE_CHECKING:
     from scanner.config import Config, SigningConfig
@@ -51,6 +51,7 @@ FOLDER = ".audit"
 FORMAT = "scanner-audit-checkpoint/1"
 ACTION = "audit-checkpoint"
 DAILY = timedelta(days=1)
+KEPT_FOR = "vĩnh viễn"  # a checkpoint vouches for the log as long as any record it names is kept
 
 _NAME = re.compile(r"^checkpoint-(\d{6,})\.(json|p7s)$")
 
@@ -67,40 +68,44 @@ class Checkpoint:
     hash: str
     count: int
     time: str  # ISO 8601 with offset
-    path: Path  # the .json; its signature is the same name with .p7s
-
-
-def folder(root: Path) -> Path:
-    return root / FOLDER
+    path: PurePosixPath  # the .json, relative to the archive; its signature is the same name with .p7s
 
 
 def _name(number: int, suffix: str) -> str:
     return f"checkpoint-{number:06d}.{suffix}"
 
 
-def _numbers(root: Path) -> dict[int, set[str]]:
+def _numbers(files: Storage) -> dict[int, set[str]]:
     """Checkpoint numbers present in the folder, with the suffixes each has."""
     out: dict[int, set[str]] = {}
-    if folder(root).is_dir():
-        for p in folder(root).iterdir():
-            if m := _NAME.match(p.name):
-                out.setdefault(int(m.group(1)), set()).add(m.group(2))
+    for name in files.own_names(FOLDER):
+        if m := _NAME.match(name):
+            out.setdefault(int(m.group(1)), set()).add(m.group(2))
     return out
 
 
-def _read(path: Path, number: int) -> Checkpoint:
-    data = json.loads(path.read_bytes())
-    if data.get("format") != FORMAT:
-        raise ValueError(f"unknown format {data.get('format')!r}")
-    return Checkpoint(number, int(data["last_id"]), str(data["hash"]), int(data["count"]), str(data["time"]), path)
+def _number_of(stem: str) -> int:
+    m = _NAME.match(f"{stem}.json")
+    return int(m.group(1)) if m else 0
 
 
-def latest(root: Path) -> Checkpoint | None:
+def _read(data: bytes, number: int) -> Checkpoint:
+    body = json.loads(data)
+    if body.get("format") != FORMAT:
+        raise ValueError(f"unknown format {body.get('format')!r}")
+    rel = PurePosixPath(FOLDER, _name(number, "json"))
+    return Checkpoint(number, int(body["last_id"]), str(body["hash"]), int(body["count"]), str(body["time"]), rel)
+
+
+def latest(where: Path | Storage) -> Checkpoint | None:
     """The newest checkpoint that can be read (signature not checked: this is for deciding when to write)."""
-    for number in sorted(_numbers(root), reverse=True):
+    files = as_storage(where)
+    for number in sorted(_numbers(files), reverse=True):
         try:
-            return _read(folder(root) / _name(number, "json"), number)
-        except (OSError, ValueError, KeyError):
+            data = files.read_own(f"{FOLDER}/{_name(number, 'json')}")
+            if data is not None:
+                return _read(data, number)
+        except (ValueError, KeyError):
             continue
     return None
 
@@ -118,45 +123,49 @@ def _day(value: str) -> str:
 # --- writing -------------------------------------------------------------------------------------
 
 
-def write_checkpoint(catalog: Catalog, root: Path, sign: Signer, *, actor: str = SYSTEM.label) -> Path | None:
+def write_checkpoint(
+    catalog: Catalog, where: Path | Storage, sign: Signer, *, actor: str = SYSTEM.label
+) -> PurePosixPath | None:
     """Sign the head of the audit log into the next checkpoint file; None when the log is empty.
 
-    The signature is made before either file exists and both are created
-    exclusively, the ``.p7s`` first: a crash leaves at most a signature
-    without its checkpoint (a number skipped), never a checkpoint without
-    its signature. The checkpoint is then itself an audit entry.
+    WHERE is the archive's storage (or its root folder): on a province's
+    shared archive every worker checkpoints the one log into the one
+    archive, and on S3 the files get the longest Object Lock. The signature
+    is made before either file exists and both are created exclusively,
+    the ``.p7s`` first: a crash leaves at most a signature without its
+    checkpoint (a number skipped), never a checkpoint without its
+    signature. Two machines that pick the same number: the second is told
+    to run again. The checkpoint is then itself an audit entry.
     """
+    files = as_storage(where)
     head = catalog.custody_store.audit_head()
     if head is None:
         return None
     last_id, last_hash, count = head
-    named = (_NAME.match(f"{e.subject}.json") for e in catalog.audit_entries() if e.action == ACTION)
-    taken = [*_numbers(root), *(int(m.group(1)) for m in named if m)]
+    named = (_NAME.match(f"{e.subject}.json") for e in catalog.custody_store.entries_of(ACTION))
+    taken = [*_numbers(files), *(int(m.group(1)) for m in named if m)]
     number = max(taken, default=0) + 1  # a number the log names is never given again, even if its file is gone
     body = {"format": FORMAT, "number": number, "last_id": last_id, "hash": last_hash, "count": count,
             "time": now_iso()}  # fmt: skip
     payload = (json.dumps(body, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     signature = sign(payload)
-    where = folder(root)
-    where.mkdir(parents=True, exist_ok=True)
-    target = where / _name(number, "json")
+    keep = files.lock(KEPT_FOR, date.today())
+    target = PurePosixPath(FOLDER, _name(number, "json"))
     try:
-        for path, data in ((where / _name(number, "p7s"), signature), (target, payload)):
-            with path.open("xb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
+        files.create_own(f"{FOLDER}/{_name(number, 'p7s')}", signature, keep)
+        files.create_own(str(target), payload, keep)
     except FileExistsError:
         raise ArchiveError(
             f"điểm neo số {number} vừa được một tiến trình khác ghi — chạy lại lệnh",
             f"checkpoint {number} was just written by another process; run again",
         ) from None
-    fsync_dir(where)
     catalog.audit(ACTION, target.stem, f"mục {last_id}, {count} mục, băm {last_hash[:16]}…", actor=actor)
     return target
 
 
-def maybe_checkpoint(catalog: Catalog, config: Config, *, every: int = 100, now: datetime | None = None) -> Path | None:
+def maybe_checkpoint(
+    catalog: Catalog, config: Config, *, every: int = 100, now: datetime | None = None
+) -> PurePosixPath | None:
     """Write a checkpoint when EVERY entries came since the last one, or a day passed and anything came.
 
     For the service: call it after each dossier is filed and from the
@@ -166,8 +175,8 @@ def maybe_checkpoint(catalog: Catalog, config: Config, *, every: int = 100, now:
     head = catalog.custody_store.audit_head()
     if head is None:
         return None
-    root = config.archive.root
-    last = latest(root)
+    files = open_storage(config)
+    last = latest(files)
     if last is not None:
         new = head[0] - last.last_id - 1  # the last checkpoint's own entry is not news
         try:
@@ -176,7 +185,7 @@ def maybe_checkpoint(catalog: Catalog, config: Config, *, every: int = 100, now:
             age = DAILY
         if new < every and not (new > 0 and age >= DAILY):
             return None
-    return write_checkpoint(catalog, root, agency_signer(config.signing))
+    return write_checkpoint(catalog, files, agency_signer(config.signing))
 
 
 def agency_signer(signing: SigningConfig) -> Signer:
@@ -300,9 +309,9 @@ def _signature_problem(payload: bytes, p7s: bytes, roots: list[Any]) -> str | No
 
 
 def verify_checkpoints(
-    catalog: Catalog, root: Path, trust_roots: tuple[Path, ...], *, when: Callable[[str], str] | None = None
+    catalog: Catalog, where: Path | Storage, trust_roots: tuple[Path, ...], *, when: Callable[[str], str] | None = None
 ) -> tuple[int, list[str]]:
-    """(checkpoints found, problems in Vietnamese) of every checkpoint under ROOT against the catalog's log.
+    """(checkpoints found, problems in Vietnamese) of every checkpoint in WHERE against the catalog's log.
 
     WHEN renders a stored time for the officer (the application layer's
     agency time); by default the time as stored, with its offset.
@@ -317,7 +326,8 @@ def verify_checkpoints(
             roots.extend(load_certs_from_pemder([str(r)]))
         except (OSError, ValueError):
             problems.append(f"không đọc được chứng thư gốc tin cậy {r}")
-    found = _numbers(root)
+    files = as_storage(where)
+    found = _numbers(files)
     store = catalog.custody_store
     for number in range(1, max(found, default=0) + 1):
         suffixes = found.get(number, set())
@@ -326,22 +336,19 @@ def verify_checkpoints(
             if "p7s" not in suffixes:
                 problems.append(f"điểm neo số {number} ({FOLDER}/{name}) đã bị xóa")
             continue  # a signature alone: a write cut short before the checkpoint itself existed
-        where = f"điểm neo {FOLDER}/{name}"
-        json_path = folder(root) / name
-        p7s_path = folder(root) / _name(number, "p7s")
-        try:
-            payload = json_path.read_bytes()
-            p7s = p7s_path.read_bytes()
-        except OSError:
-            problems.append(f"{where}: thiếu tệp chữ ký {p7s_path.name}")
+        said = f"điểm neo {FOLDER}/{name}"
+        payload = files.read_own(f"{FOLDER}/{name}") or b""
+        p7s = files.read_own(f"{FOLDER}/{_name(number, 'p7s')}")
+        if p7s is None:
+            problems.append(f"{said}: thiếu tệp chữ ký {_name(number, 'p7s')}")
             continue
         if (problem := _signature_problem(payload, p7s, roots)) is not None:
-            problems.append(f"{where}: {problem}")
+            problems.append(f"{said}: {problem}")
             continue
         try:
-            point = _read(json_path, number)
+            point = _read(payload, number)
         except (ValueError, KeyError) as exc:
-            problems.append(f"{where}: nội dung không đọc được ({type(exc).__name__})")
+            problems.append(f"{said}: nội dung không đọc được ({type(exc).__name__})")
             continue
         signed_on = when(point.time)
         now = store.audit_entry_at(point.last_id)
@@ -360,8 +367,8 @@ def verify_checkpoints(
                 f"nhật ký kiểm toán đã bị sửa: đến mục {point.last_id} có {now[1]} mục, điểm neo ký ngày "
                 f"{signed_on} ({name}) ghi {point.count} mục"
             )
-    for entry in catalog.audit_entries():
-        if entry.action == ACTION and not (folder(root) / f"{entry.subject}.json").is_file():
+    for entry in store.entries_of(ACTION):
+        if "json" not in found.get(_number_of(entry.subject), set()):
             problems.append(
                 f"điểm neo {FOLDER}/{entry.subject}.json được ghi ở mục {entry.id} của nhật ký nhưng không còn tệp"
             )
@@ -369,7 +376,7 @@ def verify_checkpoints(
 
 
 def unanchored(
-    catalog: Catalog, root: Path, *, now: datetime | None = None, when: Callable[[str], str] | None = None
+    catalog: Catalog, where: Path | Storage, *, now: datetime | None = None, when: Callable[[str], str] | None = None
 ) -> tuple[list[str], list[str]]:
     """(problems, notes) about the entries no checkpoint vouches for.
 
@@ -383,7 +390,7 @@ def unanchored(
     if not entries:
         return [], []
     moment = now or datetime.now().astimezone()
-    last = latest(root)
+    last = latest(where)
     if last is None:
         oldest = entries[-1]
         try:

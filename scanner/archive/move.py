@@ -33,15 +33,14 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from scanner.archive.audit_anchor import FOLDER
+from scanner.archive.audit_anchor import FOLDER, KEPT_FOR
 from scanner.archive.catalog import Catalog
 from scanner.archive.catalog.custody import AUDIT_FIELDS, chain_problems
 from scanner.archive.storage import Storage, as_storage
 from scanner.errors import FaultKind, WorkstationError
 from scanner.files import sha256_file
-from scanner.jsonio import write_atomic
 
-IMPORTED = f"{FOLDER}/imported"  # the moved-up logs, under the archive root
+IMPORTED = f"{FOLDER}/imported"  # the moved-up logs, in the archive's storage
 ACTION = "migrate"
 
 
@@ -114,7 +113,7 @@ def move_dossier(
 
 
 def anchor_source_log(
-    source: Catalog, source_root: Path, target: Catalog, target_root: Path, *, actor: str, label: str
+    source: Catalog, source_files: Storage, target: Catalog, target_files: Storage, *, actor: str, label: str
 ) -> str | None:
     """Keep SOURCE's audit log under the target root and anchor its head in TARGET's chain.
 
@@ -131,11 +130,11 @@ def anchor_source_log(
     rel = f"{IMPORTED}/{head.hash[:16]}.jsonl"
     lines = [json.dumps({k: getattr(e, k) for k in (*AUDIT_FIELDS, "hash")}, ensure_ascii=False) for e in entries]
     data = ("\n".join(lines) + "\n").encode("utf-8")
-    write_atomic(target_root / rel, data)
-    kept = target_root / IMPORTED / head.hash[:16]
-    for checkpoint in sorted((source_root / FOLDER).glob("checkpoint-*")):  # the ward's signed anchors, as signed
-        kept.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(checkpoint, kept / checkpoint.name)
+    keep = target_files.lock(KEPT_FOR, date.today())
+    target_files.create_own(rel, data, keep)
+    for name in source_files.own_names(FOLDER):  # the ward's signed anchors, as signed
+        if name.startswith("checkpoint-") and (signed := source_files.read_own(f"{FOLDER}/{name}")) is not None:
+            target_files.create_own(f"{IMPORTED}/{head.hash[:16]}/{name}", signed, keep)
     said = {"source": label, "log": rel, "sha256": hashlib.sha256(data).hexdigest(), "entries": len(entries),
             "head": head.id, "hash": head.hash}  # fmt: skip
     target.audit(ACTION, label, json.dumps(said, ensure_ascii=False, sort_keys=True), actor=actor)
@@ -150,15 +149,14 @@ def _anchor(detail: str) -> dict[str, object]:
     return value if isinstance(value, dict) else {}
 
 
-def imported_log_problems(catalog: Catalog, root: Path) -> list[str]:
+def imported_log_problems(catalog: Catalog, files: Storage) -> list[str]:
     """What is wrong with the workstation logs the catalog's ``migrate`` entries anchor, in Vietnamese."""
     problems: list[str] = []
     for entry in catalog.custody_store.entries_of(ACTION):
         said = _anchor(entry.detail)
         where = f"nhật ký của máy trạm {entry.subject} (neo ở mục {entry.id})"
-        try:
-            data = (root / str(said["log"])).read_bytes()
-        except (KeyError, OSError):
+        data = files.read_own(str(said["log"])) if "log" in said else None
+        if data is None:
             problems.append(f"{where}: tệp {said.get('log', '?')} không còn trong kho")
             continue
         if hashlib.sha256(data).hexdigest() != said.get("sha256"):

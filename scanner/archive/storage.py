@@ -35,10 +35,12 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import logging
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -49,6 +51,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from scanner.archive import file_folder, staging_folder
 from scanner.errors import ArchiveError, ConfigError, FaultKind, WorkstationError
 from scanner.files import disk_nearly_full, sha256_file
+from scanner.jsonio import fsync_dir
 from scanner.retention import PERMANENT_YEARS, retention_years
 
 if TYPE_CHECKING:
@@ -129,6 +132,25 @@ class Storage(Protocol):
 
     def lock(self, retention: str, closed: date) -> Retention | None:
         """The lock a dossier of CLOSED's year kept for RETENTION gets on its signed files (None: no locks here)."""
+        ...
+
+    # The program's own small files (``.audit``: signed checkpoints, moved-up logs) live with the archive,
+    # not on one machine: every worker of a province checkpoints the one log and any officer verifies it.
+
+    def own_names(self, folder: str) -> list[str]:
+        """Names of the files directly in FOLDER, one of the program's own folders."""
+        ...
+
+    def read_own(self, rel: str) -> bytes | None:
+        """The bytes of one of the program's own files; None when it is not there."""
+        ...
+
+    def create_own(self, rel: str, data: bytes, retention: Retention | None) -> None:
+        """Write one of the program's own files once, whole or not at all.
+
+        The same bytes already there are adopted (a run cut short is run again); other bytes raise
+        ``FileExistsError``: another machine took that name first, and nothing is overwritten.
+        """
         ...
 
 
@@ -217,6 +239,36 @@ class LocalStorage:
     def lock(self, retention: str, closed: date) -> Retention | None:
         return None  # a folder has no retention lock: the catalog and the audit log guard it
 
+    def own_names(self, folder: str) -> list[str]:
+        where = self.root / folder
+        return sorted(p.name for p in where.iterdir() if p.is_file()) if where.is_dir() else []
+
+    def read_own(self, rel: str) -> bytes | None:
+        try:
+            return (self.root / rel).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def create_own(self, rel: str, data: bytes, retention: Retention | None) -> None:
+        # written whole under a private name, then linked: link() is atomic and never replaces a file
+        target = self.root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+        try:
+            with tmp.open("wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                if target.read_bytes() != data:
+                    raise
+                return
+            fsync_dir(target.parent)
+        finally:
+            tmp.unlink(missing_ok=True)
+
 
 # --- S3 ------------------------------------------------------------------------------------------
 
@@ -238,6 +290,16 @@ def _hex(checksum: str | None) -> str | None:
     if not checksum or "-" in checksum:
         return None
     return base64.b64decode(checksum).hex()
+
+
+def _lock_args(retention: Retention | None) -> dict[str, Any]:
+    """put_object's Object Lock arguments for RETENTION (none without one)."""
+    if retention is None:
+        return {}
+    args: dict[str, Any] = {"ObjectLockMode": retention.mode, "ObjectLockRetainUntilDate": retention.until}
+    if retention.legal_hold:
+        args["ObjectLockLegalHoldStatus"] = "ON"
+    return args
 
 
 def _transfer() -> Any:
@@ -339,11 +401,7 @@ class S3Storage:
         digest = bytes.fromhex(sha256_file(path))
         if self._adopt(rel, digest.hex()):
             return
-        extra: dict[str, Any] = {}
-        if retention is not None:
-            extra = {"ObjectLockMode": retention.mode, "ObjectLockRetainUntilDate": retention.until}
-            if retention.legal_hold:
-                extra["ObjectLockLegalHoldStatus"] = "ON"
+        extra = _lock_args(retention)
         sent = base64.b64encode(digest).decode("ascii")
         try:
             with path.open("rb") as body:
@@ -463,9 +521,56 @@ class S3Storage:
         until = head.get("ObjectLockRetainUntilDate") or datetime.min.replace(tzinfo=UTC)
         return Retention(str(head.get("ObjectLockMode") or ""), until, head.get("ObjectLockLegalHoldStatus") == "ON")
 
-
     def lock(self, retention: str, closed: date) -> Retention | None:
         return lock_for(self.config, retention, closed)
+
+    def own_names(self, folder: str) -> list[str]:
+        prefix = self.key(folder.rstrip("/") + "/")
+        names: list[str] = []
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix, Delimiter="/"
+            )
+            for page in pages:
+                names.extend(str(item["Key"])[len(prefix) :] for item in page.get("Contents", ()))
+        except self._errors() as exc:
+            raise _unavailable(self.label, exc) from None
+        return sorted(names)
+
+    def read_own(self, rel: str) -> bytes | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            return bytes(self.client.get_object(Bucket=self.bucket, Key=self.key(rel))["Body"].read())
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise _unavailable(self.label, exc) from None
+        except self._errors() as exc:
+            raise _unavailable(self.label, exc) from None
+
+    def create_own(self, rel: str, data: bytes, retention: Retention | None) -> None:
+        from botocore.exceptions import ClientError
+
+        held = self.read_own(rel)
+        if held is not None:
+            if held != data:
+                raise FileExistsError(rel)
+            return
+        sent = base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
+        try:
+            self.client.put_object(
+                Bucket=self.bucket, Key=self.key(rel), Body=data, ChecksumAlgorithm="SHA256",
+                ChecksumSHA256=sent, IfNoneMatch="*", **_lock_args(retention),
+            )  # fmt: skip
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in RACED:
+                if self.read_own(rel) == data:
+                    return
+                raise FileExistsError(rel) from None
+            raise _unavailable(self.label, exc) from None
+        except self._errors() as exc:
+            raise _unavailable(self.label, exc) from None
 
     def problems(self) -> list[str]:
         """A bucket without Object Lock (or with versioning off) keeps no signed file from being replaced."""

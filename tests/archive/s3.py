@@ -42,6 +42,11 @@ class S3Server:
         return name
 
 
+def dossier_keys(found: list[dict[str, Any]]) -> list[str]:
+    """The keys of dossier files among FOUND objects or versions, sorted: the audit checkpoints live beside them."""
+    return sorted(o["Key"] for o in found if not o["Key"].startswith(".audit/"))
+
+
 def running_s3() -> Iterator[S3Server]:
     from moto.server import ThreadedMotoServer
 

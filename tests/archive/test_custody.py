@@ -124,12 +124,20 @@ def test_on_postgresql_the_log_is_append_only_by_grants_and_by_trigger(tmp_path:
             cat.audit(action, "A-261124-0001", actor=SYSTEM.label)
         assert cat.verify_audit() == []
         assert cat.custody_store.integrity_problems() == []  # the service cannot rewrite the log
-    for statement in ("UPDATE audit SET subject = 'khác' WHERE id = 2", "DELETE FROM audit WHERE id = 2",
-                      "TRUNCATE audit", "DELETE FROM audit_head", "DROP TRIGGER audit_no_change ON audit"):
+    for statement in (
+        "UPDATE audit SET subject = 'khác' WHERE id = 2",
+        "DELETE FROM audit WHERE id = 2",
+        "TRUNCATE audit",
+        "DELETE FROM audit_head",
+        "DROP TRIGGER audit_no_change ON audit",
+    ):
         assert "permission denied" in _as(service, statement) or "must be owner" in _as(service, statement), statement
     assert "forward" in _as(service, "UPDATE audit_head SET last = 2")  # it moves the head, one step at a time
-    for statement in ("UPDATE audit SET subject = 'khác' WHERE id = 2", "DELETE FROM audit WHERE id = 2",
-                      "TRUNCATE audit"):
+    for statement in (
+        "UPDATE audit SET subject = 'khác' WHERE id = 2",
+        "DELETE FROM audit WHERE id = 2",
+        "TRUNCATE audit",
+    ):
         assert "append-only" in _as(owner, statement), statement
     assert "forward" in _as(owner, "UPDATE audit_head SET last = 2")
     with Catalog(owner, index_path=tmp_path / "i") as cat:  # the owner is told it could rewrite the log

@@ -82,6 +82,6 @@ def test_a_checkpoint_carries_the_tsa_timestamp_when_one_is_configured(test_pki:
         catalog.audit("view", "x", actor="Lan (records)")
         written = write_checkpoint(catalog, root, agency_signer(signing))
         assert written is not None
-        (info,) = cms.ContentInfo.load(written.with_suffix(".p7s").read_bytes())["content"]["signer_infos"]
+        (info,) = cms.ContentInfo.load((root / written).with_suffix(".p7s").read_bytes())["content"]["signer_infos"]
         assert "signature_time_stamp_token" in {a["type"].native for a in info["unsigned_attrs"]}
         assert verify_checkpoints(catalog, root, (test_pki.root,)) == (1, [])

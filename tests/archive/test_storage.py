@@ -20,7 +20,7 @@ from scanner.archive.storage import LocalStorage, S3Storage, lock_for, open_stor
 from scanner.config import Config, load_config
 from scanner.errors import ArchiveError, ConfigError, WorkstationError
 from scanner.pipeline import Pipeline
-from tests.archive.s3 import KEY, KEY_ENV, SECRET, SECRET_ENV, S3Server, running_s3
+from tests.archive.s3 import KEY, KEY_ENV, SECRET, SECRET_ENV, S3Server, dossier_keys, running_s3
 from tests.conftest import configure, render_lines
 
 LAN = Actor("lan", Role.OFFICER, "Nguyễn Thị Lan")
@@ -85,8 +85,12 @@ def test_a_dossier_is_filed_to_s3_with_its_signed_files_locked(filed: tuple[Conf
     client, bucket = s3.client(), config.storage.bucket
     folder = f"{config.counters[0].agency_code}/{_receipt_day(code).year}/{code}"
     keys = sorted(o["Key"] for o in client.list_objects_v2(Bucket=bucket)["Contents"])
-    assert keys == [f"{folder}/{code}.01.pdf", f"{folder}/dossier.json"]
+    audit = [".audit/checkpoint-000001.json", ".audit/checkpoint-000001.p7s"]  # filing anchors the audit log
+    assert keys == [*audit, f"{folder}/{code}.01.pdf", f"{folder}/dossier.json"]
     assert not (config.archive.root / config.counters[0].agency_code).exists()  # nothing filed locally
+    assert not (config.archive.root / ".audit").exists()  # the checkpoints live with the archive, for every machine
+    for key in audit:  # and are kept as long as anything they vouch for
+        assert client.head_object(Bucket=bucket, Key=key)["ObjectLockMode"] == "COMPLIANCE"
     assert not list((config.archive.work / "staging").iterdir())  # the staging folder is gone once uploaded
 
     pdf = client.head_object(Bucket=bucket, Key=f"{folder}/{code}.01.pdf", ChecksumMode="ENABLED")
@@ -117,6 +121,28 @@ def test_verify_and_export_read_the_files_back_from_s3(filed: tuple[Config, str]
         bag = app.export(LAN, code, tmp_path / "ra", archive=archive).bag
     assert (bag / "data" / f"{code}.01.pdf").is_file() and (bag / "data" / "dossier.json").is_file()
     assert not any((config.archive.work / "downloads").iterdir())  # every temporary copy removed
+
+
+def test_the_audit_checkpoints_in_the_bucket_hold_the_log_for_every_machine(
+    filed: tuple[Config, str], s3: S3Server
+) -> None:
+    """Checkpoints written by one worker are read by any officer's machine: none is missing, a forged one shows."""
+    config, _ = filed
+    with app.open_archive(config) as archive:
+        check = records.audit_verify(LAN, archive=archive)
+        assert check.ok and check.checkpoints == 1, check.problems
+        written = records.audit_checkpoint(LAN, archive=archive, signing=config.signing)
+        assert written.path == ".audit/checkpoint-000002.json"
+        assert records.audit_verify(LAN, archive=archive).checkpoints == 2
+    client, bucket = s3.client(), config.storage.bucket
+    with pytest.raises(ClientError, match="AccessDenied"):  # locked: not even the bucket's owner removes it
+        head = client.head_object(Bucket=bucket, Key=written.path)
+        client.delete_object(Bucket=bucket, Key=written.path, VersionId=head["VersionId"])
+    forged = client.get_object(Bucket=bucket, Key=written.path)["Body"].read().replace(b'"count"', b'"count" ')
+    client.put_object(Bucket=bucket, Key=written.path, Body=forged)  # a new version over the locked one
+    with app.open_archive(config) as archive:
+        problems = records.audit_verify(LAN, archive=archive).problems
+    assert any("checkpoint-000002.json: chữ ký không khớp" in p for p in problems), problems
 
 
 def test_a_locked_object_is_neither_deleted_nor_replaced_and_the_officer_is_told(
@@ -190,8 +216,8 @@ def test_a_filing_killed_mid_upload_or_before_the_catalog_resumes_and_adopts_the
                 pipeline.run(job)
         code = catalog.job(job).dossier_code  # type: ignore[union-attr]
         assert code and catalog.dossier(code) is None
-        (first,) = client.list_objects_v2(Bucket=bucket)["Contents"]
-        assert first["Key"].endswith(".01.pdf")  # a whole object or none: never half of one
+        (first,) = dossier_keys(client.list_objects_v2(Bucket=bucket)["Contents"])
+        assert first.endswith(".01.pdf")  # a whole object or none: never half of one
 
     with Catalog(config.archive.catalog_path) as catalog:
         pipeline = Pipeline(config, catalog)
@@ -210,12 +236,12 @@ def test_a_filing_killed_mid_upload_or_before_the_catalog_resumes_and_adopts_the
         stored = {f.path: f.sha256 for f in catalog.stored_files([code])}
 
     versions = client.list_object_versions(Bucket=bucket)["Versions"]
-    assert sorted(v["Key"] for v in versions) == sorted(stored)  # one version each: adopted, never written twice
-    pdf = next(v["Key"] for v in versions if v["Key"].endswith(".pdf"))
+    assert dossier_keys(versions) == sorted(stored)  # one version each: adopted, never written twice
+    pdf, version = next((v["Key"], v["VersionId"]) for v in versions if v["Key"].endswith(".pdf"))
     assert client.get_object_legal_hold(Bucket=bucket, Key=pdf)["LegalHold"]["Status"] == "ON"
     assert client.head_object(Bucket=bucket, Key=pdf)["ObjectLockMode"] == "GOVERNANCE"
     with pytest.raises(ClientError, match="AccessDenied"):
-        client.delete_object(Bucket=bucket, Key=pdf, VersionId=versions[0]["VersionId"])
+        client.delete_object(Bucket=bucket, Key=pdf, VersionId=version)
     for key, sha in stored.items():
         assert hashlib.sha256(client.get_object(Bucket=bucket, Key=key)["Body"].read()).hexdigest() == sha
 
@@ -291,7 +317,9 @@ def test_a_bucket_without_object_lock_is_a_fault_of_the_workstation_named_plainl
         open_storage(config).file_dossier(staged, "H32/2026/X", lock_for(config.storage, "10 năm", date(2026, 1, 2)))
     assert "Contents" not in s3.client().list_objects_v2(Bucket="khong-khoa")
     assert [p.split(":")[0] for p in open_storage(config).problems()] == [
-        "bucket khong-khoa chưa bật Object Lock", "bucket khong-khoa không bật lưu phiên bản (versioning)"]
+        "bucket khong-khoa chưa bật Object Lock",
+        "bucket khong-khoa không bật lưu phiên bản (versioning)",
+    ]
 
 
 def test_missing_keys_make_the_dossier_wait_and_are_never_shown(
@@ -358,7 +386,7 @@ def test_a_store_out_of_reach_makes_the_dossier_wait_not_fail(
     with Catalog(config.archive.catalog_path) as catalog:
         outcome = Pipeline(config, catalog).run(job)
         assert outcome.state == "archived", outcome.error
-    assert len(s3.client().list_objects_v2(Bucket=bucket)["Contents"]) == 2
+    assert len(dossier_keys(s3.client().list_objects_v2(Bucket=bucket)["Contents"])) == 2
 
 
 def test_a_ward_moved_up_into_a_shared_bucket_is_filed_locked_and_checked_on_arrival(
@@ -441,9 +469,7 @@ def test_scanner_migrate_moves_a_ward_into_a_shared_archive_on_postgresql_and_s3
 
     keys_held = [o["Key"] for o in s3.client().list_objects_v2(Bucket=bucket)["Contents"]]
     pdfs = [k for k in keys_held if k.endswith(".pdf") and dossier in k]
-    assert pdfs and all(
-        s3.client().head_object(Bucket=bucket, Key=k)["ObjectLockMode"] == "COMPLIANCE" for k in pdfs
-    )
+    assert pdfs and all(s3.client().head_object(Bucket=bucket, Key=k)["ObjectLockMode"] == "COMPLIANCE" for k in pdfs)
     code, out = _cli("--config", str(shared), "verify", "--all")
     assert code == 0, out
     code, out = _cli("--config", str(workstation), "migrate", "--to-config", str(shared), "--to", "postgresql://x/y")

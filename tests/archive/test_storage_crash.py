@@ -24,7 +24,7 @@ from scanner.archive import Catalog
 from scanner.archive.storage import open_storage
 from scanner.config import load_config
 from scanner.pipeline import JobState
-from tests.archive.s3 import KEY, KEY_ENV, SECRET, SECRET_ENV, S3Server, running_s3
+from tests.archive.s3 import KEY, KEY_ENV, SECRET, SECRET_ENV, S3Server, dossier_keys, running_s3
 from tests.capture.test_crash import _fast_config, _kill, _start
 from tests.conftest import configure, render_lines
 
@@ -87,7 +87,9 @@ def test_sigkill_while_filing_to_s3_files_each_scan_once_and_leaves_no_stray_obj
         filed.extend(s["sha256"] for d in manifest["documents"] for s in d["sources"])
     assert sorted(filed) == sorted(expected)  # every scan filed, none twice
     versions = client.list_object_versions(Bucket=bucket).get("Versions", [])
-    assert sorted(v["Key"] for v in versions) == sorted(rows)  # one version a key; nothing the catalog lacks
+    assert dossier_keys(versions) == sorted(rows)  # one version a key; nothing the catalog lacks
+    anchors = [v["Key"] for v in versions if v["Key"].startswith(".audit/")]
+    assert anchors and len(set(anchors)) == len(anchors)  # the audit log's checkpoints, each written once
     for key, sha in rows.items():
         body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
         assert hashlib.sha256(body).hexdigest() == sha
