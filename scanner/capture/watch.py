@@ -344,6 +344,10 @@ def _round(
             result = pipeline.take(path, inbox.counter)
             if result.job_id:
                 log.info("đã nhận %s vào công việc %s", path.name, result.job_id)
+            if line is not None and result.job_id and result.index is not None and result.job_id not in result.closed:
+                from scanner.queue import read_input
+
+                read_input(line, result.job_id, result.index, inbox.counter.name)  # recognized while still open
             if line is not None and result.closed:
                 _dispatch(pipeline, line)  # a closed dossier is in line at once, not after the whole batch
     pipeline.close_idle()

@@ -144,6 +144,7 @@ class TakeResult:
     job_id: str | None
     closed: tuple[str, ...] = ()  # jobs the take closed (their dossier is complete)
     message: str = ""
+    index: int | None = None  # the file's number among the job's inputs, once taken
 
 
 @dataclass

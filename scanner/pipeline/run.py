@@ -155,13 +155,13 @@ class Pipeline:
     def take(self, path: Path, counter: CounterConfig) -> TakeResult:
         """Take a settled file into the counter's open dossier, open it and start recognizing its pages.
 
-        With the shared queue a counter PC only takes: the worker that carries
-        the dossier opens its files (and quarantines a broken one) itself.
+        With the shared queue a counter PC only takes: a worker opens the file
+        (and quarantines a broken one) and reads its pages (``scanner.queue.read_input``).
         """
         result, index = self.intake.take(path, counter)
         if result.job_id is not None and index is not None and self.config.queue is None:
             self.open_input(result.job_id, index, counter.name)
-        return result
+        return replace(result, index=index)
 
     def open_input(self, job_id: str, index: int, counter: str) -> PreparedSource | None:
         """Open one input now (a bad file is quarantined at once) and send its pages to the pool."""

@@ -18,7 +18,13 @@ exactly-once filing. The queue only decides who runs what next:
 - a worker killed mid-job stops sending heartbeats; after
   ``stalled_seconds`` any other worker puts its queue job back in line
   (``retry_stalled``), and the job resumes where the dead worker left it;
-- counter dossiers go before backfill rows (``priority_of``);
+- counter dossiers go before backfill rows (``priority_of``), and the pages
+  of a dossier still open at a counter before both (``read_input``): a
+  worker opens each file as it is taken, quarantines a broken one at once,
+  and reads its pages into the shared job folder, so the clerk sees them
+  recognized while the citizen waits and closing the dossier finds them
+  done. Its queue jobs carry the dossier's ``lock``, so they and the
+  dossier's own run one after the other, never at once;
 - a failed attempt or a workstation fault is deferred again by the worker
   with the pipeline's own pause (30 s × attempts, or 30 s while waiting).
 """
@@ -44,6 +50,8 @@ log = logging.getLogger(__name__)
 SCHEMA = "queue"  # revision 0005
 QUEUE = "dossiers"
 TASK = "scanner.carry"
+READ_TASK = "scanner.read"
+READ_PRIORITY = 20  # a clerk watches the page appear
 COUNTER_PRIORITY = 10  # a citizen waits at the counter
 BACKFILL_PRIORITY = 0  # old results by the thousand: whenever no counter dossier waits
 RETRY_WAITING_SECONDS = 30.0  # the pipeline's pause for a job waiting on a workstation fault
@@ -65,7 +73,25 @@ def make_app(config: Config) -> App:
     )
     app = App(connector=connector)
     app.task(name=TASK, queue=QUEUE, pass_context=True)(_carry)
+    app.task(name=READ_TASK, queue=QUEUE, pass_context=True)(_read)
     return app
+
+
+async def _read(context: Any, job_id: str, index: int, counter: str) -> None:
+    """The pages of one file of a dossier still open at a counter, read by the worker that took it."""
+    import asyncio
+
+    from scanner.queue.worker import Carrier
+
+    carrier: Carrier = context.additional_context["carrier"]
+    await asyncio.to_thread(carrier.read, job_id, index, counter)
+
+
+def read_input(app: App, job_id: str, index: int, counter: str) -> None:
+    """Put file INDEX of an open dossier in line to be opened and read (once, however often asked)."""
+    task = app.tasks[READ_TASK].configure(lock=_lock(job_id), queueing_lock=f"{job_id}#{index}", priority=READ_PRIORITY)
+    with contextlib.suppress(AlreadyEnqueued):
+        task.defer(job_id=job_id, index=index, counter=counter)
 
 
 async def _carry(context: Any, job_id: str) -> None:
@@ -104,7 +130,7 @@ async def _defer_async(app: App, job_id: str, priority: int, delay: float) -> No
 
 _LIVE = (
     f"SELECT lock FROM {SCHEMA}.procrastinate_jobs "
-    f"WHERE queue_name = '{QUEUE}' AND lock = ANY(%(ids)s) AND status IN ('todo', 'doing')"
+    f"WHERE queue_name = '{QUEUE}' AND task_name = '{TASK}' AND lock = ANY(%(ids)s) AND status IN ('todo', 'doing')"
 )
 
 
@@ -148,7 +174,7 @@ _ENTRIES = (
     f"SELECT j.lock, j.status::text AS status, j.priority, j.scheduled_at, j.attempts, j.worker_id, "
     f"w.last_heartbeat FROM {SCHEMA}.procrastinate_jobs j "
     f"LEFT JOIN {SCHEMA}.procrastinate_workers w ON w.id = j.worker_id "
-    f"WHERE j.queue_name = '{QUEUE}' AND j.status IN ('todo', 'doing', 'failed') "
+    f"WHERE j.queue_name = '{QUEUE}' AND j.task_name = '{TASK}' AND j.status IN ('todo', 'doing', 'failed') "
     f"ORDER BY j.status DESC, j.priority DESC, j.id"
 )
 

@@ -62,6 +62,29 @@ class Carrier:
             return RETRY_WAITING_SECONDS
         return None
 
+    def read(self, job_id: str, index: int, counter: str) -> None:
+        """Open file INDEX of a dossier not yet carried and read its pages into the job folder.
+
+        Only while the dossier is still open at the counter, and under the
+        catalog's claim like a carry: what this saves, the run finds done; a
+        file that cannot be opened is in quarantine before the clerk looks
+        up. Once the dossier is closed its own run (in line right behind)
+        reads what is left, so a closed dossier never waits for its pages to
+        go through the queue one file at a time. A page that fails here is
+        simply read again by the run, which reports it.
+        """
+        with self.pipeline.catalog.claim_job(job_id, self.name) as mine:
+            job = self.pipeline.catalog.job(job_id)
+            if not mine or job is None or job.state != JobState.COLLECTING:
+                return
+            prepared = self.pipeline.open_input(job_id, index, counter)
+            folder = self.pipeline.folder(job_id)
+            for page in prepared.pages if prepared is not None else ():
+                try:
+                    self.pipeline.queue.result(folder, page, self.pipeline.clean_options, self.pipeline.ocr_options)
+                except Exception:  # the dossier's run reads the page again and says what is wrong with it
+                    log.debug("trang %s của công việc %s chưa đọc được", page.path.name, job_id, exc_info=True)
+
 
 def _report(outcome: JobOutcome) -> None:
     state = JobState(outcome.state)
@@ -106,7 +129,7 @@ async def _work(config: Config, name: str) -> None:
                 await app.run_worker_async(
                     queues=[QUEUE],
                     name=name,
-                    concurrency=1,  # one dossier at a time; its pages fill the machine's page pool
+                    concurrency=1,  # one dossier (or one open dossier's file) at a time; its pages fill the pool
                     wait=True,
                     listen_notify=True,
                     fetch_job_polling_interval=q.poll_seconds,

@@ -207,3 +207,67 @@ def test_a_lost_catalog_connection_is_the_machines_fault_not_the_scans(
     assert outcome.state == JobState.WAITING
     assert job is not None and job.state == JobState.WAITING and job.attempts == 0
     assert job.error == "mất kết nối tới sổ danh mục"
+
+
+@pytest.mark.slow
+def test_an_open_dossiers_pages_are_read_by_a_worker_while_the_citizen_waits(province: Any, tmp_path: Path) -> None:
+    """A counter PC only takes files, yet the clerk sees each page recognized and a broken scan refused while the
+    dossier is still open: a worker opens and reads each file as it is taken; closing then files the dossier."""
+    import threading
+
+    from scanner.app import counter as clerk
+    from scanner.capture.watch import serve
+    from tests.conftest import render_lines
+
+    config, _ = province
+    text = config.source.read_text(encoding="utf-8").replace("settle_seconds = 2 ", "settle_seconds = 0.3 ")
+    config.source.write_text(text, encoding="utf-8")
+    configure(config.source, "queue", heartbeat_seconds=0.5, stalled_seconds=2.0, poll_seconds=0.5)
+    config = load_config(config.source)
+    who = Actor("thu.nguyen", display_name="Nguyễn Thị Thu", counter="quay-1")
+    inbox = config.counters[0].inbox
+
+    def status() -> clerk.CounterStatus:
+        with open_catalog(config.archive) as cat:
+            return clerk.status(who, clerk.Station(config, cat), counter="quay-1")
+
+    def wait(predicate: Any, timeout: float = 90.0) -> None:
+        end = time.monotonic() + timeout
+        while not predicate():
+            assert time.monotonic() < end, "timed out"
+            time.sleep(0.2)
+
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "scanner", "--config", str(config.source), "worker"],
+        stdout=subprocess.DEVNULL, stderr=(tmp_path / "worker.log").open("ab"), start_new_session=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )  # fmt: skip
+    stop = threading.Event()
+    intake = threading.Thread(target=serve, args=(config,), kwargs={"stop": stop, "tick": 0.1})
+    intake.start()
+    try:
+        good = tmp_path / "trang-1.jpg"
+        render_lines(dpi=150).save(good, dpi=(150, 150), quality=85)
+        (inbox / good.name).write_bytes(good.read_bytes())
+        wait(lambda: any(p.recognized for d in status().dossiers for doc in d.documents for p in doc.pages))
+        (inbox / "trang-2.jpg").write_bytes(good.read_bytes()[: good.stat().st_size // 3])  # stopped half way
+        wait(lambda: [q.name for q in status().quarantined] == ["trang-2.jpg"])
+        (open_dossier,) = status().dossiers
+        assert open_dossier.state.value == "collecting" and open_dossier.pages == 1  # still open at the counter
+        with open_catalog(config.archive) as cat:
+            clerk.close_dossier(who, clerk.Station(config, cat), "quay-1")
+
+        def filed() -> bool:
+            with open_catalog(config.archive) as cat:
+                return bool(cat.jobs(states=("archived",)))
+
+        wait(filed)
+    finally:
+        stop.set()
+        intake.join(timeout=60)
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=60)
+    with open_catalog(config.archive) as cat:
+        (job,) = cat.jobs(states=("archived",))
+        assert [d.pages for d in cat.documents(job.dossier_code)] == [1]  # type: ignore[arg-type]
+    assert "Traceback" not in (tmp_path / "worker.log").read_text(encoding="utf-8")
