@@ -41,12 +41,12 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from scanner.archive import file_folder, staging_folder
 from scanner.errors import ArchiveError, ConfigError, FaultKind, WorkstationError
@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from scanner.config import StorageConfig
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Folders of the archive that are the program's own, never dossiers.
 OWN_FOLDERS = frozenset({".audit", ".staging"})
@@ -367,10 +368,16 @@ class S3Storage:
         return (ClientError, BotoCoreError)
 
     def _head(self, rel: str) -> dict[str, Any] | None:
+        return self._unless_missing(
+            lambda: dict(self.client.head_object(Bucket=self.bucket, Key=self.key(rel), ChecksumMode="ENABLED"))
+        )
+
+    def _unless_missing(self, call: Callable[[], T]) -> T | None:
+        """CALL's answer; None when the object is not there; any other refusal is the store's fault."""
         from botocore.exceptions import ClientError
 
         try:
-            return dict(self.client.head_object(Bucket=self.bucket, Key=self.key(rel), ChecksumMode="ENABLED"))
+            return call()
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
@@ -538,16 +545,9 @@ class S3Storage:
         return sorted(names)
 
     def read_own(self, rel: str) -> bytes | None:
-        from botocore.exceptions import ClientError
-
-        try:
-            return bytes(self.client.get_object(Bucket=self.bucket, Key=self.key(rel))["Body"].read())
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return None
-            raise _unavailable(self.label, exc) from None
-        except self._errors() as exc:
-            raise _unavailable(self.label, exc) from None
+        return self._unless_missing(
+            lambda: bytes(self.client.get_object(Bucket=self.bucket, Key=self.key(rel))["Body"].read())
+        )
 
     def create_own(self, rel: str, data: bytes, retention: Retention | None) -> None:
         from botocore.exceptions import ClientError
