@@ -124,8 +124,9 @@ class SearchStore:
     def _open(self, live: Cursor) -> SearchIndex | None:
         """The live generation, opened again if a rebuild has switched it; None for a reader when there is none yet."""
         if self._index is not None and self._generation == live.generation:
-            if not self.writes:
-                self._index.refresh()
+            # another process's commit is already behind the cursor: the reader must see it before the
+            # pending scan leaves it out (tantivy alone would notice it only within a second)
+            self._index.refresh()
             return self._index
         path = self.indexer.path_of(live.generation)
         if not self.writes:
