@@ -92,7 +92,7 @@ def test_the_service_indexes_what_is_filed_and_searchers_never_write(
     with catalog_place.open(index=PROVINCE) as counter:
         file_document(counter, "S-261124-0001", "Giấy chứng nhận quyền sử dụng đất")
         with _service(catalog_place, options):
-            _until(lambda: counter.has_unindexed() is False)  # made the live generation from the catalog
+            _until(lambda: counter.search_store.has_unindexed() is False)  # made the live generation from the catalog
             assert _in_index(counter, "dat") == {"S-261124-0001.01"}
             time.sleep(0.3)  # the service is now waiting on the outbox
             with monkeypatch.context() as m:
@@ -101,7 +101,7 @@ def test_the_service_indexes_what_is_filed_and_searchers_never_write(
                 assert {h.code for h in counter.search("giao đất")} == {"S-261124-0002.01"}  # the pending scan
                 _until(lambda: _in_index(counter, "giao") == {"S-261124-0002.01"}, 10.0)
                 assert counter.catch_up() == 0
-        assert not counter.has_unindexed()
+        assert not counter.search_store.has_unindexed()
         assert {h.code for h in counter.search("dat")} == {"S-261124-0001.01", "S-261124-0002.01"}
 
 
@@ -134,7 +134,7 @@ def test_an_edit_and_a_filing_during_a_rebuild_are_in_the_new_generation(catalog
         assert edits == [10]
         new, _ = _live(cat)
         assert new != old
-        assert not cat.has_unindexed()
+        assert not cat.search_store.has_unindexed()
         index = cat.index
         assert index.count() == 31
         restricted = index.search([], Filters(access="hạn chế"), limit=10)
@@ -217,7 +217,7 @@ def test_a_province_rebuild_switches_the_service_to_the_new_generation(catalog_p
         for i in range(15):
             file_document(cat, f"G-261124-{i + 1:04d}", f"Tờ trình số {i + 1}")
         with _service(catalog_place):
-            _until(lambda: not cat.has_unindexed())
+            _until(lambda: not cat.search_store.has_unindexed())
             first, _ = _live(cat)
             assert cat.reindex(actor=SYSTEM.label) == 15  # beside the live generation the service writes
             second, _ = _live(cat)
