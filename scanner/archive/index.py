@@ -45,6 +45,7 @@ query run on everything.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import threading
@@ -96,6 +97,7 @@ FOLD_ANALYZER = _analyzer(fold=True)
 EXACT_ANALYZER = _analyzer(fold=False)
 
 
+@functools.lru_cache(maxsize=8192)  # agencies, procedures, types repeat on every document of a rebuild
 def fold_keyword(value: str) -> str:
     """A filter value (agency, type, owner…) as it is indexed: folded, lower case, single spaces."""
     return " ".join(FOLD_ANALYZER.analyze(value))
@@ -596,4 +598,5 @@ def _document(e: IndexEntry) -> tantivy.Document:
 
 def _pairs(folded: list[str]) -> list[str]:
     """The common-gram pairs of FOLDED tokens: adjacent tokens of which one is common."""
-    return [f"{a}_{b}" for a, b in zip(folded, folded[1:], strict=False) if a in COMMON or b in COMMON]
+    common = COMMON  # a local: looked up for every word of every page a rebuild reads
+    return [f"{a}_{b}" for a, b in zip(folded, folded[1:], strict=False) if a in common or b in common]

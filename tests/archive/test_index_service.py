@@ -233,3 +233,18 @@ def test_scanner_indexer_needs_the_province_setting(workstation: Path, capsys: p
 
     assert main(["--config", str(workstation), "indexer"]) == 2
     assert "[index] service = true" in capsys.readouterr().err
+
+
+def test_a_catalog_of_an_earlier_release_catches_up_from_its_outbox(catalog_place: CatalogPlace) -> None:
+    """Before revision 0006 the outbox held exactly the pending documents, and there was no cursor."""
+    with catalog_place.open() as cat:
+        file_document(cat, "U-261124-0001", "Biên bản nghiệm thu")
+        with cat.search_store.db.write() as c:
+            c.exec_driver_sql("DELETE FROM index_cursors")
+            c.exec_driver_sql("INSERT INTO index_outbox (code) VALUES ('U-261124-0001.01')")
+    with catalog_place.open(catch_up=False) as cat:
+        assert cat.search_store.has_unindexed()
+        assert cat.catch_up() == 1
+        assert not cat.search_store.has_unindexed()
+        with cat.search_store.db.read() as c:
+            assert c.exec_driver_sql("SELECT count(*) FROM index_outbox").scalar() == 0

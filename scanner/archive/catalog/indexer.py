@@ -30,7 +30,7 @@ import logging
 import re
 import shutil
 import threading
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,8 +85,11 @@ def read_entries(
     db: Database, stmt: Select[Any], params: dict[str, Any] | None = None
 ) -> Generator[IndexEntry, None, None]:
     """The index entries STMT selects, read in one short transaction as they are consumed."""
+    levels: dict[str | None, str] = {}  # a handful of values as filed: folded once, not once per document
     with db.read() as c:
         for r in c.execute(stmt, params or {}).mappings():
+            if (level := levels.get(r["access"])) is None:
+                level = levels[r["access"]] = access_level(r["access"]).value
             owners = (r["owner_id"], r["holder_id"], *json.loads(r["identifiers"] or "[]"))
             yield IndexEntry(
                 code=r["code"],
@@ -100,8 +103,14 @@ def read_entries(
                 issued=r["issued_date"] or r["receipt_date"],
                 valid_until=r["valid_until"],
                 type_label=r["type_name"] or "",
-                access=access_level(r["access"]).value,
+                access=level,
             )
+
+
+def _noting_keys(entries: Iterable[IndexEntry], keys: list[int]) -> Generator[IndexEntry, None, None]:
+    for e in entries:
+        keys.append(e.key)
+        yield e
 
 
 class Indexer:
@@ -174,6 +183,8 @@ class Indexer:
         """Move CURSOR to POSITION (and SCANNED) if it still feeds its generation; False once it no longer does."""
         with self.db.write() as c:
             now = self.cursor(c, cursor.name)
+            if now is None and cursor.name == LIVE:  # a catalog of an earlier release: its first live cursor
+                self._set(c, now := Cursor(LIVE, cursor.generation, 0))
             if now is None or now.generation != cursor.generation:
                 return False
             values: dict[str, Any] = {"position": max(position, now.position), "updated": now_iso()}
@@ -246,17 +257,20 @@ class Indexer:
         with index.writer(self.heap, 2) as w:
             last = index.max_key()
             while True:
-                batch = list(read_entries(self.db, self._batch_after, {"after": last}))
-                if not batch:
+                read: list[int] = []  # the keys of this batch, as they stream past (the entries are not kept)
+                with closing(_noting_keys(read_entries(self.db, self._batch_after, {"after": last}), read)) as entries:
+                    w.add(entries, replace=False)
+                if not read:
                     break
-                w.add(batch, replace=False)
                 w.commit()
-                last = batch[-1].key
+                last = read[-1]
                 if not self._advance(job, job.position, scanned=last):
-                    raise RuntimeError("rebuild cursor vanished")  # another rebuild finished this one's work
+                    raise ArchiveError(
+                        "một lần dựng lại chỉ mục khác đã thay lần này", "another rebuild took this one's place"
+                    )
                 if progress is not None:
                     progress(index.count())
-                if len(batch) < self.options.batch:
+                if len(read) < self.options.batch:
                     break
             with self.db.read() as c:
                 job = self.cursor(c, REBUILD) or job
