@@ -248,3 +248,24 @@ def test_a_catalog_of_an_earlier_release_catches_up_from_its_outbox(catalog_plac
         assert not cat.search_store.has_unindexed()
         with cat.search_store.db.read() as c:
             assert c.exec_driver_sql("SELECT count(*) FROM index_outbox").scalar() == 0
+
+
+def test_scanner_search_says_how_many_recent_documents_it_could_not_search(
+    workstation: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from scanner.archive import open_catalog
+    from scanner.cli import main
+    from scanner.config import load_config
+    from tests.conftest import configure
+
+    configure(workstation, "index", service=True, pending_limit=1)
+    with open_catalog(load_config(workstation).archive) as cat:  # filed on a machine of the province
+        for i in range(3):
+            file_document(cat, f"N-261124-000{i + 1}", "Giấy xác nhận tình trạng hôn nhân", agency="000.00.00.H32")
+    assert main(["--config", str(workstation), "search", "hôn nhân"]) == 0
+    out = capsys.readouterr().out
+    assert "Còn khoảng 3 văn bản mới nộp lưu chưa vào chỉ mục tìm kiếm" in out
+    assert main(["--config", str(workstation), "search", "hôn nhân", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["unsearchable"] == 3
