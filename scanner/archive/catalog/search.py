@@ -103,6 +103,7 @@ class SearchStore:
         self.indexer = Indexer(db, custody, index_path, self.options)
         self._index: SearchIndex | None = None
         self._generation: str | None = None
+        self._reset = False  # the index was just made anew: what the caller read of the outbox is stale
         # built once (the row key depends on the engine): every search may scan the pending documents
         self._pending = entries_statement(
             db, documents.c.code.in_(select(index_outbox.c.code).where(index_outbox.c.id > bindparam("after")))
@@ -138,6 +139,7 @@ class SearchStore:
             self._index = SearchIndex(path)
             if self._index.created:  # a new (or discarded) index knows nothing: every document is pending again
                 self.indexer.reset(live.generation)
+                self._reset = True
         self._generation = live.generation
         return self._index
 
@@ -204,9 +206,9 @@ class SearchStore:
         filters = filters or Filters()
         if not parts and filters.empty:
             return []
-        live, index = self._searchable()
+        live, top, index = self._searchable()
         found = index.search(parts, filters, limit=limit) if index is not None else []
-        found += self._scan_unindexed(parts, filters, live)[0]
+        found += self._scan_unindexed(parts, filters, live, top)[0]
         found.sort(key=lambda h: -h[1])
         codes = list(dict.fromkeys(c for c, _ in found))[:limit]
         scores = dict(found)
@@ -214,16 +216,16 @@ class SearchStore:
             return []
         return self._hits(codes, scores, query)
 
-    def _searchable(self) -> tuple[Cursor, SearchIndex | None]:
+    def _searchable(self) -> tuple[Cursor, int, SearchIndex | None]:
         """The live generation, caught up first where this process writes, and the cursor searches trust."""
         live, top = self._live()
-        if top > live.position and self.writes:
+        index = self._open(live)
+        if self.writes and (self._reset or top > live.position):
+            self._reset = False
             self.catch_up()
-            live, top = self._live()
-        try:
-            return live, self._open(live)
-        except IndexBusy:
-            return live, None
+            live, top = self._live()  # what is still pending (another process holding the writer, a reset)
+            index = self._open(live)
+        return live, top, index
 
     def _hits(
         self,
@@ -278,11 +280,11 @@ class SearchStore:
         their text (an access level may forbid it); the others get none.
         """
         parts = parse_query(unicodedata.normalize("NFC", query))
-        live, index = self._searchable()
+        live, top, index = self._searchable()
         found = Page([], 0, {})
         if index is not None:
             found = index.page(parts, filters, sort=sort, offset=offset, limit=limit)
-        extra, unsearchable = self._scan_unindexed(parts, filters, live)
+        extra, unsearchable = self._scan_unindexed(parts, filters, live, top)
         codes = [c for c, _ in found.hits]
         scores = {c: float(k) for c, k in found.hits if isinstance(k, float)}
         if extra and sort == "relevance" and offset == 0:
@@ -292,7 +294,7 @@ class SearchStore:
         return SearchPage(hits, found.total + len(extra), found.facets, unsearchable)
 
     def _scan_unindexed(
-        self, parts: Sequence[QueryPart], filters: Filters, live: Cursor
+        self, parts: Sequence[QueryPart], filters: Filters, live: Cursor, top: int
     ) -> tuple[list[tuple[str, float]], int]:
         """Match the few documents not yet indexed in Python, by the same rules as the index.
 
@@ -300,8 +302,7 @@ class SearchStore:
         every search, how many are waiting (then nothing is scanned).
         """
         out: list[tuple[str, float]] = []
-        with self.db.read() as c:
-            backlog = int(c.execute(_TOP).scalar_one()) - live.position
+        backlog = top - live.position
         if backlog <= 0:
             return out, 0
         if self._too_many(backlog):
