@@ -76,7 +76,8 @@ def child(path: Path, heap_mb: int, batch: int, profile: bool) -> None:
         t0, cpu0, main0 = time.perf_counter(), time.process_time(), time.thread_time()
         if profiler:
             profiler.enable()
-        n = cat.reindex(actor=SYSTEM.label)
+        at_commits: list[float] = []  # resident memory after each commit: the scan's, before the last merges
+        n = cat.reindex(actor=SYSTEM.label, progress=lambda _: at_commits.append(rss_mb()))
         if profiler:
             profiler.disable()
         seconds = time.perf_counter() - t0
@@ -84,7 +85,8 @@ def child(path: Path, heap_mb: int, batch: int, profile: bool) -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     size = sum(p.stat().st_size for p in index.rglob("*") if p.is_file())
     out = {"docs": n, "seconds": seconds, "rate": n / seconds, "rss_before_mb": before, "peak_rss_mb": peak,
-           "index_bytes_per_doc": size / max(1, n), "cpu_seconds": cpu, "main_thread_cpu_seconds": main_cpu,
+           "index_bytes_per_doc": size / max(1, n), "max_rss_at_commits_mb": max(at_commits, default=0.0),
+           "cpu_seconds": cpu, "main_thread_cpu_seconds": main_cpu,
            "load": os.getloadavg()[0]}  # fmt: skip
     if profiler:
         text = io.StringIO()
@@ -121,12 +123,13 @@ def main() -> int:
             print(row.pop("profile"))
     (args.work / "results.json").write_text(json.dumps(rows, indent=2))
     print(f"Rebuild (`Catalog.reindex`), writer heap {args.heap_mb} MB, a commit every {args.batch:,} documents:\n")
-    print("| documents | time | documents/s | CPU (all threads) | CPU (Python thread) | load | RSS before | peak RSS "
-          "| index bytes/doc |")  # fmt: skip
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| documents | time | documents/s | CPU (all threads) | CPU (Python thread) | load | RSS before "
+          "| RSS at commits (max) | peak RSS | index bytes/doc |")  # fmt: skip
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
         print(f"| {r['docs']:,} | {r['seconds']:.0f} s | {r['rate']:,.0f} | {r['cpu_seconds']:.1f} s "
               f"| {r['main_thread_cpu_seconds']:.1f} s | {r['load']:.1f} | {r['rss_before_mb']:.0f} MB "
+              f"| {r['max_rss_at_commits_mb']:.0f} MB "
               f"| {r['peak_rss_mb']:.0f} MB | {r['index_bytes_per_doc']:,.0f} |")  # fmt: skip
     return 0
 

@@ -23,7 +23,7 @@ import pytest
 from scanner.app import SYSTEM
 from scanner.app.officer import not_yet_searchable
 from scanner.archive import Catalog
-from scanner.archive.index import Filters, SearchIndex, parse_query
+from scanner.archive.index import Filters, IndexMissing, SearchIndex, parse_query
 from scanner.config import IndexConfig
 from tests.archive.helpers import file_document
 from tests.conftest import CatalogPlace
@@ -40,8 +40,12 @@ def _live(cat: Catalog) -> tuple[str, int]:
 
 
 def _in_index(cat: Catalog, word: str) -> set[str]:
-    """Codes the live index itself returns for WORD (no pending scan)."""
-    return {code for code, _ in cat.index.search(parse_query(word), limit=1000)}
+    """Codes the live index itself returns for WORD (no pending scan); none while there is no index yet."""
+    try:
+        index = cat.index
+    except IndexMissing:
+        return set()
+    return {code for code, _ in index.search(parse_query(word), limit=1000)}
 
 
 def _until(check: Callable[[], bool], seconds: float = 20.0) -> None:
@@ -272,3 +276,26 @@ def test_scanner_search_says_how_many_recent_documents_it_could_not_search(
     assert "Còn khoảng 3 văn bản mới nộp lưu chưa vào chỉ mục tìm kiếm" in out
     assert main(["--config", str(workstation), "search", "hôn nhân", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["unsearchable"] == 3
+
+
+def test_scanner_indexer_indexes_until_sigterm(workstation: Path) -> None:
+    import signal
+
+    from scanner.archive import open_catalog
+    from scanner.config import load_config
+    from tests.conftest import configure
+
+    configure(workstation, "index", service=True, poll_seconds=0.2)
+    archive = load_config(workstation).archive
+    with open_catalog(archive) as cat:
+        file_document(cat, "I-261124-0001", "Đơn đề nghị cấp bản sao trích lục hộ tịch")
+        argv = ['--config', str(workstation), 'indexer']
+        code = f"import sys; from scanner.cli import main; sys.exit(main({argv!r}))"
+        service = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(REPO)})
+        try:
+            _until(lambda: _in_index(cat, "trich luc") == {"I-261124-0001.01"}, 60.0)
+            file_document(cat, "I-261124-0002", "Trích lục khai tử")
+            _until(lambda: _in_index(cat, "trich luc") == {"I-261124-0001.01", "I-261124-0002.01"}, 30.0)
+        finally:
+            service.send_signal(signal.SIGTERM)
+            assert service.wait(30) == 0
