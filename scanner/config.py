@@ -117,7 +117,7 @@ class ArchiveConfig:
             return self.catalog_index
         if self.catalog_path is not None:
             return self.catalog_path.with_name(self.catalog_path.stem + ".index")
-        return self.root / ".catalog.index"  # on the shared archive folder: every machine feeds one index
+        return self.root / ".catalog.index"  # on the shared archive folder ([index] service: the service writes it)
 
     def catalog(self) -> Any:
         """What ``Catalog`` opens: the SQLite file, or the server's URL with its password (from env or file).

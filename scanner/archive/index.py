@@ -255,9 +255,13 @@ class SearchIndex:
         Replacing makes a repeated put harmless, which is what lets the
         catalog re-send every document it is not sure the index has.
         """
-        with self.writer(heap, 2 if heap >= 2 * SMALL_HEAP else 1) as w:
+        bulk = heap >= 2 * SMALL_HEAP
+        w = self.writer(heap, 2 if bulk else 1)
+        try:
             n = w.add(entries, replace=replace)
             w.commit()
+        finally:
+            w.close(wait=bulk)  # a counter's filing does not wait for background merges
         return n
 
     def refresh(self) -> None:
@@ -504,6 +508,7 @@ class IndexWriter:
     def __init__(self, index: SearchIndex, writer: tantivy.IndexWriter) -> None:
         self.index = index
         self._writer: tantivy.IndexWriter | None = writer
+        self._uncommitted = False
 
     def __enter__(self) -> IndexWriter:
         return self
@@ -520,6 +525,7 @@ class IndexWriter:
     def add(self, entries: Iterable[IndexEntry], *, replace: bool = True) -> int:
         w = self._w
         n = 0
+        self._uncommitted = True
         for e in entries:
             if replace:
                 w.delete_documents_by_term("code", e.code)
@@ -529,6 +535,7 @@ class IndexWriter:
 
     def commit(self) -> None:
         self._w.commit()
+        self._uncommitted = False
         self.index.index.reload()
 
     def close(self, *, wait: bool = True) -> None:
@@ -537,7 +544,8 @@ class IndexWriter:
             return
         w, self._writer = self._writer, None
         try:
-            w.rollback()
+            if self._uncommitted:
+                w.rollback()
             if wait:
                 w.wait_merging_threads()
         finally:
