@@ -299,3 +299,21 @@ def test_scanner_indexer_indexes_until_sigterm(workstation: Path) -> None:
         finally:
             service.send_signal(signal.SIGTERM)
             assert service.wait(30) == 0
+
+
+def test_the_service_listens_again_after_its_connection_drops(postgres_server: Any, tmp_path: Path) -> None:
+    owner, service = postgres_server.fresh_database()
+    place = CatalogPlace("postgresql", service, tmp_path / "c.index", owner)
+    options = replace(PROVINCE, poll_seconds=60.0)  # only a notification wakes it in time
+    with place.open(index=PROVINCE) as cat:
+        file_document(cat, "L-261124-0001", "Văn bản thứ nhất")
+        with _service(place, options):
+            _until(lambda: _in_index(cat, "nhat") == {"L-261124-0001.01"})
+            time.sleep(0.5)
+            postgres_server.sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                f"WHERE datname = '{service.database}' AND query LIKE 'LISTEN%'"
+            )
+            time.sleep(1.0)
+            file_document(cat, "L-261124-0002", "Văn bản thứ hai")
+            _until(lambda: _in_index(cat, "hai") == {"L-261124-0002.01"}, 15.0)

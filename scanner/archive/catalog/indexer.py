@@ -40,7 +40,7 @@ from sqlalchemy import Connection, Select, bindparam, delete, func, select
 
 from scanner.archive.access import access_level
 from scanner.archive.catalog.custody import CustodyStore
-from scanner.archive.catalog.db import Database, now_iso
+from scanner.archive.catalog.db import Database, now_iso, scrub
 from scanner.archive.catalog.schema import documents, dossiers, index_cursors, index_outbox
 from scanner.archive.index import SMALL_HEAP, IndexBusy, IndexEntry, IndexWriter, SearchIndex
 from scanner.config import IndexConfig
@@ -370,29 +370,49 @@ class Indexer:
 
 
 class _Waiter:
-    """Sleeps until the outbox may have grown: a notification (PostgreSQL), the poll interval, or STOP."""
+    """Sleeps until the outbox may have grown: a notification (PostgreSQL), the poll interval, or STOP.
+
+    A listening connection that drops is made again at the next wait; meanwhile the poll alone wakes the service.
+    """
 
     def __init__(self, db: Database, poll: float) -> None:
         self.poll = poll
+        self.db = db
         self.conn: Any = None
-        if db.dialect == "postgresql":
-            import psycopg
+        self._listen()
 
-            url = db.url.set(drivername="postgresql")
-            self.conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+    def _listen(self) -> None:
+        if self.db.dialect != "postgresql" or self.conn is not None:
+            return
+        import psycopg
+
+        url = self.db.url.set(drivername="postgresql")
+        try:
+            self.conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True, connect_timeout=10)
             self.conn.execute(f"LISTEN {CHANNEL}")
+        except psycopg.Error as exc:
+            log.warning("không nghe được thông báo của danh mục, xem định kỳ: %s", scrub(str(exc), self.db.url))
+            self.close()
 
     def wait(self, stop: threading.Event) -> None:
+        self._listen()
         if self.conn is None:
             stop.wait(self.poll)
             return
+        import psycopg
+
         slice_ = min(self.poll, 0.5)  # STOP is looked at this often
         waited = 0.0
-        while waited < self.poll and not stop.is_set():
-            if any(True for _ in self.conn.notifies(timeout=slice_, stop_after=1)):
-                return
-            waited += slice_
+        try:
+            while waited < self.poll and not stop.is_set():
+                if any(True for _ in self.conn.notifies(timeout=slice_, stop_after=1)):
+                    return
+                waited += slice_
+        except psycopg.Error as exc:
+            log.warning("mất kết nối nghe thông báo của danh mục, sẽ nối lại: %s", scrub(str(exc), self.db.url))
+            self.close()
 
     def close(self) -> None:
         if self.conn is not None:
-            self.conn.close()
+            conn, self.conn = self.conn, None
+            conn.close()
