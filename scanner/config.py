@@ -18,6 +18,7 @@ keeps the two equal, so a new key is documented in one place.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import socket
@@ -72,6 +73,22 @@ class CounterConfig:
 
 
 @dataclass(frozen=True)
+class IndexConfig:
+    """``[index]``: who writes the search index, and the bounds that keep a rebuild and a search cheap.
+
+    SERVICE (a province): only ``scanner indexer`` writes the index; every
+    other process opens it read-only. Without it (a ward office) whoever
+    files or searches brings the index up to date, as before.
+    """
+
+    service: bool = False
+    heap_mb: int = 256  # the writer's memory: a rebuild's peak does not grow with the archive
+    batch: int = 10_000  # documents per commit of a rebuild or a catch-up
+    pending_limit: int = 1_000  # above this many not yet indexed, a search no longer scans them
+    poll_seconds: float = 2.0  # how often the service looks at the outbox besides PostgreSQL's notifications
+
+
+@dataclass(frozen=True)
 class ArchiveConfig:
     root: Path
     catalog_url: str  # sqlite:///file (the embedded default) or postgresql://role@host/db (a shared archive)
@@ -80,6 +97,7 @@ class ArchiveConfig:
     catalog_password_env: str = ""
     catalog_password_file: Path | None = None
     station: str = ""  # this workstation's name in a shared catalog: its jobs are its own ('' in its own catalog)
+    index: IndexConfig = field(default_factory=IndexConfig)
 
     @property
     def catalog_path(self) -> Path | None:
@@ -99,7 +117,7 @@ class ArchiveConfig:
             return self.catalog_index
         if self.catalog_path is not None:
             return self.catalog_path.with_name(self.catalog_path.stem + ".index")
-        return self.root / ".catalog.index"  # on the shared archive folder: every machine feeds one index
+        return self.root / ".catalog.index"  # on the shared archive folder ([index] service: the service writes it)
 
     def catalog(self) -> Any:
         """What ``Catalog`` opens: the SQLite file, or the server's URL with its password (from env or file).
@@ -662,6 +680,8 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
         raise _err(w.key("processes"), "không được âm (0 = số nhân CPU)", "must not be negative (0 = CPU count)")
     w.done()
     storage = _storage(_Section(top.get("storage", dict, {}), "storage"), base)
+    index = _index(_Section(top.get("index", dict, {}), "index"))
+    archive = dataclasses.replace(archive, index=index)
     queue_table = top.get("queue", dict, None)
     queue = _queue(_Section(queue_table, "queue"), base, archive) if queue_table is not None else None
     top.done()
@@ -722,6 +742,25 @@ def _storage(st: _Section, base: Path) -> StorageConfig:
         raise _err(st.key("download_limit_mb"), "phải lớn hơn 0", "must be positive")
     return cfg
 
+
+
+def _index(ix: _Section) -> IndexConfig:
+    cfg = IndexConfig(
+        service=ix.get("service", bool, False),
+        heap_mb=ix.get("heap_mb", int, 256),
+        batch=ix.get("batch", int, 10_000),
+        pending_limit=ix.get("pending_limit", int, 1_000),
+        poll_seconds=ix.get("poll_seconds", float, 2.0),
+    )
+    ix.done()
+    if cfg.heap_mb < 32:
+        raise _err(ix.key("heap_mb"), "ít nhất 32 (MB)", "at least 32 (MB)")
+    for key in ("batch", "poll_seconds"):
+        if getattr(cfg, key) <= 0:
+            raise _err(ix.key(key), "phải lớn hơn 0", "must be positive")
+    if cfg.pending_limit < 0:
+        raise _err(ix.key("pending_limit"), "không được âm", "must not be negative")
+    return cfg
 
 
 def _queue(q: _Section, base: Path, archive: ArchiveConfig) -> QueueConfig:

@@ -18,6 +18,7 @@ The records team's use cases (report, deletion, the audit log) are in
 
 from __future__ import annotations
 
+import threading
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -169,6 +170,11 @@ class SearchResult:
     hits: tuple[Hit, ...]
     total: int  # matching documents, up to COUNT_CAP
     more: bool  # more than ``total`` match
+    unsearchable: int = 0  # recent documents the index does not hold yet, too many to scan (not searched)
+
+    @property
+    def notice(self) -> str:
+        return not_yet_searchable(self.unsearchable)
 
 
 def check_range(since: date | None, until: date | None) -> None:
@@ -199,7 +205,8 @@ def search(actor: Actor, query: str, *, archive: Archive, filters: Filters, limi
     found = archive.catalog.search(query, limit=max(limit, COUNT_CAP), filters=within) if within else []
     hits = tuple(_hit(h, actor) for h in found[:limit])
     hits = tuple(h if h.readable else replace(h, snippet="") for h in hits)
-    return SearchResult(query, hits, len(found), len(found) >= COUNT_CAP)
+    late = archive.catalog.unsearchable() if within else 0
+    return SearchResult(query, hits, len(found), len(found) >= COUNT_CAP, late)
 
 
 # --- the search page: facets, paging, sort -------------------------------------------------
@@ -243,6 +250,11 @@ class SearchPageResult:
     size: int
     sort: str
     facets: tuple[Facet, ...]
+    unsearchable: int = 0  # recent documents the index does not hold yet, too many to scan (not searched)
+
+    @property
+    def notice(self) -> str:
+        return not_yet_searchable(self.unsearchable)
 
     @property
     def pages(self) -> int:
@@ -309,7 +321,7 @@ def search_page(
             )
         facets.append(Facet(name, label, tuple(values)))
     hits = tuple(_hit(h, actor) for h in found.hits)
-    return SearchPageResult(query, hits, found.total, page, size, sort, tuple(facets))
+    return SearchPageResult(query, hits, found.total, page, size, sort, tuple(facets), found.unsearchable)
 
 
 # --- saved searches --------------------------------------------------------------------------
@@ -839,6 +851,26 @@ class Reindexed:
     documents: int
 
 
-def reindex(actor: Actor, *, archive: Archive) -> Reindexed:
-    """Rebuild the search index from the catalog (the catalog audits the rebuild)."""
-    return Reindexed(archive.catalog.reindex(actor=actor.label))
+def reindex(actor: Actor, *, archive: Archive, progress: Callable[[int], None] | None = None) -> Reindexed:
+    """Rebuild the search index from the catalog beside the live one (the catalog audits the rebuild).
+
+    Run again after an interruption, it continues where it stopped.
+    """
+    return Reindexed(archive.catalog.reindex(actor=actor.label, progress=progress))
+
+
+def index_service(
+    actor: Actor, *, archive: Archive, stop: threading.Event, on_batch: Callable[[int], None] | None = None
+) -> None:
+    """Be the province's one writer of the search index until STOP is set (``[index] service = true``)."""
+    archive.catalog.serve_index(stop, actor=actor.label, on_batch=on_batch)
+
+
+def not_yet_searchable(count: int) -> str:
+    """What a result list says when recent documents were too many to search without the index."""
+    if not count:
+        return ""
+    return (
+        f"Còn khoảng {count} văn bản mới nộp lưu chưa vào chỉ mục tìm kiếm nên chưa tìm thấy được; "
+        "hãy tìm lại sau ít phút."
+    )

@@ -45,6 +45,7 @@ query run on everything.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import threading
@@ -59,6 +60,7 @@ from scanner.errors import ArchiveError
 
 # Bump when the fields or analyzers below change: an index of another version is rebuilt.
 INDEX_VERSION = 8
+SMALL_HEAP = 60_000_000  # the writer of a few documents filed at a counter
 PREFILTER_ABOVE = 50_000  # expected matches above which a query is answered in two steps (crossover measured at 1M)
 EXACT_BONUS = 1000.0
 NO_END = 99991231  # valid_until of a paper valid indefinitely
@@ -95,6 +97,7 @@ FOLD_ANALYZER = _analyzer(fold=True)
 EXACT_ANALYZER = _analyzer(fold=False)
 
 
+@functools.lru_cache(maxsize=8192)  # agencies, procedures, types repeat on every document of a rebuild
 def fold_keyword(value: str) -> str:
     """A filter value (agency, type, owner…) as it is indexed: folded, lower case, single spaces."""
     return " ".join(FOLD_ANALYZER.analyze(value))
@@ -186,17 +189,31 @@ class IndexBusy(ArchiveError):
     """Another process holds the index writer; the documents stay pending and are indexed later."""
 
 
-class SearchIndex:
-    """An on-disk tantivy index of document codes; open one per process."""
+class IndexMissing(ArchiveError):
+    """A reader found no index where the live generation should be (the index service has not built it yet)."""
 
-    def __init__(self, path: Path) -> None:
+
+class SearchIndex:
+    """An on-disk tantivy index of document codes; open one per process.
+
+    READONLY is how a searcher opens the province's index, which only the
+    index service writes: nothing on disk is created, replaced or removed,
+    and ``refresh`` picks up the service's commits at once.
+    """
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
+        self.readonly = readonly
         version_file = path / "scanner-index-version"
         # Only an index known to be of another layout is removed: a folder without the version file (or with
         # an empty one, being written by an older program) may be one another process is creating right now.
         # The web opens several catalogs at once in one process, so the file is replaced atomically and
         # rewritten only when it differs: a reader never sees it half-written, and never removes a good index.
         said = version_file.read_text().strip() if version_file.exists() else ""
+        if readonly and (said != str(INDEX_VERSION) or not (path / "meta.json").exists()):
+            raise IndexMissing(
+                f"chưa có chỉ mục tìm kiếm {path} (dịch vụ chỉ mục chưa dựng xong)", f"no search index at {path} yet"
+            )
         if said and said != str(INDEX_VERSION):
             shutil.rmtree(path)  # another layout: the catalog rebuilds it
         self.created = not path.exists()
@@ -216,6 +233,10 @@ class SearchIndex:
         self.schema = self.index.schema
 
     def _writer(self, heap: int, threads: int) -> tantivy.IndexWriter:
+        if self.readonly:
+            raise IndexBusy(
+                "chỉ mục tìm kiếm chỉ do dịch vụ chỉ mục ghi", f"search index {self.path} is opened read-only"
+            )
         try:
             return self.index.writer(heap_size=heap, num_threads=threads)
         except ValueError as exc:
@@ -224,37 +245,44 @@ class SearchIndex:
                 f"search index is locked by another writer: {exc}",
             ) from None
 
-    def put(self, entries: Iterable[IndexEntry], *, replace: bool = True, bulk: bool = False) -> int:
+    def writer(self, heap: int = SMALL_HEAP, threads: int = 1) -> IndexWriter:
+        """This index's one writer (tantivy's lock) for batches committed one after another; ``IndexBusy`` if held."""
+        return IndexWriter(self, self._writer(heap, threads))
+
+    def put(self, entries: Iterable[IndexEntry], *, replace: bool = True, heap: int = SMALL_HEAP) -> int:
         """Add ENTRIES (replacing any earlier entry with the same code) and commit; returns how many.
 
         Replacing makes a repeated put harmless, which is what lets the
         catalog re-send every document it is not sure the index has.
         """
-        writer = self._writer(1_000_000_000 if bulk else 60_000_000, 2 if bulk else 1)
-        n = 0
+        bulk = heap >= 2 * SMALL_HEAP
+        w = self.writer(heap, 2 if bulk else 1)
         try:
-            for e in entries:
-                if replace:
-                    writer.delete_documents_by_term("code", e.code)
-                writer.add_document(_document(e))
-                n += 1
-            writer.commit()
-            if bulk:
-                writer.wait_merging_threads()
-        except BaseException:
-            writer.rollback()
-            raise
+            n = w.add(entries, replace=replace)
+            w.commit()
         finally:
-            del writer
-        self.index.reload()
+            w.close(wait=bulk)  # a counter's filing does not wait for background merges
         return n
 
-    def clear(self) -> None:
-        writer = self._writer(60_000_000, 1)
-        writer.delete_all_documents()
-        writer.commit()
-        writer.wait_merging_threads()
+    def refresh(self) -> None:
+        """See the commits other processes made (the reader would otherwise notice them within a second)."""
         self.index.reload()
+
+    def max_key(self) -> int:
+        """The highest catalog row key this index holds (0 if none): where a rebuild read in key order stopped.
+
+        It is committed with the documents themselves, so a rebuild killed at
+        any moment resumes exactly after its last commit, never adding a
+        document twice.
+        """
+        self.index.reload()
+        searcher = self.index.searcher()
+        if not searcher.num_docs:
+            return 0
+        hits = searcher.search(
+            tantivy.Query.all_query(), limit=1, count=False, order_by_field="key", order=tantivy.Order.Desc
+        ).hits
+        return int(hits[0][0]) if hits else 0
 
     def count(self) -> int:
         self.index.reload()
@@ -469,6 +497,61 @@ class SearchIndex:
         return tantivy.Query.boolean_query([(tantivy.Occur.Should, t) for t in terms])
 
 
+class IndexWriter:
+    """A held tantivy writer: documents added in batches, each batch committed; rolled back if left uncommitted.
+
+    The heap is fixed (``[index] heap_mb``): tantivy flushes a segment
+    whenever it is full, so a rebuild's memory does not grow with the
+    archive.
+    """
+
+    def __init__(self, index: SearchIndex, writer: tantivy.IndexWriter) -> None:
+        self.index = index
+        self._writer: tantivy.IndexWriter | None = writer
+        self._uncommitted = False
+
+    def __enter__(self) -> IndexWriter:
+        return self
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        self.close(wait=kind is None)
+
+    @property
+    def _w(self) -> tantivy.IndexWriter:
+        if self._writer is None:
+            raise ArchiveError("chỉ mục tìm kiếm đã đóng", "index writer already closed")
+        return self._writer
+
+    def add(self, entries: Iterable[IndexEntry], *, replace: bool = True) -> int:
+        w = self._w
+        n = 0
+        self._uncommitted = True
+        for e in entries:
+            if replace:
+                w.delete_documents_by_term("code", e.code)
+            w.add_document(_document(e))
+            n += 1
+        return n
+
+    def commit(self) -> None:
+        self._w.commit()
+        self._uncommitted = False
+        self.index.index.reload()
+
+    def close(self, *, wait: bool = True) -> None:
+        """Release the lock: what was not committed is dropped; WAIT lets background merges finish."""
+        if self._writer is None:
+            return
+        w, self._writer = self._writer, None
+        try:
+            if self._uncommitted:
+                w.rollback()
+            if wait:
+                w.wait_merging_threads()
+        finally:
+            del w
+
+
 def validity_range(validity: str, today: date | None) -> tuple[int | None, int | None]:
     """The ``valid_until`` range (YYYYMMDD, ends included) of a validity facet value, judged on TODAY."""
     low = day_number(today or date.today())
@@ -523,4 +606,5 @@ def _document(e: IndexEntry) -> tantivy.Document:
 
 def _pairs(folded: list[str]) -> list[str]:
     """The common-gram pairs of FOLDED tokens: adjacent tokens of which one is common."""
-    return [f"{a}_{b}" for a, b in zip(folded, folded[1:], strict=False) if a in COMMON or b in COMMON]
+    common = COMMON  # a local: looked up for every word of every page a rebuild reads
+    return [f"{a}_{b}" for a, b in zip(folded, folded[1:], strict=False) if a in common or b in common]

@@ -10,8 +10,12 @@ travels to other machines and survives moving the archive).
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
+import threading
 from datetime import date
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from scanner.app import officer as app
@@ -20,6 +24,8 @@ from scanner.archive.index import Filters
 from scanner.cli import actor, day, load_config, positive
 from scanner.cli import render as r
 from scanner.errors import EXIT_INPUT_FAILED, EXIT_OK, ConfigError
+
+log = logging.getLogger(__name__)
 
 
 def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -82,7 +88,10 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     s.add_argument("--limit", type=positive, default=50, help="số mục mới nhất được liệt kê (mặc định 50)")
     json_flag(s)
 
-    command("reindex", cmd_reindex, "dựng lại chỉ mục tìm kiếm từ danh mục")
+    command("reindex", cmd_reindex, "dựng lại chỉ mục tìm kiếm từ danh mục (bên cạnh chỉ mục đang dùng; "
+            "bị ngắt thì chạy lại sẽ làm tiếp)")  # fmt: skip
+    command("indexer", cmd_indexer, "dịch vụ chỉ mục tìm kiếm của kho chung: nơi duy nhất ghi chỉ mục, chạy liên tục "
+            "([index] service = true trên mọi máy)")  # fmt: skip
 
     s = command("migrate", cmd_migrate, "chuyển danh mục và tệp của máy trạm lên kho lưu trữ chung (PostgreSQL)")
     s.add_argument("--to", dest="target", metavar="URL",
@@ -138,6 +147,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(f"   Tệp: {config.archive.root / h.path}")
         if h.review:
             print(f"   Cần đối chiếu: {r.review(h.review)}")
+    if result.notice:
+        print(result.notice)
     if result.total == 0:
         print(f"Không tìm thấy văn bản nào khớp với «{query}».")
     else:
@@ -392,9 +403,37 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
+    def progress(n: int) -> None:
+        log.info("đã đưa %s văn bản vào chỉ mục mới", n)
+
     with app.open_archive(load_config(args)) as archive:
-        done = app.reindex(actor(args), archive=archive)
+        done = app.reindex(actor(args), archive=archive, progress=progress)
     print(f"Đã dựng lại chỉ mục tìm kiếm: {done.documents} văn bản")
+    return EXIT_OK
+
+
+def cmd_indexer(args: argparse.Namespace) -> int:
+    """Run until SIGINT/SIGTERM; a batch being indexed is committed or dropped, never half-counted."""
+    config = load_config(args)
+    if not config.archive.index.service:
+        raise ConfigError(
+            "scanner indexer chỉ chạy khi [index] service = true (khi đó các máy khác không ghi chỉ mục nữa)",
+            "scanner indexer runs only with [index] service = true (then no other machine writes the index)",
+        )
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        log.info("nhận tín hiệu %s: dừng dịch vụ chỉ mục", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    log.info("dịch vụ chỉ mục tìm kiếm: %s", config.archive.index_path)
+    with app.open_archive(config) as archive:
+        app.index_service(
+            actor(args), archive=archive, stop=stop, on_batch=lambda n: log.info("đã đưa %s văn bản vào chỉ mục", n)
+        )
+    log.info("đã dừng dịch vụ chỉ mục")
     return EXIT_OK
 
 

@@ -116,6 +116,7 @@ class SearchOut(BaseModel):
     query: str
     total: int = Field(description="Số văn bản khớp (tối đa đến giới hạn đếm)")
     more: bool = Field(description="Còn nhiều hơn total")
+    unsearchable: int = Field(0, description="Số văn bản mới nộp lưu chưa vào chỉ mục, chưa tìm được (0: đã tìm hết)")
     hits: list[HitOut]
 
 
@@ -262,4 +263,4 @@ def search(
         )
         for h in found.hits
     ]  # fmt: skip
-    return SearchOut(query=found.query, total=found.total, more=found.more, hits=hits)
+    return SearchOut(query=found.query, total=found.total, more=found.more, unsearchable=found.unsearchable, hits=hits)

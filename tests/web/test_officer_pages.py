@@ -102,6 +102,24 @@ def test_the_search_page_counts_filters_pages_and_highlights(client: TestClient)
     assert '/ho-so/A-0001.01"' in by_code.text and '/ho-so/A-0001-KQ2"' not in by_code.text
 
 
+def test_the_search_page_says_how_many_recent_documents_are_not_searchable_yet(filed: Config) -> None:
+    from dataclasses import replace
+
+    from scanner.config import IndexConfig
+
+    province = replace(filed, archive=replace(filed.archive, index=IndexConfig(service=True, pending_limit=1)))
+    with Catalog(filed.archive.catalog_path, index=province.archive.index) as catalog:  # the service is behind
+        archive = app.Archive(catalog, filed.archive.root)
+        for code in ("A-0003", "A-0004"):
+            file_dossier(archive, code, [{"text": "Giấy khai sinh mới nộp", "type_name": "Giấy khai sinh"}],
+                         agency=AGENCY_A)  # fmt: skip
+    with TestClient(create_app(province), follow_redirects=False) as client:
+        as_(client, "minh")
+        r = client.get("/luu-tru", params={"q": "giay khai sinh"})
+    assert r.status_code == 200 and 'class="total">3<' in r.text  # what the index holds
+    assert "Còn khoảng 2 văn bản mới nộp lưu chưa vào chỉ mục tìm kiếm" in r.text
+
+
 def test_saved_searches_are_kept_per_person(client: TestClient) -> None:
     token = as_(client, "minh")
     r = client.post("/luu-tru/tim-kiem-da-luu", data={"csrftoken": token, "name": "Khai sinh 2024",

@@ -19,6 +19,7 @@ pre-Alembic release in place). What SQLite spells its own way is kept in
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import date
@@ -51,6 +52,7 @@ from scanner.archive.catalog.rows import (
 from scanner.archive.catalog.saved import SavedSearchStore
 from scanner.archive.catalog.search import SearchPage, SearchStore, fold, snippet
 from scanner.archive.index import Filters, SearchIndex
+from scanner.config import IndexConfig
 
 __all__ = [
     "AUDIT_ACTIONS",
@@ -92,7 +94,9 @@ def catalog_url(where: Path | str | URL) -> URL:
 
 def open_catalog(archive: Any, **options: Any) -> Catalog:
     """The catalog an ``ArchiveConfig`` names (its engine, password and index), opened."""
-    return Catalog(archive.catalog(), index_path=archive.index_path, station=archive.station, **options)
+    return Catalog(
+        archive.catalog(), index_path=archive.index_path, station=archive.station, index=archive.index, **options
+    )
 
 
 class Catalog:
@@ -103,11 +107,18 @@ class Catalog:
     process carries (see ``JobStore``); a workstation's own catalog has one.
     The search index lives beside a SQLite catalog (``<stem>.index``) unless
     INDEX_PATH says otherwise; a catalog on a server has no "beside", so it
-    needs INDEX_PATH.
+    needs INDEX_PATH. INDEX (``[index]``) says whether this process writes
+    the index (a ward office) or only the index service does (a province).
     """
 
     def __init__(
-        self, where: Path | str | URL, *, index_path: Path | None = None, catch_up: bool = True, station: str = ""
+        self,
+        where: Path | str | URL,
+        *,
+        index_path: Path | None = None,
+        catch_up: bool = True,
+        station: str = "",
+        index: IndexConfig | None = None,
     ) -> None:
         url = catalog_url(where)
         self.path = Path(url.database) if url.get_backend_name() == "sqlite" and url.database else None
@@ -128,7 +139,7 @@ class Catalog:
         self.custody_store = CustodyStore(self._db)
         self.job_store = JobStore(self._db, station)
         self.record_store = RecordStore(self._db, self.custody_store)
-        self.search_store = SearchStore(self._db, self.custody_store, index_path)
+        self.search_store = SearchStore(self._db, self.custody_store, index_path, index)
         self.account_store = AccountStore(self._db, self.custody_store)  # people, sessions, API clients
         self.saved_searches = SavedSearchStore(self._db)
         if catch_up and self.search_store.has_unindexed():
@@ -314,8 +325,17 @@ class Catalog:
     def catch_up(self) -> int:
         return self.search_store.catch_up()
 
-    def reindex(self, *, actor: str) -> int:
-        return self.search_store.reindex(actor=actor)
+    def reindex(self, *, actor: str, progress: Callable[[int], None] | None = None) -> int:
+        """Rebuild the search index beside the live one (resumable, bounded memory); returns the documents indexed."""
+        return self.search_store.reindex(actor=actor, progress=progress)
+
+    def serve_index(self, stop: threading.Event, *, actor: str, on_batch: Callable[[int], None] | None = None) -> None:
+        """Be the index service (``scanner indexer``) until STOP is set: the one writer of the index."""
+        self.search_store.indexer.serve(stop, actor=actor, on_batch=on_batch)
+
+    def unsearchable(self) -> int:
+        """Documents filed recently that a search cannot find yet (too many waiting for the index to scan)."""
+        return self.search_store.unsearchable()
 
     def search(self, query: str, *, limit: int = 10, filters: Filters | None = None) -> list[SearchHit]:
         return self.search_store.search(query, limit=limit, filters=filters)

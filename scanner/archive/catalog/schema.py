@@ -215,11 +215,26 @@ audit = Table(
     sqlite_autoincrement=True,
 )
 
+# AUTOINCREMENT (revision 0006): rows are pruned once every cursor has passed them, and an id given
+# again below a cursor would never be indexed.
 index_outbox = Table(
     "index_outbox",
     metadata,
     _key("id", Integer),
     _text("code"),
+    sqlite_autoincrement=True,
+)
+
+# How far each search index generation has read the outbox (revision 0006): ``live`` (the generation
+# searches use) and ``rebuild`` (one being built beside it, ``scanned`` the last document key it holds).
+index_cursors = Table(
+    "index_cursors",
+    metadata,
+    Column("name", Text, primary_key=True),
+    _text("generation", ""),
+    Column("position", Integer, nullable=False, server_default=text("0")),
+    Column("scanned", Integer, nullable=False, server_default=text("0")),
+    _text("updated"),
 )
 
 # --- people and calling systems (revision 0002) ---------------------------------------------------

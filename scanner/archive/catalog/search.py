@@ -1,13 +1,21 @@
-"""Search bookkeeping: the index outbox, catching the index up with the catalog, and search itself.
+"""Search itself, over the live index generation, and the documents filed but not yet in it.
 
 The catalog is the source of truth; the full-text index beside it
 (``scanner/archive/index.py``) is derived. Filing a document also puts its
-code in ``index_outbox``, in the same transaction; the code leaves the outbox
-only after the index has committed the document. Whatever a crash left
-unindexed is sent again when a catalog is next opened, and a search also
-scans those few pending documents directly, so a stored document is never
-unfindable. (The outbox is its own small table: marking rows of
-``documents`` would rewrite every page of text on each rebuild.)
+code in ``index_outbox``, in the same transaction; the index generation
+searches use reads that log with its cursor (``indexer.py``). Until its
+commit has passed a document, a search scans that document directly, so a
+stored document is never unfindable — as long as few are waiting. A backlog
+of thousands (a province's index service catching up, an index being made
+anew) is not scanned on every search: the result says how many recent
+documents are not searchable yet.
+
+Who writes: in a ward office (the embedded default) whoever files or
+searches brings the live generation up to date in its own process, under
+tantivy's writer lock (another process holding it: the documents stay
+pending). In a province (``[index] service = true``) only the index service
+(``scanner indexer``) writes; everyone else opens the index read-only and
+sees its commits at the next search.
 """
 
 from __future__ import annotations
@@ -15,19 +23,17 @@ from __future__ import annotations
 import json
 import logging
 import re
-import shutil
 import unicodedata
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, delete, func, select
+from sqlalchemy import bindparam, func, select
 
-from scanner.archive.access import access_level
 from scanner.archive.catalog.custody import CustodyStore
 from scanner.archive.catalog.db import Database
+from scanner.archive.catalog.indexer import Cursor, Indexer, entries_statement, read_entries
 from scanner.archive.catalog.rows import SearchHit
 from scanner.archive.catalog.schema import documents, dossiers, index_outbox
 from scanner.archive.index import (
@@ -36,6 +42,7 @@ from scanner.archive.index import (
     Filters,
     IndexBusy,
     IndexEntry,
+    IndexMissing,
     Page,
     QueryPart,
     SearchIndex,
@@ -45,17 +52,12 @@ from scanner.archive.index import (
     validity_range,
 )
 from scanner.archive.snippets import snippet
+from scanner.config import IndexConfig
 from scanner.errors import ArchiveError
 from scanner.text import fold
 
 log = logging.getLogger(__name__)
 
-_ENTRY_DOCUMENT_COLUMNS = (
-    "code", "title", "text", "type_name", "type_abbr", "kind", "issued_date", "valid_until", "holder_id", "identifiers",
-)  # fmt: skip
-
-# built once: asked on every search
-_ANY_PENDING = select(index_outbox.c.id).limit(1)
 _HIT_COLUMNS = (
     "code",
     "title",
@@ -73,90 +75,104 @@ _HITS = (
     .select_from(documents.join(dossiers, dossiers.c.code == documents.c.dossier_code))
     .where(documents.c.code.in_(bindparam("codes", expanding=True)))
 )
+_TOP = select(func.coalesce(func.max(index_outbox.c.id), 0))
 
 
 @dataclass(frozen=True)
 class SearchPage:
-    """A page of search hits as the catalog has them, the number matching in all, and the facets' counts."""
+    """A page of search hits as the catalog has them, the number matching in all, and the facets' counts.
+
+    UNSEARCHABLE: documents filed recently that the index does not hold yet
+    and that were too many to scan (0 when every filed document was searched).
+    """
 
     hits: list[SearchHit]
     total: int
     facets: dict[str, list[tuple[str, int]]]
+    unsearchable: int = 0
 
 
 class SearchStore:
-    def __init__(self, db: Database, custody: CustodyStore, index_path: Path) -> None:
+    def __init__(
+        self, db: Database, custody: CustodyStore, index_path: Path, options: IndexConfig | None = None
+    ) -> None:
         self.db = db
         self.custody = custody
         self.index_path = index_path
+        self.options = options or IndexConfig()
+        self.indexer = Indexer(db, custody, index_path, self.options)
         self._index: SearchIndex | None = None
+        self._generation: str | None = None
+        self._reset = False  # the index was just made anew: what the caller read of the outbox is stale
         # built once (the row key depends on the engine): every search may scan the pending documents
-        self._pending = self._entries_of(select(index_outbox.c.code))
-        self._pending_up_to = self._entries_of(select(index_outbox.c.code).where(index_outbox.c.id <= bindparam("top")))
+        self._pending = entries_statement(
+            db, documents.c.code.in_(select(index_outbox.c.code).where(index_outbox.c.id > bindparam("after")))
+        )
+
+    @property
+    def writes(self) -> bool:
+        """Whether this process brings the index up to date itself (not in a province, where the service does)."""
+        return not self.options.service
 
     def close(self) -> None:
         self._index = None
 
-    @property
-    def index(self) -> SearchIndex:
-        if self._index is None:
-            self._index = SearchIndex(self.index_path)
-            if self._index.created:
-                # A new (or discarded) index knows nothing: every document is pending again.
-                with self.db.write() as c:
-                    self._all_pending(c)
+    def _live(self) -> tuple[Cursor, int]:
+        """The live cursor and the outbox's last id, in one read: what is live, and how much it lacks."""
+        with self.db.read() as c:
+            return self.indexer.live(c), int(c.execute(_TOP).scalar_one())
+
+    def _open(self, live: Cursor) -> SearchIndex | None:
+        """The live generation, opened again if a rebuild has switched it; None for a reader when there is none yet."""
+        if self._index is not None and self._generation == live.generation:
+            # another process's commit is already behind the cursor: the reader must see it before the
+            # pending scan leaves it out (tantivy alone would notice it only within a second)
+            self._index.refresh()
+            return self._index
+        path = self.indexer.path_of(live.generation)
+        if not self.writes:
+            try:
+                self._index = SearchIndex(path, readonly=True)
+            except IndexMissing:
+                return None
+        else:
+            self._index = SearchIndex(path)
+            if self._index.created:  # a new (or discarded) index knows nothing: every document is pending again
+                self.indexer.reset(live.generation)
+                self._reset = True
+        self._generation = live.generation
         return self._index
 
-    @staticmethod
-    def _all_pending(c: Connection) -> None:
-        c.execute(delete(index_outbox))
-        c.execute(index_outbox.insert().from_select(["code"], select(documents.c.code)))
+    @property
+    def index(self) -> SearchIndex:
+        found = self._open(self._live()[0])
+        if found is None:
+            raise IndexMissing(f"chưa có chỉ mục tìm kiếm {self.index_path}", f"no search index at {self.index_path}")
+        return found
 
     def has_unindexed(self) -> bool:
-        with self.db.read() as c:
-            return c.execute(_ANY_PENDING).first() is not None
+        live, top = self._live()
+        return top > live.position
 
-    def _entries(self, stmt: Select[Any], params: dict[str, Any] | None = None) -> Generator[IndexEntry, None, None]:
-        """The index entries STMT selects, read in one short transaction as they are consumed."""
-        with self.db.read() as c:
-            for r in c.execute(stmt, params or {}).mappings():
-                owners = (r["owner_id"], r["holder_id"], *json.loads(r["identifiers"] or "[]"))
-                yield IndexEntry(
-                    code=r["code"],
-                    key=r["key"],
-                    text=f"{r['title']}\n{r['text']}",
-                    agency=r["agency_code"],
-                    procedure=r["procedure_code"],
-                    types=(r["type_name"], r["type_abbr"]),
-                    owners=tuple(o for o in dict.fromkeys(owners) if o),
-                    kind=r["kind"],
-                    issued=r["issued_date"] or r["receipt_date"],
-                    valid_until=r["valid_until"],
-                    type_label=r["type_name"] or "",
-                    access=access_level(r["access"]).value,
-                )
+    def unsearchable(self) -> int:
+        """How many filed documents a search would not find now: not yet indexed, and too many to scan (else 0)."""
+        live, top = self._live()
+        return self._too_many(top - live.position)
 
-    def _entries_of(self, codes: Select[Any]) -> Select[Any]:
-        """The statement reading the index entries of the documents whose codes CODES selects."""
-        d, s = documents, dossiers
-        return (
-            select(
-                self.db.row_key(d).label("key"),
-                *(d.c[k] for k in _ENTRY_DOCUMENT_COLUMNS),
-                *(s.c[k] for k in ("agency_code", "procedure_code", "owner_id", "receipt_date", "access")),
-            )
-            .select_from(d.join(s, s.c.code == d.c.dossier_code))
-            .where(d.c.code.in_(codes))
-        )
+    def _too_many(self, backlog: int) -> int:
+        return backlog if backlog > self.options.pending_limit else 0
 
     def catch_up(self) -> int:
-        """Index the documents the index does not have yet; 0 if another process holds the index."""
+        """Index the documents the index does not have yet; 0 if another process holds it, or the service writes it."""
+        if not self.writes:
+            return 0
         try:
-            index = self.index
+            live = self._live()[0]
+            index = self._open(live)
+            assert index is not None  # a writer opens (or makes) it
             with self.db.read() as c:
-                top, pending = c.execute(select(func.coalesce(func.max(index_outbox.c.id), 0), func.count())).one()
-            with closing(self._entries(self._pending_up_to, {"top": top})) as entries:
-                n = index.put(entries, bulk=pending > 1000)
+                live = self.indexer.live(c)  # a new index has just moved its cursor
+            return self.indexer.catch_up(index, live)
         except IndexBusy as exc:
             log.info("%s", exc.message_vi)
             return 0
@@ -166,33 +182,15 @@ class SearchStore:
             log.warning("chỉ mục tìm kiếm chưa cập nhật được, sẽ thử lại sau: %s", exc)
             self._index = None
             return 0
-        with self.db.write() as c:
-            c.execute(delete(index_outbox).where(index_outbox.c.id <= top))
-        return n
 
-    def reindex(self, *, actor: str) -> int:
-        """Rebuild the index from the catalog; returns the number of documents indexed.
+    def reindex(self, *, actor: str, progress: Callable[[int], None] | None = None) -> int:
+        """Rebuild the index from the catalog beside the live one, then make it live; returns the documents indexed.
 
-        The index is derived from the catalog, so one that no longer opens (a
-        damaged ``meta.json``) is discarded and built again rather than blocking
-        the very command that repairs it.
+        The live index keeps answering meanwhile; a rebuild interrupted at
+        any point continues where it stopped when run again (``Indexer.rebuild``).
         """
-        try:
-            index = self.index
-        except ArchiveError as exc:
-            log.warning("chỉ mục tìm kiếm hỏng, dựng lại từ đầu: %s", exc.message_vi)
-            shutil.rmtree(self.index_path, ignore_errors=True)
-            self._index = None
-            index = self.index
-        with self.db.write() as c:  # everything pending first: a crash mid-rebuild hides nothing
-            self._all_pending(c)
-            top = c.execute(select(func.coalesce(func.max(index_outbox.c.id), 0))).scalar_one()
-        index.clear()
-        with closing(self._entries(self._pending_up_to, {"top": top})) as entries:
-            n = index.put(entries, replace=False, bulk=True)
-        with self.db.write() as c:
-            c.execute(delete(index_outbox).where(index_outbox.c.id <= top))
-            self.custody.append_audit(c, "reindex", str(self.index_path), f"{n} văn bản", actor=actor)
+        n = self.indexer.rebuild(actor=actor, progress=progress)
+        self._index = None
         return n
 
     def search(self, query: str, *, limit: int = 10, filters: Filters | None = None) -> list[SearchHit]:
@@ -200,26 +198,34 @@ class SearchStore:
 
         Words in double quotes must appear as a phrase. Documents that
         contain the query exactly as typed (with its diacritics) rank first.
-        Documents filed but not yet in the index are scanned directly, so a
-        search never misses a stored document.
+        Documents filed but not yet in the index are scanned directly (up to
+        ``[index] pending_limit`` of them), so a search never misses a
+        stored document while the index keeps up.
         """
         parts = parse_query(unicodedata.normalize("NFC", query))
         filters = filters or Filters()
         if not parts and filters.empty:
             return []
-        if self.has_unindexed():
-            self.catch_up()
-        try:
-            found = self.index.search(parts, filters, limit=limit)
-        except IndexBusy:
-            found = []
-        found += self._scan_unindexed(parts, filters)
+        live, top, index = self._searchable()
+        found = index.search(parts, filters, limit=limit) if index is not None else []
+        found += self._scan_unindexed(parts, filters, live, top)[0]
         found.sort(key=lambda h: -h[1])
         codes = list(dict.fromkeys(c for c, _ in found))[:limit]
         scores = dict(found)
         if not codes:
             return []
         return self._hits(codes, scores, query)
+
+    def _searchable(self) -> tuple[Cursor, int, SearchIndex | None]:
+        """The live generation, caught up first where this process writes, and the cursor searches trust."""
+        live, top = self._live()
+        index = self._open(live)
+        if self.writes and (self._reset or top > live.position):
+            self._reset = False
+            self.catch_up()
+            live, top = self._live()  # what is still pending (another process holding the writer, a reset)
+            index = self._open(live)
+        return live, top, index
 
     def _hits(
         self,
@@ -274,26 +280,34 @@ class SearchStore:
         their text (an access level may forbid it); the others get none.
         """
         parts = parse_query(unicodedata.normalize("NFC", query))
-        if self.has_unindexed():
-            self.catch_up()
-        try:
-            found = self.index.page(parts, filters, sort=sort, offset=offset, limit=limit)
-        except IndexBusy:
-            found = Page([], 0, {})
-        extra = self._scan_unindexed(parts, filters)
+        live, top, index = self._searchable()
+        found = Page([], 0, {})
+        if index is not None:
+            found = index.page(parts, filters, sort=sort, offset=offset, limit=limit)
+        extra, unsearchable = self._scan_unindexed(parts, filters, live, top)
         codes = [c for c, _ in found.hits]
         scores = {c: float(k) for c, k in found.hits if isinstance(k, float)}
         if extra and sort == "relevance" and offset == 0:
             ranked = sorted([*extra, *scores.items()], key=lambda h: -h[1])[:limit]
             codes, scores = list(dict.fromkeys(c for c, _ in ranked)), dict(ranked)
-        return SearchPage(self._hits(codes, scores, query, snippets), found.total + len(extra), found.facets)
+        hits = self._hits(codes, scores, query, snippets)
+        return SearchPage(hits, found.total + len(extra), found.facets, unsearchable)
 
-    def _scan_unindexed(self, parts: Sequence[QueryPart], filters: Filters) -> list[tuple[str, float]]:
-        """Match the few documents not yet indexed in Python, by the same rules as the index."""
+    def _scan_unindexed(
+        self, parts: Sequence[QueryPart], filters: Filters, live: Cursor, top: int
+    ) -> tuple[list[tuple[str, float]], int]:
+        """Match the few documents not yet indexed in Python, by the same rules as the index.
+
+        Returns the matches and, when too many are waiting to scan them on
+        every search, how many are waiting (then nothing is scanned).
+        """
         out: list[tuple[str, float]] = []
-        if not self.has_unindexed():
-            return out
-        with closing(self._entries(self._pending)) as entries:
+        backlog = top - live.position
+        if backlog <= 0:
+            return out, 0
+        if self._too_many(backlog):
+            return out, backlog
+        with closing(read_entries(self.db, self._pending, {"after": live.position})) as entries:
             for e in entries:
                 if not _entry_passes(e, filters):
                     continue
@@ -304,7 +318,7 @@ class SearchStore:
                 plain = [" ".join(_WORD.findall(" ".join(p.words).lower())) for p in parts]
                 bonus = EXACT_BONUS if all(f" {w} " in exact for w in plain) else 0.0
                 out.append((e.code, bonus + 0.5))
-        return out
+        return out, 0
 
 
 def _entry_passes(e: IndexEntry, f: Filters) -> bool:
