@@ -158,19 +158,21 @@ def _render(pdf: Path, out_stem: Path, dpi: int = DPI) -> Path:
     return out_stem.with_name(out_stem.name + ".png")
 
 
-def _drawn(pdf: Path, out_stem: Path, image: PageImage) -> Path:
-    """PDF's first page drawn by poppler onto IMAGE's own pixel grid, without anti-aliasing.
+def draw_on_grid(pdf: Path, out_stem: Path, image: PageImage) -> Path:
+    """PDF's first page drawn by poppler at IMAGE's own resolution, so each pixel is one pixel of the masks.
 
-    Each pixel of the drawing is then one pixel of the masks (kept at the
-    scan's resolution): nothing is resampled but the small paper and ink
-    colour layers, which the compact copy really holds at their lower
-    resolution. Anti-aliasing would grey the masks' edges with a blur the
-    stored copy does not have.
+    The compact copy keeps its ink masks at the scan's resolution: drawn at
+    that dpi (and checked to come out at the page image's size), every mask
+    pixel lands on its own pixel and nothing is resampled but the small
+    paper and ink colour layers, which the copy really holds at their lower
+    resolution. ``-scale-to-x/-y`` with the same size does not do it:
+    poppler derives a resolution a hair off the page's and a row or column
+    of the masks is doubled or dropped every few hundred (tested).
+    Anti-aliasing (``-aa``, ``-aaVector``) concerns fonts and vector paths
+    only; an image mask is drawn the same with or without it.
     """
-    size = ["-scale-to-x", str(image.width), "-scale-to-y", str(image.height)]
-    subprocess.run(
-        ["pdftoppm", *size, "-aa", "no", "-aaVector", "no", "-png", "-singlefile", str(pdf), str(out_stem)], check=True
-    )
+    dpi = f"{image.dpi:g}"
+    subprocess.run(["pdftoppm", "-r", dpi, "-png", "-singlefile", str(pdf), str(out_stem)], check=True)
     out = out_stem.with_name(out_stem.name + ".png")
     with Image.open(out) as im:
         if im.size != (image.width, image.height):
@@ -181,7 +183,7 @@ def _drawn(pdf: Path, out_stem: Path, image: PageImage) -> Path:
 def _taken_out(pdf: Path, out_stem: Path, image: PageImage) -> Path:
     """The one image of PDF's first page as ``pdfimages`` takes it out: a JPEG byte for byte, else a PNG."""
     subprocess.run(["pdfimages", "-f", "1", "-l", "1", "-j", "-png", str(pdf), str(out_stem)], check=True)
-    (out,) = sorted(out_stem.parent.glob(out_stem.name + "-*"))
+    (out,) = sorted(out_stem.parent.glob(out_stem.name + "-[0-9][0-9][0-9].*"))
     with Image.open(out) as im:
         if im.size != (image.width, image.height):
             raise SystemExit(f"{out}: {im.size}, the page image is {image.width}x{image.height}")
@@ -233,7 +235,7 @@ def measure(
         compact_pages.append(page)
         stored = _taken_out(lossless.path, work / "render" / f"{name}.lossless", page.image)
         reread_lossless = _scan_page(stored, work / "reread", taken=False)
-        shown = _drawn(compact.path, work / "render" / f"{name}.compact", page.image)
+        shown = draw_on_grid(compact.path, work / "render" / f"{name}.compact", page.image)
         reread = _scan_page(shown, work / "reread", taken=False)
         texts = work / "texts"
         texts.mkdir(exist_ok=True)
@@ -432,6 +434,7 @@ def main(argv: list[str] | None = None) -> int:
         + (" --rendered" if args.rendered else "")
     )
     out = out_root / (f"variant-{args.variant}" if args.variant else "") / ("-".join(args.kinds) if kinds else "")
+    out = out / "rendered" if args.rendered else out  # a diagnosis, usually on a few pages: kept apart
     with tempfile.TemporaryDirectory(prefix="storage-bench-") as tmp:
         work = args.work or Path(tmp)
         rows, signed = measure(work, args.pages, args.variant, tuple(args.kinds), args.rendered)
