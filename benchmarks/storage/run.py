@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -180,10 +181,12 @@ def draw_on_grid(pdf: Path, out_stem: Path, image: PageImage) -> Path:
     return out
 
 
-def _taken_out(pdf: Path, out_stem: Path, image: PageImage) -> Path:
-    """The one image of PDF's first page as ``pdfimages`` takes it out: a JPEG byte for byte, else a PNG."""
-    subprocess.run(["pdfimages", "-f", "1", "-l", "1", "-j", "-png", str(pdf), str(out_stem)], check=True)
-    (out,) = sorted(out_stem.parent.glob(out_stem.name + "-[0-9][0-9][0-9].*"))
+def _taken_out(pdf: Path, folder: Path, image: PageImage) -> Path:
+    """The one image of PDF's first page as ``pdfimages`` takes it out into FOLDER: a JPEG byte for byte, else a PNG."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    subprocess.run(["pdfimages", "-f", "1", "-l", "1", "-j", "-png", str(pdf), str(folder / "image")], check=True)
+    (out,) = folder.iterdir()
     with Image.open(out) as im:
         if im.size != (image.width, image.height):
             raise SystemExit(f"{out}: {im.size}, the page image is {image.width}x{image.height}")
@@ -233,7 +236,7 @@ def measure(
         compact = build_pdfa([page], work / "pdf" / f"{name}.compact.pdf", metadata=meta, storage="compact")
         seconds = time.perf_counter() - started
         compact_pages.append(page)
-        stored = _taken_out(lossless.path, work / "render" / f"{name}.lossless", page.image)
+        stored = _taken_out(lossless.path, work / "stored" / name, page.image)
         reread_lossless = _scan_page(stored, work / "reread", taken=False)
         shown = draw_on_grid(compact.path, work / "render" / f"{name}.compact", page.image)
         reread = _scan_page(shown, work / "reread", taken=False)
