@@ -15,13 +15,13 @@ For every page it reports the input's bytes and each one-page PDF's bytes
 as the pipeline read it, and on each stored copy read back pixel for pixel
 and put through the same cleaning and recognition: the lossless copy's
 image as ``pdfimages`` takes it out of the PDF, the compact copy drawn by
-poppler (``pdftoppm``) onto exactly the page image's pixel grid, without
-anti-aliasing. The lossless copy's CER is the reference for the compact
+poppler's cairo backend (``pdftocairo``) at the page image's resolution,
+which draws every stored pixel as it is (``draw_on_grid``). The lossless copy's CER is the reference for the compact
 one: the same reading of the same page, only the compression differs.
-Rendering at "300 dpi" instead (poppler resamples every pixel of the image
-a little, and Tesseract's reading of a page moves by up to a point or two
-on such invisible changes) measured the renderer, not the storage: see
-the README ("Archival storage"). On colour pages, the red of the seal: the
+Drawing with ``pdftoppm`` instead (Splash resamples every image a little,
+even at its own resolution, and Tesseract's reading of a page moves by up
+to a point or two on such invisible changes) measured the renderer, not
+the storage: see the README ("Archival storage"). On colour pages, the red of the seal: the
 share of clearly red pixels in the seal's box on the stored image and on
 the compact drawing. All pages then form one compact
 PDF/A-1b document checked by PDFBox Preflight before and after a PAdES
@@ -160,20 +160,20 @@ def _render(pdf: Path, out_stem: Path, dpi: int = DPI) -> Path:
 
 
 def draw_on_grid(pdf: Path, out_stem: Path, image: PageImage) -> Path:
-    """PDF's first page drawn by poppler at IMAGE's own resolution, so each pixel is one pixel of the masks.
+    """PDF's first page drawn by poppler's cairo backend at IMAGE's own resolution: the stored pixels, not a resampling.
 
-    The compact copy keeps its ink masks at the scan's resolution: drawn at
-    that dpi (and checked to come out at the page image's size), every mask
-    pixel lands on its own pixel and nothing is resampled but the small
-    paper and ink colour layers, which the copy really holds at their lower
-    resolution. ``-scale-to-x/-y`` with the same size does not do it:
-    poppler derives a resolution a hair off the page's and a row or column
-    of the masks is doubled or dropped every few hundred (tested).
-    Anti-aliasing (``-aa``, ``-aaVector``) concerns fonts and vector paths
-    only; an image mask is drawn the same with or without it.
+    ``pdftocairo`` draws an image at its own resolution pixel for pixel (the
+    lossless copy's JPEG comes back identical to what ``pdfimages`` takes
+    out, a G4 page identical to its bits, every pixel of an ink mask on its
+    own pixel), so the only pixels not stored as they are drawn are the
+    small paper and ink colour layers, which the compact copy really holds
+    at a lower resolution. ``pdftoppm`` (Splash) resamples every image even
+    at its own resolution (the same JPEG comes back 4-5 grey levels off on
+    average, a 1-bit page with 254 grey levels), and with ``-scale-to-x/-y``
+    of the same size it doubles and drops rows of the masks; its ``-aa``
+    options concern fonts and vector paths only.
     """
-    dpi = f"{image.dpi:g}"
-    subprocess.run(["pdftoppm", "-r", dpi, "-png", "-singlefile", str(pdf), str(out_stem)], check=True)
+    subprocess.run(["pdftocairo", "-png", "-r", f"{image.dpi:g}", "-singlefile", str(pdf), str(out_stem)], check=True)
     out = out_stem.with_name(out_stem.name + ".png")
     with Image.open(out) as im:
         if im.size != (image.width, image.height):
@@ -364,7 +364,7 @@ def report(rows: list[Row], signed: dict[str, object] | None, command: str) -> s
         "",
         'KB are per page (one-page PDFs: image, text layer, font, metadata); "compact image" is the page\'s',
         "image data alone. CER: the scan as the pipeline read it; the lossless copy's image as `pdfimages` takes",
-        "it out and the compact copy drawn by `pdftoppm` on the page image's own pixel grid without anti-aliasing,",
+        "it out, the compact copy drawn by `pdftocairo` at the page image's resolution (each stored pixel as it is),",
         "each read again by the same cleaning and recognition"
         + (" (and, --rendered, each copy drawn at `pdftoppm -r 300` with poppler's defaults)." if viewer else "."),
         "",
@@ -390,6 +390,23 @@ def report(rows: list[Row], signed: dict[str, object] | None, command: str) -> s
         f"{_verdict(signed['preflight_after'], signed['preflight_after_errors'])} after a PAdES B-B signature; "
         f"signature {_verdict(signed['signature_ok'], signed['signature_problems'])} verification.",
     ]
+    return "\n".join(lines) + "\n"
+
+
+def page_table(rows: list[Row]) -> str:
+    """One line per page, for benchmarks/storage/RESULTS.md."""
+    lines = [
+        "| page | kind | input bytes | lossless bytes | compact bytes | compact image bytes "
+        "| CER scan | CER lossless | CER compact | red |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for r in rows:
+        red = f"{r.red_lossless:.3f} → {r.red_compact:.3f}" if r.red_lossless == r.red_lossless else "–"
+        lines.append(
+            f"| {r.name} | {r.kind} | {r.input_bytes} | {r.lossless_bytes} | {r.compact_bytes} "
+            f"| {r.compact_image_bytes} | {100 * r.cer_input:.2f} | {100 * r.cer_lossless:.2f} "
+            f"| {100 * r.cer_compact:.2f} | {red} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -428,6 +445,7 @@ def main(argv: list[str] | None = None) -> int:
             lines = (folder / "results.md").read_text(encoding="utf-8").splitlines()
             text += "".join(f"{line} ({folder.name})\n" for line in lines if line.startswith("- One compact"))
         (out_root / "combined.md").write_text(text, encoding="utf-8")
+        (out_root / "combined-pages.md").write_text(page_table(rows), encoding="utf-8")
         print(text)
         return 0
     kinds = " ".join(args.kinds) if len(args.kinds) < 3 else ""
