@@ -329,9 +329,9 @@ def report(rows: list[Row], signed: dict[str, object] | None, command: str) -> s
         f"Command: `{command}`",
         "",
         "| pages | n | input KB | lossless KB | compact KB | compact image KB "
-        f"| CER scan % | CER lossless copy % | CER compact copy % | compact − lossless (points){extra} "
+        f"| CER scan % | CER lossless copy % | CER compact copy % | compact − lossless | compact − scan{extra} "
         "| seal red, lossless → compact |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
         + (" ---: | ---: |" if viewer else "")
         + " --- |",
     ]
@@ -345,14 +345,14 @@ def report(rows: list[Row], signed: dict[str, object] | None, command: str) -> s
         if reds:
             red = f"{_mean([r.red_lossless for r in reds]):.3f} → {_mean([r.red_compact for r in reds]):.3f}"
         cers = [_mean([getattr(r, f"cer_{k}") for r in group]) for k in ("input", "lossless", "compact")]
-        cers.append(cers[2] - cers[1])
+        cers += [cers[2] - cers[1], cers[2] - cers[0]]  # in points
         if viewer:
             cers += [_mean([getattr(r, f"cer_{k}_300") for r in group]) for k in ("lossless", "compact")]
         lines.append(
             f"| {label} | {len(group)} | {_kb([r.input_bytes for r in group])} "
             f"| {_kb([r.lossless_bytes for r in group])} | {_kb([r.compact_bytes for r in group])} "
             f"| {_kb([r.compact_image_bytes for r in group])} | "
-            + " | ".join(f"{100 * c:+.2f}" if i == 3 else f"{100 * c:.2f}" for i, c in enumerate(cers))
+            + " | ".join(f"{100 * c:+.2f}" if i in (3, 4) else f"{100 * c:.2f}" for i, c in enumerate(cers))
             + f" | {red} |"
         )
     bilevel = [r for r in rows if r.kind == "bilevel"]
