@@ -12,10 +12,18 @@ turns them). Each page goes through the pipeline's own steps: ``clean_page``,
 
 For every page it reports the input's bytes and each one-page PDF's bytes
 (font and metadata included); the CER of the recognizer on the input scan
-and on the compact copy rendered back at the scan's resolution by poppler
-(``pdftoppm``) and read by the same steps; and, on colour pages, the red of
-the seal: the share of clearly red pixels in the seal's box on the
-lossless and on the compact rendering. All pages then form one compact
+as the pipeline read it, and on each stored copy read back pixel for pixel
+and put through the same cleaning and recognition: the lossless copy's
+image as ``pdfimages`` takes it out of the PDF, the compact copy drawn by
+poppler's cairo backend (``pdftocairo``) at the page image's resolution,
+which draws every stored pixel as it is (``draw_on_grid``). The lossless copy's CER is the reference for the compact
+one: the same reading of the same page, only the compression differs.
+Drawing with ``pdftoppm`` instead (Splash resamples every image a little,
+even at its own resolution, and Tesseract's reading of a page moves by up
+to a point or two on such invisible changes) measured the renderer, not
+the storage: see the README ("Archival storage"). On colour pages, the red of the seal: the
+share of clearly red pixels in the seal's box on the stored image and on
+the compact drawing. All pages then form one compact
 PDF/A-1b document checked by PDFBox Preflight before and after a PAdES
 signature (a development identity), and the signature is verified.
 
@@ -27,6 +35,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -66,11 +75,14 @@ class Row:
     compact_bytes: int
     compact_image_bytes: int  # the page's image data in the compact PDF (masks included), without text layer
     cer_input: float
-    cer_lossless: float  # the lossless copy, rendered and read the same way as the compact one
-    cer_compact: float
+    cer_lossless: float  # the lossless copy's image as pdfimages takes it out, cleaned and read again
+    cer_compact: float  # the compact copy drawn on the page image's grid, cleaned and read the same way
     red_lossless: float
     red_compact: float
     compact_seconds: float
+    # --rendered: each copy drawn at 300 dpi with poppler's defaults and read the same way (the old method)
+    cer_lossless_300: float = float("nan")
+    cer_compact_300: float = float("nan")
 
 
 def _corpus(folder: Path, limit: int | None, variant: int = 0) -> list[tuple[str, str, Path, str]]:
@@ -142,8 +154,43 @@ def _scan_page(path: Path, work: Path, *, taken: bool = True) -> PdfPage:
 
 
 def _render(pdf: Path, out_stem: Path, dpi: int = DPI) -> Path:
+    """PDF's first page drawn by poppler at DPI, as a viewer would (the measuring method before issue 13's fix)."""
     subprocess.run(["pdftoppm", "-r", str(dpi), "-png", "-singlefile", str(pdf), str(out_stem)], check=True)
     return out_stem.with_name(out_stem.name + ".png")
+
+
+def draw_on_grid(pdf: Path, out_stem: Path, image: PageImage) -> Path:
+    """PDF's first page drawn by poppler's cairo backend at IMAGE's own resolution: the stored pixels, not a resampling.
+
+    ``pdftocairo`` draws an image at its own resolution pixel for pixel (the
+    lossless copy's JPEG comes back identical to what ``pdfimages`` takes
+    out, a G4 page identical to its bits, every pixel of an ink mask on its
+    own pixel), so the only pixels not stored as they are drawn are the
+    small paper and ink colour layers, which the compact copy really holds
+    at a lower resolution. ``pdftoppm`` (Splash) resamples every image even
+    at its own resolution (the same JPEG comes back 4-5 grey levels off on
+    average, a 1-bit page with 254 grey levels), and with ``-scale-to-x/-y``
+    of the same size it doubles and drops rows of the masks; its ``-aa``
+    options concern fonts and vector paths only.
+    """
+    subprocess.run(["pdftocairo", "-png", "-r", f"{image.dpi:g}", "-singlefile", str(pdf), str(out_stem)], check=True)
+    out = out_stem.with_name(out_stem.name + ".png")
+    with Image.open(out) as im:
+        if im.size != (image.width, image.height):
+            raise SystemExit(f"{out}: drawn at {im.size}, the page image is {image.width}x{image.height}")
+    return out
+
+
+def _taken_out(pdf: Path, folder: Path, image: PageImage) -> Path:
+    """The one image of PDF's first page as ``pdfimages`` takes it out into FOLDER: a JPEG byte for byte, else a PNG."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    subprocess.run(["pdfimages", "-f", "1", "-l", "1", "-j", "-png", str(pdf), str(folder / "image")], check=True)
+    (out,) = folder.iterdir()
+    with Image.open(out) as im:
+        if im.size != (image.width, image.height):
+            raise SystemExit(f"{out}: {im.size}, the page image is {image.width}x{image.height}")
+    return out
 
 
 def _image_bytes(pdf: Path) -> int:
@@ -169,7 +216,11 @@ def _seal_box(rgb: np.ndarray) -> tuple[slice, slice] | None:
 
 
 def measure(
-    work: Path, limit: int | None, variant: int = 0, kinds: tuple[str, ...] = ("colour", "grey", "bilevel")
+    work: Path,
+    limit: int | None,
+    variant: int = 0,
+    kinds: tuple[str, ...] = ("colour", "grey", "bilevel"),
+    rendered: bool = False,
 ) -> tuple[list[Row], dict[str, object]]:
     meta = PdfMetadata(title="Đo dung lượng lưu trữ", creator="benchmarks.storage")
     rows: list[Row] = []
@@ -185,18 +236,25 @@ def measure(
         compact = build_pdfa([page], work / "pdf" / f"{name}.compact.pdf", metadata=meta, storage="compact")
         seconds = time.perf_counter() - started
         compact_pages.append(page)
-        shown = _render(compact.path, work / "render" / f"{name}.compact")
+        stored = _taken_out(lossless.path, work / "stored" / name, page.image)
+        reread_lossless = _scan_page(stored, work / "reread", taken=False)
+        shown = draw_on_grid(compact.path, work / "render" / f"{name}.compact", page.image)
         reread = _scan_page(shown, work / "reread", taken=False)
-        shown_lossless = _render(lossless.path, work / "render" / f"{name}.lossless")
-        reread_lossless = _scan_page(shown_lossless, work / "reread", taken=False)
         texts = work / "texts"
         texts.mkdir(exist_ok=True)
         read = {"input": page.ocr.text, "lossless": reread_lossless.ocr.text, "compact": reread.ocr.text}
+        viewer = {"lossless": float("nan"), "compact": float("nan")}
+        if rendered:  # the old method, for the record: both copies drawn at 300 dpi as a viewer draws them
+            for label, built in (("lossless", lossless), ("compact", compact)):
+                text = _scan_page(_render(built.path, work / "render" / f"{name}.{label}-300"), work / "reread",
+                                  taken=False).ocr.text  # fmt: skip
+                read[f"{label}-300"] = text
+                viewer[label] = cer(truth, text)
         for label, text in read.items():
             (texts / f"{name}.{label}.txt").write_text(text, encoding="utf-8")
         red_lossless = red_compact = float("nan")
         if kind == "colour":
-            with Image.open(shown_lossless) as a, Image.open(shown) as b:
+            with Image.open(stored) as a, Image.open(shown) as b:
                 before, after = np.asarray(a.convert("RGB")), np.asarray(b.convert("RGB"))
             box = _seal_box(before)
             if box is not None:
@@ -212,6 +270,8 @@ def measure(
             cer_input=cer(truth, page.ocr.text),
             cer_lossless=cer(truth, reread_lossless.ocr.text),
             cer_compact=cer(truth, reread.ocr.text),
+            cer_lossless_300=viewer["lossless"],
+            cer_compact_300=viewer["compact"],
             red_lossless=red_lossless,
             red_compact=red_compact,
             compact_seconds=seconds,
@@ -263,14 +323,19 @@ def _verdict(ok: object, errors: object) -> str:
 
 
 def report(rows: list[Row], signed: dict[str, object] | None, command: str) -> str:
+    viewer = any(r.cer_lossless_300 == r.cer_lossless_300 for r in rows)  # the --rendered columns were measured
+    extra = " | CER lossless, 300 dpi drawing % | CER compact, 300 dpi drawing %" if viewer else ""
     lines = [
         f"Command: `{command}`",
         "",
         "| pages | n | input KB | lossless KB | compact KB | compact image KB "
-        "| CER input % | CER lossless copy % | CER compact copy % | seal red, lossless → compact |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        f"| CER scan % | CER lossless copy % | CER compact copy % | compact − lossless | compact − scan{extra} "
+        "| seal red, lossless → compact |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        + (" ---: | ---: |" if viewer else "")
+        + " --- |",
     ]
-    groups = {"colour + grey": [r for r in rows if r.kind != "bilevel"]}
+    groups = {"all": rows, "colour + grey": [r for r in rows if r.kind != "bilevel"]}
     groups |= {kind: [r for r in rows if r.kind == kind] for kind in ("colour", "grey", "bilevel")}
     for label, group in groups.items():
         if not group:
@@ -280,11 +345,14 @@ def report(rows: list[Row], signed: dict[str, object] | None, command: str) -> s
         if reds:
             red = f"{_mean([r.red_lossless for r in reds]):.3f} → {_mean([r.red_compact for r in reds]):.3f}"
         cers = [_mean([getattr(r, f"cer_{k}") for r in group]) for k in ("input", "lossless", "compact")]
+        cers += [cers[2] - cers[1], cers[2] - cers[0]]  # in points
+        if viewer:
+            cers += [_mean([getattr(r, f"cer_{k}_300") for r in group]) for k in ("lossless", "compact")]
         lines.append(
             f"| {label} | {len(group)} | {_kb([r.input_bytes for r in group])} "
             f"| {_kb([r.lossless_bytes for r in group])} | {_kb([r.compact_bytes for r in group])} "
             f"| {_kb([r.compact_image_bytes for r in group])} | "
-            + " | ".join(f"{100 * c:.2f}" for c in cers)
+            + " | ".join(f"{100 * c:+.2f}" if i in (3, 4) else f"{100 * c:.2f}" for i, c in enumerate(cers))
             + f" | {red} |"
         )
     bilevel = [r for r in rows if r.kind == "bilevel"]
@@ -295,8 +363,10 @@ def report(rows: list[Row], signed: dict[str, object] | None, command: str) -> s
     lines += [
         "",
         'KB are per page (one-page PDFs: image, text layer, font, metadata); "compact image" is the page\'s',
-        "image data alone. CER: the scan as the pipeline read it, then each stored copy rendered by",
-        "`pdftoppm -r 300` and read again by the same cleaning and recognition.",
+        "image data alone. CER: the scan as the pipeline read it; the lossless copy's image as `pdfimages` takes",
+        "it out, the compact copy drawn by `pdftocairo` at the page image's resolution (each stored pixel as it is),",
+        "each read again by the same cleaning and recognition"
+        + (" (and, --rendered, each copy drawn at `pdftoppm -r 300` with poppler's defaults)." if viewer else "."),
         "",
         f"- Bilevel inputs whose image grew (compact image data larger than the input G4 TIFF): "
         f"{len(grown)} of {len(bilevel)}{' (' + ', '.join(grown) + ')' if grown else ''}; "
@@ -323,6 +393,23 @@ def report(rows: list[Row], signed: dict[str, object] | None, command: str) -> s
     return "\n".join(lines) + "\n"
 
 
+def page_table(rows: list[Row]) -> str:
+    """One line per page, for benchmarks/storage/RESULTS.md."""
+    lines = [
+        "| page | kind | input bytes | lossless bytes | compact bytes | compact image bytes "
+        "| CER scan | CER lossless | CER compact | red |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for r in rows:
+        red = f"{r.red_lossless:.3f} → {r.red_compact:.3f}" if r.red_lossless == r.red_lossless else "–"
+        lines.append(
+            f"| {r.name} | {r.kind} | {r.input_bytes} | {r.lossless_bytes} | {r.compact_bytes} "
+            f"| {r.compact_image_bytes} | {100 * r.cer_input:.2f} | {100 * r.cer_lossless:.2f} "
+            f"| {100 * r.cer_compact:.2f} | {red} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 _INTS = ("input_bytes", "lossless_bytes", "compact_bytes", "compact_image_bytes")
 
 
@@ -342,6 +429,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variant", type=int, default=0, help="another damage of the same documents (0, 1, ...)")
     parser.add_argument("--kinds", nargs="+", default=["colour", "grey", "bilevel"], help="only these kinds of page")
     parser.add_argument(
+        "--rendered", action="store_true", help="also read each copy drawn at 300 dpi as a viewer draws it (slower)"
+    )
+    parser.add_argument(
         "--combine", type=Path, nargs="+", metavar="DIR", help="report the runs written in these folders as one"
     )
     args = parser.parse_args(argv)
@@ -355,16 +445,20 @@ def main(argv: list[str] | None = None) -> int:
             lines = (folder / "results.md").read_text(encoding="utf-8").splitlines()
             text += "".join(f"{line} ({folder.name})\n" for line in lines if line.startswith("- One compact"))
         (out_root / "combined.md").write_text(text, encoding="utf-8")
+        (out_root / "combined-pages.md").write_text(page_table(rows), encoding="utf-8")
         print(text)
         return 0
     kinds = " ".join(args.kinds) if len(args.kinds) < 3 else ""
-    command = "python -m benchmarks.storage.run" + "".join(
-        f" --{k} {v}" for k, v in (("pages", args.pages), ("variant", args.variant), ("kinds", kinds)) if v
+    command = (
+        "python -m benchmarks.storage.run"
+        + "".join(f" --{k} {v}" for k, v in (("pages", args.pages), ("variant", args.variant), ("kinds", kinds)) if v)
+        + (" --rendered" if args.rendered else "")
     )
     out = out_root / (f"variant-{args.variant}" if args.variant else "") / ("-".join(args.kinds) if kinds else "")
+    out = out / "rendered" if args.rendered else out  # a diagnosis, usually on a few pages: kept apart
     with tempfile.TemporaryDirectory(prefix="storage-bench-") as tmp:
         work = args.work or Path(tmp)
-        rows, signed = measure(work, args.pages, args.variant, tuple(args.kinds))
+        rows, signed = measure(work, args.pages, args.variant, tuple(args.kinds), args.rendered)
         text = report(rows, signed, command)
         out.mkdir(parents=True, exist_ok=True)
         (out / "results.md").write_text(text, encoding="utf-8")
