@@ -52,7 +52,7 @@ _STOP_TONES = frozenset("\u0301\u0323")  # a syllable closed by -c, -ch, -p, -t 
 MU = 200.0  # Dirichlet smoothing of the bigrams towards the unigrams, in pseudo-counts
 OOV_COUNT = 1.0  # pseudo-count of a word the table does not know (a name, a foreign word)
 OCR_WEIGHT = 1.5  # weight of Tesseract's evidence against the language model
-ALT_FLOOR = 0.001  # probability of a character Tesseract listed as an alternative at confidence 0
+ALT_FLOOR = 0.003  # probability of a character Tesseract listed as an alternative at confidence 0
 MISS_FLOOR = 1e-5  # probability of a character Tesseract did not consider at all
 NO_CHOICES = 0.002  # probability of changing a character when the run gave no alternatives
 # Pseudo-count taken off every pair the table holds: the table keeps pairs down to a pseudo-count of 6
