@@ -19,11 +19,16 @@ things that were measured, never by guess:
   alternative costs little to switch to, one it never considered costs a lot,
   and a character it read with low confidence is cheaper to change.
 
+A word read as a valid syllable is changed to another only with support: a
+mark Tesseract weighed, or, for one it never considered, a run that scores
+better by KEEP_MARGIN than the run with the word kept as read.
+
 Runs are broken at punctuation and at anything that is not a word (numbers,
 codes such as ``123/QĐ-UBND``); those, mixed-case tokens (``ThS``, ``iPhone``)
 and words written in ASCII with a capital (a name typed without marks) are
-left exactly as read. The raw reading is kept beside the corrected one
-(:attr:`scanner.model.OcrPage.raw_text`).
+left exactly as read, except ASCII capitals inside a run of capitals that is
+visibly Vietnamese ("UY BAN NHAN DÂN", see :func:`_caps_text`). The raw
+reading is kept beside the corrected one (:attr:`scanner.model.OcrPage.raw_text`).
 """
 
 from __future__ import annotations
@@ -47,9 +52,17 @@ _STOP_TONES = frozenset("\u0301\u0323")  # a syllable closed by -c, -ch, -p, -t 
 MU = 200.0  # Dirichlet smoothing of the bigrams towards the unigrams, in pseudo-counts
 OOV_COUNT = 1.0  # pseudo-count of a word the table does not know (a name, a foreign word)
 OCR_WEIGHT = 1.5  # weight of Tesseract's evidence against the language model
-ALT_FLOOR = 0.001  # probability of a character Tesseract listed as an alternative at confidence 0
+ALT_FLOOR = 0.003  # probability of a character Tesseract listed as an alternative at confidence 0
 MISS_FLOOR = 1e-5  # probability of a character Tesseract did not consider at all
 NO_CHOICES = 0.002  # probability of changing a character when the run gave no alternatives
+# Pseudo-count taken off every pair the table holds: the table keeps pairs down to a pseudo-count of 6
+# (scripts/marks_table.py), so a pair it lacks may have had up to that much; a rare kept pair ("chỉ thường",
+# 7) is then barely more evidence than a missing one ("chi thường"). Dev set: the same at 0-6, worse at 10.
+DISCOUNT = 6.0
+# Nats by which a change of a valid syllable to a mark Tesseract never weighed must beat keeping the word
+# (a factor of 20 on top of MISS_FLOOR); no dev page changes between 0 and 12, so it is a guard, not a tuning.
+KEEP_MARGIN = 3.0
+CAPS_RUN = 2  # words in a run of capitals that make it Vietnamese text rather than codes
 
 
 def base(text: str) -> str:
@@ -121,7 +134,7 @@ class SyllableModel:
         uni = (self.unigrams.get(word, 0) or OOV_COUNT) / self.total
         if prev is None:
             return math.log(uni)
-        pair = self.pairs.get(f"{prev} {word}", 0)
+        pair = max(self.pairs.get(f"{prev} {word}", 0) - DISCOUNT, 0.0)
         return math.log((pair + MU * uni) / (self.unigrams.get(prev, 0) + MU))
 
 
@@ -187,14 +200,27 @@ def _ocr_cost(candidate: str, read: str, choices: Choices | None) -> float:
     return total
 
 
-def _candidates(core: str, m: SyllableModel) -> tuple[str, list[str]]:
-    """(the word's lower case, its candidates in lower case, its own reading first)."""
+def _weighed(candidate: str, read: str, choices: Choices | None) -> bool:
+    """Whether Tesseract listed every character in which CANDIDATE differs from READ among its alternatives."""
+    if choices is None or len(choices) != len(read):
+        return False
+    return all(
+        a == b or any(ch == a for ch, _ in options[1:]) for a, b, options in zip(candidate, read, choices, strict=True)
+    )
+
+
+def _candidates(core: str, m: SyllableModel, caps_text: bool = False) -> tuple[str, list[str]]:
+    """(the word's lower case, its candidates in lower case, its own reading first).
+
+    CAPS_TEXT: the word stands in a run of capitals that is Vietnamese text (:func:`_caps_text`), so
+    an ASCII capital word there lost its marks rather than being a code or a name typed without them.
+    """
     lower = unicodedata.normalize("NFC", core.lower())
     case = _case(core)
     fixed = (
         case is None
         or not core.isalpha()
-        or (case != "lower" and core.isascii())  # a name typed without marks: left as written
+        or (case != "lower" and core.isascii() and not caps_text)  # a name typed without marks: left as written
         or base(lower) == lower
         and not lower.isascii()  # not Vietnamese letters at all
     )
@@ -202,6 +228,30 @@ def _candidates(core: str, m: SyllableModel) -> tuple[str, list[str]]:
         return lower, [lower]
     others = [s for s in m.by_base.get(base(lower), ()) if s != lower]
     return lower, [lower, *others]
+
+
+def _caps_text(cores: Sequence[str], m: SyllableModel) -> list[bool]:
+    """Which words are capitals inside Vietnamese text in capitals ("UY BAN NHAN DÂN"), not codes.
+
+    A run of at least CAPS_RUN words in capitals, each spelled as some
+    Vietnamese syllable and at least one of them carrying a mark, is text:
+    a signer's block or a heading, whose ASCII words lost their marks in
+    recognition. Abbreviations (UBND, CT, HCM, QĐ) are no syllable and break
+    such a run; a lone capital word, a run with no mark at all (a name typed
+    without marks) and single letters (section "A", "B") stay as read.
+    """
+    flags = [False] * len(cores)
+    start = 0
+    while start < len(cores):
+        end = start
+        while end < len(cores) and cores[end].isupper() and base(cores[end].lower()) in m.by_base:
+            end += 1
+        run = cores[start:end]
+        if len(run) >= CAPS_RUN and not all(c.isascii() for c in run):
+            for k in range(start, end):
+                flags[k] = len(cores[k]) > 1
+        start = max(end, start + 1)
+    return flags
 
 
 def correct(tokens: Sequence[Token], m: SyllableModel | None = None) -> list[str]:
@@ -212,50 +262,95 @@ def correct(tokens: Sequence[Token], m: SyllableModel | None = None) -> list[str
     for i, tok in enumerate(tokens):
         lead, core, trail = _split(tok.text)
         if lead and run:
-            _viterbi(tokens, run, out, m)
+            _decode(tokens, run, out, m)
             run = []
         if core and core.isalpha():
             run.append(i)
         elif run:
-            _viterbi(tokens, run, out, m)
+            _decode(tokens, run, out, m)
             run = []
         if trail and run:
-            _viterbi(tokens, run, out, m)
+            _decode(tokens, run, out, m)
             run = []
     if run:
-        _viterbi(tokens, run, out, m)
+        _decode(tokens, run, out, m)
     return out
 
 
-def _viterbi(tokens: Sequence[Token], run: list[int], out: list[str], m: SyllableModel) -> None:
-    """Best marks for the words at RUN (indexes into TOKENS), written into OUT."""
+def _decode(tokens: Sequence[Token], run: list[int], out: list[str], m: SyllableModel) -> None:
+    """Best marks for the words at RUN (indexes into TOKENS), written into OUT.
+
+    A word read as a valid syllable and changed to marks Tesseract never
+    listed for it must win by KEEP_MARGIN over the best run that keeps it:
+    a pair the web-text table happens to hold must not overrule a reading
+    nothing in the image doubted. Words that win by less are pinned to
+    their reading and the run decoded again, until none is that narrow.
+    """
     parts = [_split(tokens[i].text) for i in run]
+    cores = [core for _, core, _ in parts]
+    caps = _caps_text(cores, m)
     options: list[list[str]] = []
     costs: list[list[float]] = []
-    for (_, core, _), i in zip(parts, run, strict=True):
-        lower, cands = _candidates(core, m)
+    bare: list[list[bool]] = []  # per candidate: a change of a valid reading that Tesseract never weighed
+    for (lead, core, _), i, in_caps in zip(parts, run, caps, strict=True):
+        lower, cands = _candidates(core, m, in_caps)
         case = _case(core) or "lower"
         read = unicodedata.normalize("NFC", core)
         choices = tokens[i].choices
+        if choices is not None and len(choices) == len(tokens[i].text):  # the word's own steps, not its punctuation's
+            choices = choices[len(lead) : len(lead) + len(core)]
+        shown = [_apply(c, case) if c != lower else read for c in cands]
         options.append(cands)
-        costs.append([OCR_WEIGHT * _ocr_cost(_apply(c, case) if c != lower else read, read, choices) for c in cands])
+        costs.append([OCR_WEIGHT * _ocr_cost(c, read, choices) for c in shown])
+        valid = lower in m.unigrams
+        bare.append([valid and j > 0 and not _weighed(c, read, choices) for j, c in enumerate(shown)])
     if all(len(c) == 1 for c in options):
         return
-    # best[k][j]: the best score of the run up to word k with candidate j; back[k][j] its predecessor
-    best = [[m.logp(None, c) + cost for c, cost in zip(options[0], costs[0], strict=True)]]
-    back: list[list[int]] = [[0] * len(options[0])]
-    for k in range(1, len(options)):
-        row, ptr = [], []
-        for c, cost in zip(options[k], costs[k], strict=True):
-            scores = [best[k - 1][j] + m.logp(p, c) for j, p in enumerate(options[k - 1])]
-            j = max(range(len(scores)), key=scores.__getitem__)
-            row.append(scores[j] + cost)
-            ptr.append(j)
-        best.append(row)
-        back.append(ptr)
-    j = max(range(len(best[-1])), key=best[-1].__getitem__)
-    for k in range(len(options) - 1, -1, -1):
+    while True:
+        path, margins = _viterbi(options, costs, m)
+        narrow = [k for k, j in enumerate(path) if bare[k][j] and margins[k] < KEEP_MARGIN]
+        if not narrow:
+            break
+        for k in narrow:
+            options[k], costs[k], bare[k] = options[k][:1], costs[k][:1], bare[k][:1]
+    for k, j in enumerate(path):
         if j:
             lead, core, trail = parts[k]
             out[run[k]] = lead + _apply(options[k][j], _case(core) or "lower") + trail
+
+
+def _viterbi(options: list[list[str]], costs: list[list[float]], m: SyllableModel) -> tuple[list[int], list[float]]:
+    """The best path (a candidate index per word) and, per word, how much worse the best path keeping it as read is.
+
+    The margins are max-marginals: a forward pass (the best score up to a
+    word with each candidate) and a backward one (the best score after it).
+    """
+    n = len(options)
+    # pair[k - 1][i][j]: log P(options[k][j] | options[k - 1][i]) + costs[k][j], for k from 1
+    pair = [
+        [[m.logp(p, c) + cost for c, cost in zip(options[k], costs[k], strict=True)] for p in options[k - 1]]
+        for k in range(1, n)
+    ]
+    fwd = [[m.logp(None, c) + cost for c, cost in zip(options[0], costs[0], strict=True)]]
+    back: list[list[int]] = [[0] * len(options[0])]
+    for k in range(1, n):
+        row, ptr = [], []
+        for j in range(len(options[k])):
+            i = max(range(len(options[k - 1])), key=lambda i: fwd[k - 1][i] + pair[k - 1][i][j])
+            row.append(fwd[k - 1][i] + pair[k - 1][i][j])
+            ptr.append(i)
+        fwd.append(row)
+        back.append(ptr)
+    bwd = [[0.0] * len(o) for o in options]
+    for k in range(n - 2, -1, -1):
+        bwd[k] = [
+            max(pair[k][i][j] + bwd[k + 1][j] for j in range(len(options[k + 1]))) for i in range(len(options[k]))
+        ]
+    j = max(range(len(fwd[-1])), key=fwd[-1].__getitem__)
+    total = fwd[-1][j]
+    path = [0] * n
+    for k in range(n - 1, -1, -1):
+        path[k] = j
         j = back[k][j]
+    margins = [total - (fwd[k][0] + bwd[k][0]) for k in range(n)]
+    return path, margins

@@ -176,3 +176,73 @@ def test_hocr_gives_the_words_of_the_tsv() -> None:
     assert [w.block for w in page.words] == [1, 1, 2]
     assert page.words[1].left == 300 and page.words[1].width == 60 and page.words[1].conf == 91
     assert marks._split("«Độc»") == ("«", "Độc", "»")
+
+
+def _comma(tok: Token) -> Token:
+    """TOK followed by a comma, as Tesseract reads it: one more step, the comma's."""
+    assert tok.choices is not None
+    return Token(tok.text + ",", (*tok.choices, ((",", 96.0),)))
+
+
+def test_alternatives_count_for_a_word_followed_by_punctuation() -> None:
+    """The steps of "vẻ," spell the comma too: the word's own are used, not dropped for the length."""
+    said = [Token("báo"), Token("cáo")]
+    assert correct([*said, _comma(_doubted("vẻ", "về"))]) == ["báo", "cáo", "về,"]
+    assert correct([*said, Token("vẻ,")]) == ["báo", "cáo", "vẻ,"]  # what dropping them amounted to
+    assert correct([Token("trẻ"), Token("bị"), _comma(_doubted("cào", "cao"))]) == ["trẻ", "bị", "cao,"]
+
+
+def _toy_model(pair_count: int) -> marks.SyllableModel:
+    """Four syllables equally frequent; only "chỉ thường" is a known pair, PAIR_COUNT strong."""
+    lines = ["nguồn\t1000", "chi\t1000", "chỉ\t1000", "thường\t1000", f"chỉ thường\t{pair_count}"]
+    return marks.SyllableModel.parse(lines)
+
+
+def test_a_valid_syllable_is_not_changed_to_marks_tesseract_never_weighed_on_thin_evidence() -> None:
+    """ "nguồn chi thường": "chi" is a syllable; the table prefers "chỉ thường", Tesseract gave no alternative.
+
+    The pair's evidence (about 9.9 nats) beats the cost of a change without alternatives (9.3) by less
+    than KEEP_MARGIN: the reading stays. Without the rule it would have been changed.
+    """
+    m = _toy_model(1_000_000)
+    tokens = [Token("nguồn"), Token("chi"), Token("thường")]
+    assert correct(tokens, m) == ["nguồn", "chi", "thường"]
+    _, margins = marks._viterbi([["nguồn"], ["chi", "chỉ"], ["thường"]], [[0.0], [0.0, -9.32], [0.0]], m)
+    assert margins[1] > 0  # the language model alone would change it
+    # the same change when Tesseract itself listed "ỉ" as a runner-up: made
+    doubted = Token("chi", ((("c", 95.0),), (("h", 95.0),), (("i", 90.0), ("ỉ", 30.0))))
+    assert correct([Token("nguồn"), doubted, Token("thường")], m) == ["nguồn", "chỉ", "thường"]
+    # and when the words' evidence is overwhelming, even without it
+    assert correct(tokens, _toy_model(100_000_000)) == ["nguồn", "chỉ", "thường"]
+
+
+def test_capitals_of_a_marked_heading_are_corrected() -> None:
+    """A signer's block read "UY BAN NHAN DÂN": its ASCII words are text that lost marks, not codes."""
+    tokens = [_doubted("UY", "ỦY"), Token("BAN"), _doubted("NHAN", "NHÂN"), Token("DÂN")]
+    assert correct(tokens) == ["ỦY", "BAN", "NHÂN", "DÂN"]
+    assert correct([Token("KT."), _doubted("CHU", "CHỦ"), Token("TỊCH")]) == ["KT.", "CHỦ", "TỊCH"]
+    assert correct([_doubted("GIAM", "GIÁM"), Token("ĐỐC"), Token("SỞ")]) == ["GIÁM", "ĐỐC", "SỞ"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Số: 12/QĐ-UBND",
+        "UBND CT HCM",
+        "TP. HCM",
+        "QĐ UBND HĐND",
+        "NGUYEN VAN AN",  # no word of the run carries a mark: a name typed without them
+        "PHỤ LỤC A",  # a single letter labels a section
+        "BAN",  # a lone capital word may be a code
+        "Nguyen Van An",
+    ],
+)
+def test_codes_and_unmarked_capitals_stay_as_read(line: str) -> None:
+    assert _fix(line) == line
+
+
+def test_a_caps_run_is_cut_at_an_abbreviation() -> None:
+    """ "UBND" is no syllable: "TỈNH BINH" after it is a run of its own, "UBND" untouched."""
+    assert marks._caps_text(["UBND", "TỈNH", "BINH", "DƯƠNG"], marks.model()) == [False, True, True, True]
+    assert marks._caps_text(["CT", "HCM", "UBND"], marks.model()) == [False, False, False]
+    assert _fix("UBND TỈNH BINH DƯƠNG") == "UBND TỈNH BÌNH DƯƠNG"
