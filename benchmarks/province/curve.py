@@ -1,0 +1,73 @@
+"""The province benchmark's sizes as one curve, extrapolated to the size a province reaches.
+
+    python -m benchmarks.province.curve [--results benchmarks/province/results] [--to 10000000]
+
+Reads every ``<docs>.json`` the benchmark wrote and prints its table with
+one more row, extrapolated, and how: bytes per document grow linearly in N
+(a least-squares line through the measured sizes, so a constant per-document
+cost stays constant and an index that grows more than linearly shows it);
+a p95 latency is fitted as a + b·ln N (a search or a B-tree lookup costs
+about the depth of what it walks, which grows with the logarithm of N;
+with one size measured there is nothing to fit and the row says so).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.province.bench import markdown
+
+
+def fit(xs: list[float], ys: list[float], at: float) -> float:
+    """Y at AT on the least-squares line through (XS, YS); the one Y when there is one point."""
+    if len(xs) < 2:
+        return ys[0]
+    b, a = np.polyfit(xs, ys, 1)
+    return float(a + b * at)
+
+
+def extrapolate(rows: list[dict[str, Any]], docs: int) -> dict[str, Any]:
+    """A result row at DOCS, from ROWS: bytes linear in N, p95 linear in ln N, rates of the largest size."""
+    n = [float(r["docs"]) for r in rows]
+    ln = [math.log(x) for x in n]
+    top = max(rows, key=lambda r: r["docs"])
+    out: dict[str, Any] = {
+        "docs": docs,
+        "indexing": {"how": f"extrapolated from {len(rows)} sizes"},
+        "index_bytes_per_doc": round(fit(n, [r["index_bytes"] for r in rows], docs) / docs),
+        "catalog_bytes_per_doc": round(fit(n, [r["catalog_bytes"] for r in rows], docs) / docs),
+        "queries": {
+            c: {"p95_ms": round(fit(ln, [r["queries"][c]["p95_ms"] for r in rows], math.log(docs)), 1)}
+            for c in top["queries"]
+        },
+        "owner_lookup": {
+            k: {"p95_ms": round(fit(ln, [r["owner_lookup"][k]["p95_ms"] for r in rows], math.log(docs)), 1)}
+            for k in ("known", "unknown")
+        },
+        "load_average": ["–"],
+    }
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--results", type=Path, default=Path(__file__).with_name("results"))
+    ap.add_argument("--to", type=int, default=10_000_000)
+    args = ap.parse_args(argv)
+    rows = sorted((json.loads(p.read_text()) for p in args.results.glob("*.json")), key=lambda r: r["docs"])
+    if not rows:
+        raise SystemExit(f"no results in {args.results}")
+    if rows[-1]["docs"] < args.to:
+        rows.append(extrapolate(rows, args.to))
+    print(markdown(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
