@@ -44,6 +44,7 @@ class Measured:
     rebuild_at_docs: int
     pages_per_hour_per_core: float
     sources: tuple[str, ...]
+    rate_note: str = ""  # the load the throughput was measured under: a shared machine's rate is a floor
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ def measured(storage: Path, signing: Path, province: Path, queue: Path) -> Measu
         rebuild_at_docs=rebuild["docs"],
         pages_per_hour_per_core=one["pages_per_hour"] / (one["workers"] * one["processes"]),
         sources=(str(storage), str(signing), str(province), str(queue)),
+        rate_note=f"{q['date']}, load {q['load_start']}–{q['load_end']} on {q['cores']} cores" if "cores" in q else "",
     )
 
 
@@ -126,7 +128,8 @@ def sheet(m: Measured, p: Province) -> list[tuple[str, str, str, str]]:
         ("pages/hour at peak", f"{peak_pages_hour:,.0f}", "",
          f"{p.days_per_year} days × {p.hours_per_day:g} h, peak × {p.peak_factor:g}"),
         ("worker cores at peak (measured rate)", f"{cores}", "",
-         f"{m.pages_per_hour_per_core:,.0f} pages/hour/core measured"),
+         f"{m.pages_per_hour_per_core:,.0f} pages/hour/core measured"
+         + (f" ({m.rate_note})" if m.rate_note else "")),
         ("worker machines at peak (measured rate)", f"{math.ceil(cores / p.cores_per_machine)}", "",
          f"{p.cores_per_machine} cores each"),
         ("worker cores at peak (target rate)", f"{cores_target}", "",
