@@ -66,6 +66,13 @@ def main(argv: list[str] | None = None) -> int:
     if rows[-1]["docs"] < args.to:
         rows.append(extrapolate(rows, args.to))
     print(markdown(rows))
+    print()
+    for r in rows:
+        worst = max(r["queries"].items(), key=lambda kv: kv[1]["p95_ms"])
+        owner = max(r["owner_lookup"][k]["p95_ms"] for k in ("known", "unknown"))
+        print(f"- {r['docs']:,}: worst search p95 {worst[1]['p95_ms']} ms ({worst[0]}) — target ≤ 100 ms "
+              f"{'met' if worst[1]['p95_ms'] <= 100 else 'NOT met'}; owner lookup p95 {owner} ms — target ≤ 20 ms "
+              f"{'met' if owner <= 20 else 'NOT met'}")  # fmt: skip
     return 0
 
 
