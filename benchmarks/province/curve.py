@@ -39,9 +39,14 @@ def extrapolate(rows: list[dict[str, Any]], docs: int) -> dict[str, Any]:
     top = max(rows, key=lambda r: r["docs"])
     out: dict[str, Any] = {
         "docs": docs,
-        "indexing": {"how": f"extrapolated from {len(rows)} sizes"},
-        "index_bytes_per_doc": round(fit(n, [r["index_bytes"] for r in rows], docs) / docs),
-        "catalog_bytes_per_doc": round(fit(n, [r["catalog_bytes"] for r in rows], docs) / docs),
+        "indexing": {"how": f"extrapolated from {len(rows)} size{'s' if len(rows) > 1 else ''}"},
+        # one size: bytes proportional to N (the line through the origin)
+        "index_bytes_per_doc": round(fit(n, [r["index_bytes"] for r in rows], docs) / docs)
+        if len(rows) > 1
+        else top["index_bytes_per_doc"],
+        "catalog_bytes_per_doc": round(fit(n, [r["catalog_bytes"] for r in rows], docs) / docs)
+        if len(rows) > 1
+        else top["catalog_bytes_per_doc"],
         "queries": {
             c: {"p95_ms": round(fit(ln, [r["queries"][c]["p95_ms"] for r in rows], math.log(docs)), 1)}
             for c in top["queries"]
