@@ -8,7 +8,10 @@ one more row, extrapolated, and how: bytes per document grow linearly in N
 cost stays constant and an index that grows more than linearly shows it);
 a p95 latency is fitted as a + b·ln N (a search or a B-tree lookup costs
 about the depth of what it walks, which grows with the logarithm of N;
-with one size measured there is nothing to fit and the row says so).
+with one size measured there is nothing to fit and the row says so). A
+latency line that falls with N says the machine was busier at the smaller
+size, not that a larger archive is faster: it is held at the largest p95
+measured instead (load average in each row).
 """
 
 from __future__ import annotations
@@ -24,11 +27,18 @@ import numpy as np
 from benchmarks.province.bench import markdown
 
 
-def fit(xs: list[float], ys: list[float], at: float) -> float:
-    """Y at AT on the least-squares line through (XS, YS); the one Y when there is one point."""
+def fit(xs: list[float], ys: list[float], at: float, *, rising: bool = False) -> float:
+    """Y at AT on the least-squares line through (XS, YS); the one Y when there is one point.
+
+    RISING: a latency does not fall as the archive grows, so a falling line
+    (the machine was busier at the smaller size) is taken as flat at the
+    largest Y measured rather than extrapolated down.
+    """
     if len(xs) < 2:
         return ys[0]
     b, a = np.polyfit(xs, ys, 1)
+    if rising and b < 0:
+        return max(ys)
     return float(a + b * at)
 
 
@@ -48,11 +58,13 @@ def extrapolate(rows: list[dict[str, Any]], docs: int) -> dict[str, Any]:
         if len(rows) > 1
         else top["catalog_bytes_per_doc"],
         "queries": {
-            c: {"p95_ms": round(fit(ln, [r["queries"][c]["p95_ms"] for r in rows], math.log(docs)), 1)}
+            c: {"p95_ms": round(fit(ln, [r["queries"][c]["p95_ms"] for r in rows], math.log(docs), rising=True), 1)}
             for c in top["queries"]
         },
         "owner_lookup": {
-            k: {"p95_ms": round(fit(ln, [r["owner_lookup"][k]["p95_ms"] for r in rows], math.log(docs)), 1)}
+            k: {
+                "p95_ms": round(fit(ln, [r["owner_lookup"][k]["p95_ms"] for r in rows], math.log(docs), rising=True), 1)
+            }
             for k in ("known", "unknown")
         },
         "load_average": ["–"],
