@@ -76,12 +76,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--results", type=Path, default=Path(__file__).with_name("results"))
     ap.add_argument("--to", type=int, default=10_000_000)
+    ap.add_argument("--fit-from", type=int, default=0, help="fit only the sizes from this one (e.g. leave out a size "
+                    "measured under another load)")  # fmt: skip
     args = ap.parse_args(argv)
     rows = sorted((json.loads(p.read_text()) for p in args.results.glob("*.json")), key=lambda r: r["docs"])
     if not rows:
         raise SystemExit(f"no results in {args.results}")
     if rows[-1]["docs"] < args.to:
-        rows.append(extrapolate(rows, args.to))
+        rows.append(extrapolate([r for r in rows if r["docs"] >= args.fit_from] or rows, args.to))
     print(markdown(rows))
     print()
     for r in rows:
