@@ -16,6 +16,7 @@ folders, so no result is reused.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -98,6 +99,8 @@ def main() -> None:
     ap.add_argument("--pages", type=int, default=36, help="pages generated (one to three per dossier)")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker processes, one run each")
     ap.add_argument("--processes", type=int, default=1, help="page processes per worker ([workers] processes)")
+    ap.add_argument("--out", type=Path, default=Path(__file__).with_name("results.json"),
+                    help="the runs as JSON, what benchmarks/capacity.py reads")  # fmt: skip
     args = ap.parse_args()
     from tests import postgres
 
@@ -111,11 +114,17 @@ def main() -> None:
             print(f"{made} trang, {len(scans)} hồ sơ; tải máy lúc bắt đầu: {load:.1f} ({os.cpu_count()} nhân)")
             print("| workers | page processes each | dossiers | pages | wall | pages/hour |")
             print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+            runs = []
             for n in args.workers:
                 took, pages = run(server, scans, n, args.processes, tmp)
                 print(f"| {n} | {args.processes} | {len(scans)} | {pages} | {took:.1f} s | {pages / took * 3600:.0f} |",
                       flush=True)  # fmt: skip
+                runs.append({"workers": n, "processes": args.processes, "dossiers": len(scans), "pages": pages,
+                             "seconds": round(took, 1), "pages_per_hour": round(pages / took * 3600)})  # fmt: skip
             print(f"tải máy lúc kết thúc: {os.getloadavg()[0]:.1f}")
+            summary = {"date": time.strftime("%Y-%m-%d"), "cores": os.cpu_count(), "load_start": round(load, 1),
+                       "load_end": round(os.getloadavg()[0], 1), "runs": runs}  # fmt: skip
+            args.out.write_text(json.dumps(summary, indent=2) + "\n")
     finally:
         server.stop()
 
