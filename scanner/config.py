@@ -700,6 +700,7 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
         queue=queue,
     )
 
+
 def _storage(st: _Section, base: Path) -> StorageConfig:
     """``[storage]``: the kind, the bucket and its lock; a key written into the file is refused, never used."""
     from scanner.retention import LOCK_MODES, retention_years
@@ -729,7 +730,7 @@ def _storage(st: _Section, base: Path) -> StorageConfig:
     )
     st.done()
     if kind == "s3" and not cfg.bucket:
-        raise _err(st.key("bucket"), "cần tên bucket khi kind = \"s3\"", 'a bucket is required with kind = "s3"')
+        raise _err(st.key("bucket"), 'cần tên bucket khi kind = "s3"', 'a bucket is required with kind = "s3"')
     if cfg.lock_mode not in LOCK_MODES:
         raise _err(st.key("lock_mode"), 'phải là "COMPLIANCE" hoặc "GOVERNANCE"', "must be COMPLIANCE or GOVERNANCE")
     if retention_years(cfg.default_retention) is None:
@@ -741,7 +742,6 @@ def _storage(st: _Section, base: Path) -> StorageConfig:
     if cfg.download_limit_mb <= 0:
         raise _err(st.key("download_limit_mb"), "phải lớn hơn 0", "must be positive")
     return cfg
-
 
 
 def _index(ix: _Section) -> IndexConfig:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -153,3 +154,13 @@ def catalog_place(request: pytest.FixtureRequest, tmp_path: Path) -> CatalogPlac
     server = request.getfixturevalue("postgres_server")
     owner, service = server.fresh_database()
     return CatalogPlace("postgresql", service, tmp_path / "c.index", owner)
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = 120.0) -> None:
+    """Poll PREDICATE every 0.2 s until it holds; fail the test after TIMEOUT seconds."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError("timed out")

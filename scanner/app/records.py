@@ -398,7 +398,9 @@ def audit_verify(actor: Actor, *, archive: Archive) -> AuditCheck:
     problems.extend(imported_log_problems(catalog, archive.files))
     gaps, notes = unanchored(catalog, archive.files, when=agency_time)
     problems.extend(gaps)
-    return AuditCheck(len(catalog.audit_entries()), tuple(dict.fromkeys(problems)), checkpoints, tuple(notes))
+    head = catalog.custody_store.audit_head()
+    entries = head[2] if head is not None else 0
+    return AuditCheck(entries, tuple(dict.fromkeys(problems)), checkpoints, tuple(notes))
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,6 @@ from scanner.text import fold
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-
-
 _TABLES: dict[str, dict[int, str]] = {}
 
 

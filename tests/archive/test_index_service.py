@@ -289,7 +289,7 @@ def test_scanner_indexer_indexes_until_sigterm(workstation: Path) -> None:
     archive = load_config(workstation).archive
     with open_catalog(archive) as cat:
         file_document(cat, "I-261124-0001", "Đơn đề nghị cấp bản sao trích lục hộ tịch")
-        argv = ['--config', str(workstation), 'indexer']
+        argv = ["--config", str(workstation), "indexer"]
         code = f"import sys; from scanner.cli import main; sys.exit(main({argv!r}))"
         service = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(REPO)})
         try:

@@ -14,16 +14,7 @@ import pytest
 from scanner.archive import Catalog
 from scanner.capture.watch import serve
 from scanner.config import load_config
-from tests.conftest import configure, render_lines
-
-
-def _wait(predicate, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError("timed out")
+from tests.conftest import configure, render_lines, wait_until
 
 
 def _wait_archived(config, n: int) -> None:  # type: ignore[no-untyped-def]
@@ -33,7 +24,7 @@ def _wait_archived(config, n: int) -> None:  # type: ignore[no-untyped-def]
         with Catalog(config.archive.catalog_path) as cat:
             return len(cat.jobs(states=("archived",))) == n
 
-    _wait(archived)
+    wait_until(archived)
 
 
 def test_watcher_takes_a_scan_and_archives_it(workstation: Path, tmp_path: Path) -> None:
@@ -195,12 +186,12 @@ def test_counter_flow_bad_scan_shown_at_once_pages_recognized_while_open_then_cl
         good = tmp_path / "trang-1.jpg"
         render_lines(dpi=150).save(good, dpi=(150, 150), quality=85)
         (inbox / good.name).write_bytes(good.read_bytes())
-        _wait(lambda: any(p.recognized for d in status().dossiers for doc in d.documents for p in doc.pages))
+        wait_until(lambda: any(p.recognized for d in status().dossiers for doc in d.documents for p in doc.pages))
 
         broken = good.read_bytes()[: len(good.read_bytes()) // 3]  # a scanner that stopped half way
         written = time.monotonic()
         (inbox / "trang-2.jpg").write_bytes(broken)
-        _wait(lambda: [q.name for q in status().quarantined] == ["trang-2.jpg"], timeout=30)
+        wait_until(lambda: [q.name for q in status().quarantined] == ["trang-2.jpg"], timeout=30)
         shown_after = time.monotonic() - written
         (open_dossier,) = status().dossiers
         assert open_dossier.state.value == "collecting" and open_dossier.pages == 1

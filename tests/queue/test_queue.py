@@ -217,7 +217,7 @@ def test_an_open_dossiers_pages_are_read_by_a_worker_while_the_citizen_waits(pro
 
     from scanner.app import counter as clerk
     from scanner.capture.watch import serve
-    from tests.conftest import render_lines
+    from tests.conftest import render_lines, wait_until
 
     config, _ = province
     text = config.source.read_text(encoding="utf-8").replace("settle_seconds = 2 ", "settle_seconds = 0.3 ")
@@ -231,12 +231,6 @@ def test_an_open_dossiers_pages_are_read_by_a_worker_while_the_citizen_waits(pro
         with open_catalog(config.archive) as cat:
             return clerk.status(who, clerk.Station(config, cat), counter="quay-1")
 
-    def wait(predicate: Any, timeout: float = 90.0) -> None:
-        end = time.monotonic() + timeout
-        while not predicate():
-            assert time.monotonic() < end, "timed out"
-            time.sleep(0.2)
-
     worker = subprocess.Popen(
         [sys.executable, "-m", "scanner", "--config", str(config.source), "worker"],
         stdout=subprocess.DEVNULL, stderr=(tmp_path / "worker.log").open("ab"), start_new_session=True,
@@ -249,9 +243,9 @@ def test_an_open_dossiers_pages_are_read_by_a_worker_while_the_citizen_waits(pro
         good = tmp_path / "trang-1.jpg"
         render_lines(dpi=150).save(good, dpi=(150, 150), quality=85)
         (inbox / good.name).write_bytes(good.read_bytes())
-        wait(lambda: any(p.recognized for d in status().dossiers for doc in d.documents for p in doc.pages))
+        wait_until(lambda: any(p.recognized for d in status().dossiers for doc in d.documents for p in doc.pages))
         (inbox / "trang-2.jpg").write_bytes(good.read_bytes()[: good.stat().st_size // 3])  # stopped half way
-        wait(lambda: [q.name for q in status().quarantined] == ["trang-2.jpg"])
+        wait_until(lambda: [q.name for q in status().quarantined] == ["trang-2.jpg"])
         (open_dossier,) = status().dossiers
         assert open_dossier.state.value == "collecting" and open_dossier.pages == 1  # still open at the counter
         with open_catalog(config.archive) as cat:
@@ -261,7 +255,7 @@ def test_an_open_dossiers_pages_are_read_by_a_worker_while_the_citizen_waits(pro
             with open_catalog(config.archive) as cat:
                 return bool(cat.jobs(states=("archived",)))
 
-        wait(filed)
+        wait_until(filed)
     finally:
         stop.set()
         intake.join(timeout=60)

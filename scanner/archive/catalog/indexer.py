@@ -169,7 +169,8 @@ class Indexer:
         return cursor
 
     @staticmethod
-    def _top(c: Connection) -> int:
+    def top(c: Connection) -> int:
+        """The outbox's last id: how far a cursor has to read."""
         return int(c.execute(select(func.coalesce(func.max(index_outbox.c.id), 0))).scalar_one())
 
     @staticmethod
@@ -197,7 +198,7 @@ class Indexer:
     def reset(self, generation: str) -> None:
         """A new (or lost) live index knows nothing: every document goes back in the outbox, after its cursor."""
         with self.db.write() as c:
-            top = self._top(c)
+            top = self.top(c)
             c.execute(index_outbox.insert().from_select(["code"], select(documents.c.code)))
             self._set(c, Cursor(LIVE, generation, top))
 
@@ -230,7 +231,7 @@ class Indexer:
 
     def _backlog(self, cursor: Cursor) -> int:
         with self.db.read() as c:
-            return self._top(c) - cursor.position
+            return self.top(c) - cursor.position
 
     # --- rebuilding ----------------------------------------------------------------------------
 
@@ -246,7 +247,7 @@ class Indexer:
             job = self.cursor(c, REBUILD)
             made = job is not None and (self.path_of(job.generation) / "meta.json").exists()
             if job is None or job.generation == live.generation or not made:
-                job = Cursor(REBUILD, self._next_generation(live, job), self._top(c), 0)
+                job = Cursor(REBUILD, self._next_generation(live, job), self.top(c), 0)
                 self._set(c, job)
                 fresh = True
             else:

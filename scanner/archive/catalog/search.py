@@ -29,7 +29,7 @@ from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 
 from scanner.archive.catalog.custody import CustodyStore
 from scanner.archive.catalog.db import Database
@@ -75,7 +75,6 @@ _HITS = (
     .select_from(documents.join(dossiers, dossiers.c.code == documents.c.dossier_code))
     .where(documents.c.code.in_(bindparam("codes", expanding=True)))
 )
-_TOP = select(func.coalesce(func.max(index_outbox.c.id), 0))
 
 
 @dataclass(frozen=True)
@@ -120,7 +119,7 @@ class SearchStore:
     def _live(self) -> tuple[Cursor, int]:
         """The live cursor and the outbox's last id, in one read: what is live, and how much it lacks."""
         with self.db.read() as c:
-            return self.indexer.live(c), int(c.execute(_TOP).scalar_one())
+            return self.indexer.live(c), self.indexer.top(c)
 
     def _open(self, live: Cursor) -> SearchIndex | None:
         """The live generation, opened again if a rebuild has switched it; None for a reader when there is none yet."""
