@@ -25,7 +25,7 @@ The ink is found on the page divided by its own background (``flatten`` of
 the cleaning stage), each colour channel on its own: paper of any tint
 becomes white, black ink is dark in every channel, a red seal or a blue
 signature is far from grey. Isolated specks of dust are dropped
-(``despeckle``).
+(``scanner.clean.specks``).
 
 JBIG2 generic-region coding (without the symbol dictionaries that can turn
 a 6 into an 8) would be smaller still than G4, but Debian 12 packages no
@@ -46,7 +46,7 @@ import pikepdf
 from pikepdf import Dictionary, Name
 from PIL import Image, TiffImagePlugin
 
-from scanner.clean import despeckle, flatten
+from scanner.clean import components, flatten, paint, specks
 from scanner.errors import PdfError
 from scanner.files import sha256_file
 from scanner.model import PageImage
@@ -169,8 +169,8 @@ def two_tone(arr: np.ndarray) -> tuple[int, int] | None:
     in-between tones away from any edge.
     """
     if arr.ndim == 3:
-        sample = arr[::4, ::4]
-        spread = sample.max(axis=2).astype(np.int16) - sample.min(axis=2)
+        r, g, b = cv2.split(np.ascontiguousarray(arr[::4, ::4]))
+        spread = cv2.subtract(cv2.max(cv2.max(r, g), b), cv2.min(cv2.min(r, g), b))
         if np.count_nonzero(spread > 8) > 0.001 * spread.size:
             return None
         arr = arr[..., 1]
@@ -268,7 +268,10 @@ def find_ink(arr: np.ndarray, dpi: float) -> Ink:
     coloured = chroma >= COLOUR_INK
     dark = grey < level
     pale = (grey < max(level, LIGHT_INK)) & ~dark
-    ink = despeckle(np.where(dark | pale | coloured, 0, 255).astype(np.uint8), dpi) < 128
+    ink = (dark | pale | coloured).view(np.uint8)
+    labels, stats, lone = specks(ink, dpi)
+    ink = paint(ink, labels, stats, lone, 0).view(bool) if lone.size else ink.view(bool)
+    del labels
     coloured &= ink
     dark &= ink & ~coloured
     # A pale pixel much lighter than the ink right beside it is the anti-aliased rim of a letter: it is
@@ -279,11 +282,10 @@ def find_ink(arr: np.ndarray, dpi: float) -> Ink:
     pale &= ink & ~coloured & ~rims
     del rims, ink, nearby
     # Pale grain (a lid shadow's rest, the paper's texture) stays in the paper: pale ink comes in strokes.
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(pale.astype(np.uint8), connectivity=8)
-    small = stats[:, cv2.CC_STAT_AREA] < PALE_STROKE * (dpi / 300) ** 2
-    small[0] = False
-    if small.any():
-        pale &= ~small[labels]
+    _, labels, stats, _ = components(pale.view(np.uint8))
+    grain = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] < PALE_STROKE * (dpi / 300) ** 2) + 1
+    if grain.size:
+        pale = paint(pale, labels, stats, grain, 0)
     del labels
     weight = cv2.max(cv2.bitwise_not(bottom), chroma)
     return Ink(
@@ -298,30 +300,71 @@ def find_ink(arr: np.ndarray, dpi: float) -> Ink:
 def _block_sums(values: np.ndarray, weight: np.ndarray, factor: int) -> tuple[np.ndarray, np.ndarray]:
     """Means of VALUES * WEIGHT and of WEIGHT over FACTOR x FACTOR blocks (the last partial blocks padded).
 
-    Done in strips of rows so a 300 dpi colour page costs a few megabytes
-    of floats at a time, not the hundreds a whole-page float copy would.
+    An ink layer's weight is zero on nine pixels in ten, so its sums are
+    gathered from the ink pixels alone (a bincount per channel); the
+    paper's weight covers most of the page, so it is summed block by block
+    in strips of rows, a few megabytes of floats at a time rather than the
+    hundreds a whole-page float copy would take.
     """
     height, width = weight.shape
     rows, cols = -(-height // factor), -(-width // factor)
+    if np.count_nonzero(weight) < _SPARSE * weight.size:
+        return _sparse_sums(values, weight, factor, rows, cols)
     channels = values.shape[2:]
     sums = np.zeros((rows, cols, *channels), np.float32)
     totals = np.zeros((rows, cols), np.float32)
     pad_w = cols * factor - width
     step = factor * max(1, 256 // factor)
+    binary = int(weight.max()) <= 1
     for y in range(0, height, step):
-        v = values[y : y + step].astype(np.float32)
-        w = weight[y : y + step].astype(np.float32)
+        v, w = values[y : y + step], weight[y : y + step]
         pad_h = -(-w.shape[0] // factor) * factor - w.shape[0]
-        if pad_h or pad_w:
-            v = np.pad(v, ((0, pad_h), (0, pad_w), *(((0, 0),) * len(channels))))
-            w = np.pad(w, ((0, pad_h), (0, pad_w)))
+        if pad_h or pad_w:  # padded as bytes, before they widen
+            v = cv2.copyMakeBorder(v, 0, pad_h, 0, pad_w, cv2.BORDER_CONSTANT, value=0)
+            w = cv2.copyMakeBorder(w, 0, pad_h, 0, pad_w, cv2.BORDER_CONSTANT, value=0)
         n = w.shape[0] // factor
-        wv = v * (w[..., None] if channels else w)
         block = y // factor
         # INTER_AREA at a whole-number factor is the exact block mean; means serve as well as sums here.
-        sums[block : block + n] = cv2.resize(wv, (cols, n), interpolation=cv2.INTER_AREA).reshape(n, cols, *channels)
-        totals[block : block + n] = cv2.resize(w, (cols, n), interpolation=cv2.INTER_AREA)
+        if binary:
+            # A 0/1 weight only picks pixels: masked bytes, as 8.8 fixed point, are means exact to 1/256
+            # at half the cost of a float product.
+            wv = np.left_shift(cv2.bitwise_and(v, v, mask=w), 8, dtype=np.uint16)
+            area = cv2.resize(wv, (cols, n), interpolation=cv2.INTER_AREA).astype(np.float32) / 256
+            share = cv2.resize(np.left_shift(w, 8, dtype=np.uint16), (cols, n), interpolation=cv2.INTER_AREA)
+            sums[block : block + n] = area.reshape(n, cols, *channels)
+            totals[block : block + n] = share.astype(np.float32) / 256
+        else:
+            w32 = w.astype(np.float32)
+            wv = v * (w32[..., None] if channels else w32)
+            mean = cv2.resize(wv, (cols, n), interpolation=cv2.INTER_AREA)
+            sums[block : block + n] = mean.reshape(n, cols, *channels)
+            totals[block : block + n] = cv2.resize(w32, (cols, n), interpolation=cv2.INTER_AREA)
     return sums, totals
+
+
+# Below this share of weighted pixels a layer's block sums are gathered from those pixels alone.
+_SPARSE = 0.25
+
+
+def _sparse_sums(
+    values: np.ndarray, weight: np.ndarray, factor: int, rows: int, cols: int
+) -> tuple[np.ndarray, np.ndarray]:
+    found = cv2.findNonZero(weight)  # several times faster than np.nonzero on a whole page
+    if found is None:
+        return np.zeros((rows, cols, *values.shape[2:]), np.float32), np.zeros((rows, cols), np.float32)
+    found = found.reshape(-1, 2)
+    xs, ys = found[:, 0], found[:, 1]
+    del found
+    cell = (ys // factor).astype(np.int64) * cols + xs // factor
+    w = weight[ys, xs].astype(np.float64)
+    picked = values[ys, xs].reshape(len(ys), -1)
+    del ys, xs
+    area = float(factor * factor)
+    totals = np.bincount(cell, weights=w, minlength=rows * cols) / area
+    cells = rows * cols
+    sums = np.stack([np.bincount(cell, weights=w * picked[:, c], minlength=cells) for c in range(picked.shape[1])], -1)
+    sums = (sums / area).astype(np.float32).reshape(rows, cols, *values.shape[2:])
+    return sums, totals.astype(np.float32).reshape(rows, cols)
 
 
 def _fill(values: np.ndarray, weight: np.ndarray, factor: int) -> np.ndarray:
