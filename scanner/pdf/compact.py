@@ -359,11 +359,10 @@ def _sparse_sums(
     w = weight[ys, xs].astype(np.float64)
     picked = values[ys, xs].reshape(len(ys), -1)
     del ys, xs
-    area = float(factor * factor)
-    totals = np.bincount(cell, weights=w, minlength=rows * cols) / area
-    cells = rows * cols
-    sums = np.stack([np.bincount(cell, weights=w * picked[:, c], minlength=cells) for c in range(picked.shape[1])], -1)
-    sums = (sums / area).astype(np.float32).reshape(rows, cols, *values.shape[2:])
+    area, cells = float(factor * factor), rows * cols
+    totals = np.bincount(cell, weights=w, minlength=cells) / area
+    per_channel = [np.bincount(cell, weights=w * picked[:, c], minlength=cells) for c in range(picked.shape[1])]
+    sums = (np.stack(per_channel, -1) / area).astype(np.float32).reshape(rows, cols, *values.shape[2:])
     return sums, totals.astype(np.float32).reshape(rows, cols)
 
 
