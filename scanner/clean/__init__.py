@@ -149,7 +149,7 @@ def _small(grey: np.ndarray, width: int) -> tuple[np.ndarray, float]:
     return cv2.resize(grey[: height * k, : cols * k], (cols, height), interpolation=cv2.INTER_AREA), 1 / k
 
 
-def flatten(grey: np.ndarray) -> np.ndarray:
+def flatten(page: np.ndarray) -> np.ndarray:
     """Divide the page by its own background so paper is white everywhere and ink keeps its darkness.
 
     The background is what a morphological closing wider than any stroke
@@ -158,15 +158,22 @@ def flatten(grey: np.ndarray) -> np.ndarray:
     and scaled back up. Dividing by it removes grey or
     yellowed paper and the gradient of a lid shadow in one step, where a
     global threshold would turn the shadow into a black band.
+    A colour PAGE is flattened channel by channel, each by its own
+    background (the same as flattening the three planes apart, without
+    copying them out).
     """
-    small, scale = _small(grey, 400)
+    small, scale = _small(page, 400)
     k = max(3, round(small.shape[1] / 60) | 1)  # ~3.5 mm: wider than a bold stroke, narrower than the margins
     bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     bg = cv2.medianBlur(bg, k)
     bg = np.maximum(bg, 1)
     if scale < 1:
-        bg = cv2.resize(bg, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
-    return _paper_to_white(cv2.divide(grey, bg, scale=255))
+        bg = cv2.resize(bg, (page.shape[1], page.shape[0]), interpolation=cv2.INTER_LINEAR)
+    divided = cv2.divide(page, bg, scale=255)
+    if divided.ndim == 2:
+        return _paper_to_white(divided)
+    planes = cv2.split(divided)
+    return cv2.LUT(divided, np.dstack([_white_lut(p) for p in planes]))
 
 
 def _paper_to_white(grey: np.ndarray) -> np.ndarray:
@@ -181,13 +188,17 @@ def _paper_to_white(grey: np.ndarray) -> np.ndarray:
     A clean white page costs Tesseract fewer blobs to look at and compresses
     to a fraction of the noisy one.
     """
+    return cv2.LUT(grey, _white_lut(grey))
+
+
+def _white_lut(grey: np.ndarray) -> np.ndarray:
     sample = grey[::7, ::7]
     paper = float(np.median(sample))
     spread = 1.4826 * float(np.median(np.abs(sample.astype(np.float32) - paper)))
     white = max(128.0, paper - 3 * max(spread, 1.0))
     lut = np.clip(np.arange(256, dtype=np.float32) * 255 / white, 0, 255).astype(np.uint8)
     lut[lut > _KNEE] = 255
-    return cv2.LUT(grey, lut)
+    return lut
 
 
 _KNEE = 235

@@ -23,6 +23,7 @@ import io
 import re
 import statistics
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -383,10 +384,28 @@ def ocr_page(image: Path, *, width: int, height: int, dpi: float, options: OcrOp
     (high-resolution scans are recognized at 300 dpi): the ratio of the two
     widths scales the resolution given to Tesseract and the boxes it returns.
     """
-    with Image.open(image) as im:
-        ocr_width = im.width
-    scale = width / ocr_width if ocr_width else 1.0
-    data = tesseract.hocr(
-        image, languages=options.languages, dpi=int(round(dpi / scale)), timeout=options.timeout_seconds
-    )
-    return parse_hocr(data, width, height, scale=scale, order=options.reading_order, correct=options.correct_marks)
+    return ocr_pages([(image, width, height, dpi)], options)[0]
+
+
+def ocr_pages(pages: Sequence[tuple[Path, int, int, float]], options: OcrOptions = OcrOptions()) -> list[OcrPage]:
+    """:func:`ocr_page` of each (IMAGE, WIDTH, HEIGHT, DPI) of PAGES, with one Tesseract run per resolution.
+
+    For a tool given all its pages at once (``scanner ocr``): Tesseract's
+    start-up is paid once per run, not per page (``tesseract.hocr_pages``).
+    """
+    scales = []
+    for image, width, _, _ in pages:
+        with Image.open(image) as im:
+            scales.append(width / im.width if im.width else 1.0)
+    by_dpi: dict[int, list[int]] = {}
+    for i, (_, _, _, dpi) in enumerate(pages):
+        by_dpi.setdefault(int(round(dpi / scales[i])), []).append(i)
+    data: dict[int, str] = {}
+    for dpi, indices in by_dpi.items():
+        images = [pages[i][0] for i in indices]
+        read = tesseract.hocr_pages(images, languages=options.languages, dpi=dpi, timeout=options.timeout_seconds)
+        data.update(zip(indices, read, strict=True))
+    return [
+        parse_hocr(data[i], width, height, scale=scales[i], order=options.reading_order, correct=options.correct_marks)
+        for i, (_, width, height, _) in enumerate(pages)
+    ]

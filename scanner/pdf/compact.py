@@ -250,14 +250,15 @@ def find_ink(arr: np.ndarray, dpi: float) -> Ink:
     crosses it (the recognizer drops red ink, not violet).
     """
     if arr.ndim == 3:
-        channels = [flatten(np.ascontiguousarray(arr[..., c])) for c in range(3)]
-        top = np.maximum(np.maximum(channels[0], channels[1]), channels[2])
-        bottom = np.minimum(np.minimum(channels[0], channels[1]), channels[2])
+        flat = flatten(arr)
+        r, g, b = cv2.split(flat)
+        top = cv2.max(cv2.max(r, g), b)
+        bottom = cv2.min(cv2.min(r, g), b)
         chroma = cv2.subtract(top, bottom)
-        red_leads = channels[0] == top
-        del top
-        grey = cv2.cvtColor(np.dstack(channels), cv2.COLOR_RGB2GRAY)
-        del channels
+        red_leads = r == top
+        del top, r, g, b
+        grey = cv2.cvtColor(flat, cv2.COLOR_RGB2GRAY)
+        del flat
     else:
         grey = flatten(arr)
         bottom = grey
@@ -268,10 +269,10 @@ def find_ink(arr: np.ndarray, dpi: float) -> Ink:
     coloured = chroma >= COLOUR_INK
     dark = grey < level
     pale = (grey < max(level, LIGHT_INK)) & ~dark
-    ink = (dark | pale | coloured).view(np.uint8)
-    labels, stats, lone = specks(ink, dpi)
-    ink = paint(ink, labels, stats, lone, 0).view(bool) if lone.size else ink.view(bool)
-    del labels
+    found = (dark | pale | coloured).view(np.uint8)
+    labels, stats, lone = specks(found, dpi)
+    ink: np.ndarray = (paint(found, labels, stats, lone, 0) if lone.size else found).view(bool)
+    del labels, found
     coloured &= ink
     dark &= ink & ~coloured
     # A pale pixel much lighter than the ink right beside it is the anti-aliased rim of a letter: it is

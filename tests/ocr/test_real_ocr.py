@@ -71,3 +71,27 @@ def test_scanner_ocr_writes_pdf_and_sidecar(tmp_path: Path) -> None:
     text = sidecar.read_text(encoding="utf-8")
     assert _cer(truth, text) < 0.03
     assert text.splitlines()[0] == "UBND QUẬN HẢI CHÂU"
+
+
+def test_pages_read_in_one_run_read_as_each_alone(tmp_path: Path) -> None:
+    # `scanner ocr` reads its pages with one Tesseract run per resolution: each page must come back the same
+    # as read alone, and in its own place, even when pages of two resolutions are mixed.
+    from pagegen import render_page
+    from record import THONG_BAO
+
+    from scanner.ocr import ocr_pages
+
+    page = render_page(THONG_BAO, 300)
+    bands = [page.crop((0, top, page.width, top + 500)) for top in (150, 700, 1250)]
+    pages = []
+    for i, band in enumerate(bands):
+        dpi = 200 if i == 1 else 300
+        if dpi != 300:
+            band = band.resize((band.width * 2 // 3, band.height * 2 // 3), Image.Resampling.LANCZOS)
+        path = tmp_path / f"trang-{i}.png"
+        band.convert("L").save(path)
+        pages.append((path, band.width, band.height, float(dpi)))
+    together = ocr_pages(pages)
+    alone = [ocr_page(p, width=w, height=h, dpi=d) for p, w, h, d in pages]
+    assert [r.text for r in together] == [r.text for r in alone]
+    assert len({r.text for r in together}) == 3 and all(r.text.strip() for r in together)

@@ -58,3 +58,19 @@ def test_check_languages_names_the_package(fake_program: FakeProgram) -> None:
         tesseract.check_languages(("vie",))
     assert info.value.kind is FaultKind.PROGRAM_MISSING
     assert info.value.message_vi == "Tesseract thiếu dữ liệu ngôn ngữ vie (cài gói tesseract-ocr-vie)"
+
+
+def test_a_failed_run_over_many_pages_names_the_page_that_broke_it(fake_program: FakeProgram, tmp_path: Path) -> None:
+    # A list run fails as a whole; page by page, only the broken page fails, and the error says which.
+    fake_program(
+        "tesseract",
+        'case "$1" in *.txt) exit 1;; *broken*) kill -SEGV $$;; esac; '
+        "echo \"<div class='ocr_page' title='image $1'>\"",
+    )
+    images = [tmp_path / "trang-1.tif", tmp_path / "broken-2.tif", tmp_path / "trang-3.tif"]
+    with pytest.raises(OcrError) as info:
+        tesseract.hocr_pages(images, languages=("vie",), dpi=300, timeout=5)
+    assert "broken-2.tif" in info.value.message_vi
+    read = tesseract.hocr_pages([images[0], images[2]], languages=("vie",), dpi=300, timeout=5)
+    assert [page.split("image ")[1].strip().rstrip("'>") for page in read] == [str(images[0]), str(images[2])]
+    assert not list(tmp_path.glob(".tesseract-*"))  # the list of pages is not left behind
