@@ -287,14 +287,28 @@ def _box(stat: np.ndarray) -> tuple[slice, slice]:
     return slice(y, y + h), slice(x, x + w)
 
 
-def despeckle(grey: np.ndarray, dpi: float) -> np.ndarray:
+def despeckle(grey: np.ndarray, dpi: float, *, edges: bool = False) -> np.ndarray:
     """Remove specks of dust: dark dots smaller than a tenth of a millimetre squared with nothing near them.
 
     Isolated is what tells dust from a diacritic: the dot of "ị" or the hook
     of "ở" is as small but sits a stroke's width from its letter, so a small
     component survives when the dilated ink of any other component touches it.
+
+    With EDGES, ink that touches the edge of the image (or nearly) goes too: a page's
+    margins keep its letters off the edge, and what reaches it is the
+    paper's edge, a lid shadow's rim, a punched hole or the scanner bed. A
+    lid shadow divided out by :func:`flatten` still leaves the paper's rim
+    as a broken dark line along the edge (sharpest on a skewed scan, where
+    it meets the bed at an angle), which Tesseract reads as a line of junk.
     """
-    labels, stats, lone = specks((grey < 128).astype(np.uint8), dpi)
+    ink = (grey < 128).astype(np.uint8)
+    labels, stats, lone = specks(ink, dpi)
+    if edges:
+        h, w = grey.shape
+        x, y, bw, bh = (stats[1:, i] for i in range(4))
+        r = max(2, round(dpi / 100))  # a turned page's rim may stop a pixel or two short of the edge
+        touching = np.flatnonzero((x < r) | (y < r) | (x + bw > w - r) | (y + bh > h - r)) + 1
+        lone = np.concatenate([lone, touching]).astype(np.int64)
     return paint(grey, labels, stats, lone, 255) if lone.size else grey
 
 
@@ -559,7 +573,7 @@ def clean_page(page: PageImage, out_dir: Path, options: CleanOptions = CleanOpti
     if skew:
         grey = _rotate_bound(grey, -skew)
     if options.despeckle:
-        grey = despeckle(grey, dpi)
+        grey = despeckle(grey, dpi, edges=options.borders)
     if 0 < letters < MIN_X_HEIGHT:  # the OCR stage scales the boxes back by the two images' widths
         grey = cv2.resize(grey, None, fx=UPSCALE, fy=UPSCALE, interpolation=cv2.INTER_CUBIC)
     ocr_path = stem.with_name(stem.name + "-ocr.tif")
