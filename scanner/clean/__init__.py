@@ -162,7 +162,10 @@ def flatten(page: np.ndarray) -> np.ndarray:
     background (the same as flattening the three planes apart, without
     copying them out).
     """
-    small, scale = _small(page, 400)
+    # Resampled to exactly 400 px, not by a whole factor (``_small``): Tesseract's reading of a scribbled
+    # signature turned on the background's last grey level (a "\\À" read on a skewed test page).
+    scale = min(1.0, 400 / max(page.shape[1], 1))
+    small = cv2.resize(page, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else page
     k = max(3, round(small.shape[1] / 60) | 1)  # ~3.5 mm: wider than a bold stroke, narrower than the margins
     bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     bg = cv2.medianBlur(bg, k)
