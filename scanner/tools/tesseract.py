@@ -2,7 +2,8 @@
 
 One thread per process (``OMP_THREAD_LIMIT=1``): pages are recognized in
 parallel by the pipeline, and Tesseract's own OpenMP threads only fight each
-other for the same cores. Images are passed by path and results read from
+other for the same cores. Images are passed by path (several at once as a
+list file beside them, removed after the run) and results read from
 stdout, so nothing is left behind in temporary folders.
 
 Whose fault a failure is: Tesseract or one of its languages not installed
