@@ -297,22 +297,51 @@ def despeckle(grey: np.ndarray, dpi: float, *, edges: bool = False) -> np.ndarra
     of "ở" is as small but sits a stroke's width from its letter, so a small
     component survives when the dilated ink of any other component touches it.
 
-    With EDGES, ink that touches the edge of the image (or nearly) goes too: a page's
-    margins keep its letters off the edge, and what reaches it is the
-    paper's edge, a lid shadow's rim, a punched hole or the scanner bed. A
-    lid shadow divided out by :func:`flatten` still leaves the paper's rim
-    as a broken dark line along the edge (sharpest on a skewed scan, where
-    it meets the bed at an angle), which Tesseract reads as a line of junk.
+    With EDGES, what touches the edge of the image (or nearly) goes too: a
+    page's margins keep its letters off the edge, and what reaches it is the
+    paper's edge, a lid shadow's rim, a punched hole or the scanner bed.
+    Dark ink touching the edge goes whole; within a thin rim along each edge
+    (:func:`_clear_rims`) grey goes as well. A lid shadow divided out by
+    :func:`flatten` still leaves the paper's rim as a broken, grainy grey
+    band along the edge (sharpest on a skewed scan, where it meets the bed at
+    an angle), which Tesseract read as a line of junk.
     """
     ink = (grey < 128).astype(np.uint8)
     labels, stats, lone = specks(ink, dpi)
+    r = max(2, round(dpi / 100))  # a turned page's rim may stop a pixel or two short of the edge
     if edges:
         h, w = grey.shape
         x, y, bw, bh = (stats[1:, i] for i in range(4))
-        r = max(2, round(dpi / 100))  # a turned page's rim may stop a pixel or two short of the edge
         touching = np.flatnonzero((x < r) | (y < r) | (x + bw > w - r) | (y + bh > h - r)) + 1
         lone = np.concatenate([lone, touching]).astype(np.int64)
-    return paint(grey, labels, stats, lone, 255) if lone.size else grey
+    out = paint(grey, labels, stats, lone, 255) if lone.size else grey
+    return _clear_rims(out if out is not grey else grey.copy(), r) if edges else out
+
+
+# The rim along each edge cleared of grey, as a share of the page's shorter side (2.5%: 5 mm of an A4
+# page, where no letter of a page with margins stands).
+_RIM = 0.025
+
+
+def _clear_rims(grey: np.ndarray, reach: int) -> np.ndarray:
+    """GREY (changed in place) with whatever is not paper and touches an edge whitened, within the rim."""
+    h, w = grey.shape
+    d = max(reach + 1, round(_RIM * min(h, w)))
+    strips = (
+        (grey[:d], "top"),
+        (grey[h - d :], "bottom"),
+        (grey[:, :d], "left"),
+        (grey[:, w - d :], "right"),
+    )
+    for strip, side in strips:
+        _, labels, stats, _ = components((strip < _KNEE).astype(np.uint8))
+        x, y, bw, bh = (stats[1:, i] for i in range(4))
+        sh, sw = strip.shape
+        near = {"top": y < reach, "bottom": y + bh > sh - reach, "left": x < reach, "right": x + bw > sw - reach}
+        touching = np.flatnonzero(near[side]) + 1
+        if touching.size:
+            strip[...] = paint(strip, labels, stats, touching, 255)
+    return grey
 
 
 # --- orientation and skew -------------------------------------------------------------------

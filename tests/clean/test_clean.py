@@ -161,10 +161,12 @@ def test_the_paper_rim_along_the_edge_goes_but_letters_near_it_stay() -> None:
         grey[0:4, x : x + 50] = 0
     grey[0:30, 395:400] = 0  # a punched hole cut by the right edge
     grey[8:40, 100:110] = 0  # a letter a few pixels below the edge, not touching it
+    grey[390:400, 50:350] = 180  # the grainy grey band a shadow's rim leaves along the bottom edge
+    grey[300:340, 200:210] = 180  # a grey letter inside the page
     assert despeckle(grey, 300)[0:4].min() == 0  # without EDGES nothing along the edge is touched
     out = despeckle(grey, 300, edges=True)
-    assert out[0:4].min() == 255 and out[:, 395:].min() == 255
-    assert out[8:40, 100:110].max() == 0
+    assert out[0:4].min() == 255 and out[:, 395:].min() == 255 and out[390:].min() == 255
+    assert out[8:40, 100:110].max() == 0 and out[300:340, 200:210].max() == 180
 
 
 def test_a_skewed_shadowed_scan_reads_without_a_line_of_junk_at_the_top(tmp_path: Path) -> None:
@@ -180,6 +182,7 @@ def test_a_skewed_shadowed_scan_reads_without_a_line_of_junk_at_the_top(tmp_path
     )
     top = np.asarray(Image.open(cleaned.ocr_image))[:40]
     assert np.count_nonzero(top < 128) < 50  # was 1,767 dark pixels: the rim, broken into dashes
+    assert np.count_nonzero(top < 235) < 5000  # and 39,131 not paper-white: the grainy grey band around them
 
 
 def test_blank_backside_is_blank_and_a_text_page_is_not(tmp_path: Path) -> None:
