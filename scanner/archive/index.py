@@ -483,8 +483,9 @@ class SearchIndex:
         often: a phrase's rarest pair, or the rarest of separate words.
 
         None when the full query is cheap: fewer than PREFILTER_ABOVE
-        documents are expected to match it (separate words taken as
-        independent, a phrase as frequent as its rarest word or pair), it is
+        documents are expected to match it (a phrase as frequent as its
+        rarest word or pair; separate words, taken as independent, fewer than
+        WORDS_PREFILTER_ABOVE: their conjunction prunes better), it is
         a single term, or a phrase has no indexed pair (two rarer words: the
         documents where one of them scores best seldom hold the phrase).
         """
