@@ -33,14 +33,20 @@ in ``fold_pairs``. A two-word phrase is then a single term
 documents that hold all its pairs; pairs of two rare syllables are not
 needed, their postings are short anyway.
 
-A query expected to match tens of thousands of documents (two common words,
-a phrase of common pairs) still has that many matches to score: tantivy
-skips postings only for a single term or for "any of these terms". Such a
+A query expected to match a large share of the archive (two common words,
+a phrase of common pairs) still has that many matches to score: tantivy's
+block-max pruning of a conjunction skips little when every block holds good
+matches of every term, so its cost grows with the archive (measured: 21 ms
+for two words in 80-95% of 1M documents, 4 ms for one of them alone). Such a
 query is answered in two steps: block-max WAND picks the best few hundred
-documents for "any of the query's terms and pairs" (those holding all of
-them, often, score best), then the full query (positions, exact diacritics)
-runs restricted to those candidates; only if too few survive does the full
-query run on everything.
+documents of its rarest single term (a phrase's rarest pair; a lone term is
+what block-max skips best), then the full query (positions, exact
+diacritics) runs restricted to those candidates; only if too few survive does
+the full query run on everything. For a phrase the rarest pair's best
+documents are the phrase's (measured at 1M: the same ten, in the same order,
+for every phrase of the benchmark); for separate words they are nearly so,
+which is why separate words take this path only above a higher expected
+count (``WORDS_PREFILTER_ABOVE``), where the full conjunction is slow.
 """
 
 from __future__ import annotations
@@ -61,8 +67,10 @@ from scanner.errors import ArchiveError
 # Bump when the fields or analyzers below change: an index of another version is rebuilt.
 INDEX_VERSION = 8
 SMALL_HEAP = 60_000_000  # the writer of a few documents filed at a counter
-PREFILTER_ABOVE = 50_000  # expected matches above which a query is answered in two steps (crossover measured at 1M)
+PREFILTER_ABOVE = 50_000  # expected matches above which a phrase is answered in two steps (crossover measured at 1M)
+WORDS_PREFILTER_ABOVE = 300_000  # the same for separate words, whose conjunction prunes better (measured at 1M)
 EXACT_BONUS = 1000.0
+LEAD_DEPTH = (20, 100)  # candidates the lead term offers per hit asked, then again if too few of them match
 NO_END = 99991231  # valid_until of a paper valid indefinitely
 
 _FOLD = "vi_fold"
@@ -449,10 +457,13 @@ class SearchIndex:
             return [(0.0, a) for _, a in hits]
         lead = self._lead(searcher, parts, field) if (filters is None or filters.empty) else None
         if lead is not None:
-            for k in (limit * 20, limit * 100):
+            for k in (limit * LEAD_DEPTH[0], limit * LEAD_DEPTH[1]):
                 hits = searcher.search(lead, limit=k, count=False).hits
                 keys = searcher.fast_field_values("key", [addr for _, addr in hits])
-                only = tantivy.Query.term_set_query(self.schema, "key", [int(v) for v in keys if v is not None])
+                # scored 0, so that a document scores the same whichever way it was found
+                only = tantivy.Query.const_score_query(
+                    tantivy.Query.term_set_query(self.schema, "key", [int(v) for v in keys if v is not None]), 0.0
+                )
                 within = tantivy.Query.boolean_query([(tantivy.Occur.Must, only), (tantivy.Occur.Must, q)])
                 found = searcher.search(within, limit=limit, count=False).hits
                 if len(found) >= limit or len(hits) < k:
@@ -460,17 +471,29 @@ class SearchIndex:
         return [(float(s), a) for s, a in searcher.search(q, limit=limit, count=False).hits]
 
     def _lead(self, searcher: tantivy.Searcher, parts: Sequence[QueryPart], field: str) -> tantivy.Query | None:
-        """A WAND-friendly query (any of the terms) whose best documents are the full query's likely best ones.
+        """The query's rarest single term, whose best documents are the full query's likely best ones.
+
+        A single term is what tantivy answers without decoding every
+        posting (block-max WAND skips each block whose best score cannot enter
+        the top), so its cost barely grows with the archive; the full query,
+        a conjunction of terms in most documents, scores every match (its
+        block-max pruning skips little when every block holds a good match of
+        each term), and a union of its terms nearly as many. The rarest term
+        is the one whose good matches are the full query's good matches most
+        often: a phrase's rarest pair, or the rarest of separate words.
 
         None when the full query is cheap: fewer than PREFILTER_ABOVE
-        documents are expected to match it (separate words taken as
-        independent, a phrase as frequent as its rarest word or pair), or it is
-        a single term.
+        documents are expected to match it (a phrase as frequent as its
+        rarest word or pair; separate words, taken as independent, fewer than
+        WORDS_PREFILTER_ABOVE: their conjunction prunes better), it is
+        a single term, or a phrase has no indexed pair (two rarer words: the
+        documents where one of them scores best seldom hold the phrase).
         """
         n = max(1, int(searcher.num_docs))
         expected = float(n)
-        terms: list[tantivy.Query] = []
+        units: list[tuple[int, str, str]] = []  # (document frequency, field, term) of every term the query needs
         phrase = False
+        positions = False  # a phrase with a pair not indexed: the full query also checks positions
         for part in parts:
             text = " ".join(part.words)
             folded = FOLD_ANALYZER.analyze(text)
@@ -478,23 +501,24 @@ class SearchIndex:
             if not tokens:
                 continue
             dfs = [searcher.doc_freq(field, t) for t in tokens]
-            pairs = _pairs(folded) if len(tokens) > 1 else []
             if len(tokens) == 1:
-                share = dfs[0] / n
-            else:  # a phrase's words are not independent: as frequent as its rarest word or pair, at most
-                share = min([*dfs, *(searcher.doc_freq("fold_pairs", p) for p in pairs)]) / n
-            if len(tokens) == 1:
-                terms.append(tantivy.Query.term_query(self.schema, field, tokens[0]))
-            elif len(pairs) == len(tokens) - 1:  # the exact pass's words are checked on the candidates
-                terms += [tantivy.Query.term_query(self.schema, "fold_pairs", p) for p in pairs]
-                phrase = True
-            else:  # a pair of rarer words: few true matches, and "any of the words" would not find them
+                units.append((dfs[0], field, tokens[0]))
+                expected *= dfs[0] / n
+                continue
+            pairs = [(searcher.doc_freq("fold_pairs", p), "fold_pairs", p) for p in _pairs(folded)]
+            if not pairs:
                 return None
-            expected *= share
-        # Separate common words are answered faster by their plain conjunction (measured): phrases only.
-        if not phrase or len(terms) < 2 or expected <= PREFILTER_ABOVE:
+            units += pairs
+            phrase = True
+            positions = positions or len(pairs) < len(tokens) - 1
+            if field == "exact":  # the exact pass also needs the words as typed
+                units += [(df, field, t) for df, t in zip(dfs, tokens, strict=True)]
+            # a phrase's words are not independent: as frequent as its rarest word or pair, at most
+            expected *= min([*dfs, *(df for df, _, _ in pairs)]) / n
+        if (len(units) < 2 and not positions) or expected <= (PREFILTER_ABOVE if phrase else WORDS_PREFILTER_ABOVE):
             return None
-        return tantivy.Query.boolean_query([(tantivy.Occur.Should, t) for t in terms])
+        _, lead_field, term = min(units)
+        return tantivy.Query.term_query(self.schema, lead_field, term)
 
 
 class IndexWriter:
