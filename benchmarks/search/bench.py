@@ -107,9 +107,7 @@ def queries(corpus: Corpus, rng: random.Random, owners: list[str], n: int) -> di
     out: dict[str, list[tuple[str, Filters]]] = {
         "common word": [(rng.choice(common), Filters()) for _ in range(n)],
         "rare word": [(rng.choice(rare), Filters()) for _ in range(n)],
-        "phrase": [
-            (f'"{rng.choice(PHRASES)}"' if i % 2 else rng.choice(bigrams), Filters()) for i in range(n)
-        ],
+        "phrase": [(f'"{rng.choice(PHRASES)}"' if i % 2 else rng.choice(bigrams), Filters()) for i in range(n)],
         "two words, diacritics": [(f"{rng.choice(common)} {rng.choice(mid)}", Filters()) for _ in range(n)],
         "no diacritics": [(fold(f"{rng.choice(mid)} {rng.choice(common)}"), Filters()) for _ in range(n)],
         "no-diacritic phrase": [(fold(f'"{rng.choice(PHRASES)}"'), Filters()) for _ in range(n)],
