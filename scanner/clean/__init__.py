@@ -609,8 +609,14 @@ def clean_page(page: PageImage, out_dir: Path, options: CleanOptions = CleanOpti
     if 0 < letters < MIN_X_HEIGHT:  # the OCR stage scales the boxes back by the two images' widths
         grey = cv2.resize(grey, None, fx=UPSCALE, fy=UPSCALE, interpolation=cv2.INTER_CUBIC)
     ocr_path = stem.with_name(stem.name + "-ocr.tif")
-    cv2.imwrite(str(ocr_path), grey, [cv2.IMWRITE_TIFF_COMPRESSION, _PACKBITS])
+    # Coded in memory and written by Python: cv2.imwrite only returns False on a full disk and leaves a
+    # truncated file; a write that fails here raises the OSError (ENOSPC) that names the machine's fault.
+    coded, tiff = cv2.imencode(".tif", grey, [cv2.IMWRITE_TIFF_COMPRESSION, _PACKBITS])
     del grey
+    if not coded:
+        raise OSError(f"{ocr_path.name}: không mã hóa được ảnh cho nhận dạng")
+    ocr_path.write_bytes(tiff.tobytes())
+    del tiff
 
     image = page
     if rotation or skew:
