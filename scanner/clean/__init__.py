@@ -255,11 +255,13 @@ _MANY = 5000
 
 
 def paint(image: np.ndarray, labels: np.ndarray, stats: np.ndarray, which: np.ndarray, value: int) -> np.ndarray:
-    """A copy of IMAGE with the pixels of the components WHICH (of LABELS, STATS) set to VALUE.
+    """A copy of IMAGE with the pixels of the components WHICH (of LABELS, STATS) set to VALUE; IMAGE if none.
 
     A page's few specks are painted one box at a time; a lookup over the
     whole label image costs more than a thousand boxes.
     """
+    if which.size == 0:
+        return image
     if which.size > _MANY:
         chosen = np.zeros(len(stats), bool)
         chosen[which] = True
@@ -314,8 +316,8 @@ def despeckle(grey: np.ndarray, dpi: float, *, edges: bool = False) -> np.ndarra
         x, y, bw, bh = (stats[1:, i] for i in range(4))
         touching = np.flatnonzero((x < r) | (y < r) | (x + bw > w - r) | (y + bh > h - r)) + 1
         lone = np.concatenate([lone, touching]).astype(np.int64)
-    out = paint(grey, labels, stats, lone, 255) if lone.size else grey
-    return _clear_rims(out if out is not grey else grey.copy(), r) if edges else out
+    out = paint(grey, labels, stats, lone, 255)
+    return _clear_rims(out, r) if edges else out
 
 
 # The rim along each edge cleared of grey, as a share of the page's shorter side (2.5%: 5 mm of an A4
@@ -324,24 +326,26 @@ _RIM = 0.025
 
 
 def _clear_rims(grey: np.ndarray, reach: int) -> np.ndarray:
-    """GREY (changed in place) with whatever is not paper and touches an edge whitened, within the rim."""
+    """GREY with whatever is not paper and touches an edge whitened, within the rim along that edge."""
     h, w = grey.shape
     d = max(reach + 1, round(_RIM * min(h, w)))
-    strips = (
-        (grey[:d], "top"),
-        (grey[h - d :], "bottom"),
-        (grey[:, :d], "left"),
-        (grey[:, w - d :], "right"),
+    everything = slice(None)
+    # (the rim, and which of a component's stats (x, y, width, height) say that it touches the edge)
+    rims = (
+        ((slice(0, d), everything), lambda x, y, bw, bh: y < reach),
+        ((slice(h - d, h), everything), lambda x, y, bw, bh: y + bh > d - reach),
+        ((everything, slice(0, d)), lambda x, y, bw, bh: x < reach),
+        ((everything, slice(w - d, w)), lambda x, y, bw, bh: x + bw > d - reach),
     )
-    for strip, side in strips:
+    out = grey
+    for rim, touches in rims:
+        strip = out[rim]
         _, labels, stats, _ = components((strip < _KNEE).astype(np.uint8))
-        x, y, bw, bh = (stats[1:, i] for i in range(4))
-        sh, sw = strip.shape
-        near = {"top": y < reach, "bottom": y + bh > sh - reach, "left": x < reach, "right": x + bw > sw - reach}
-        touching = np.flatnonzero(near[side]) + 1
+        touching = np.flatnonzero(touches(*(stats[1:, i] for i in range(4)))) + 1
         if touching.size:
-            strip[...] = paint(strip, labels, stats, touching, 255)
-    return grey
+            out = out if out is not grey else grey.copy()
+            out[rim] = paint(strip, labels, stats, touching, 255)
+    return out
 
 
 # --- orientation and skew -------------------------------------------------------------------

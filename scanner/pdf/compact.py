@@ -271,7 +271,7 @@ def find_ink(arr: np.ndarray, dpi: float) -> Ink:
     pale = (grey < max(level, LIGHT_INK)) & ~dark
     found = (dark | pale | coloured).view(np.uint8)
     labels, stats, lone = specks(found, dpi)
-    ink: np.ndarray = (paint(found, labels, stats, lone, 0) if lone.size else found).view(bool)
+    ink: np.ndarray = paint(found, labels, stats, lone, 0).view(bool)
     del labels, found
     coloured &= ink
     dark &= ink & ~coloured
@@ -285,8 +285,7 @@ def find_ink(arr: np.ndarray, dpi: float) -> Ink:
     # Pale grain (a lid shadow's rest, the paper's texture) stays in the paper: pale ink comes in strokes.
     _, labels, stats, _ = components(pale.view(np.uint8))
     grain = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] < PALE_STROKE * (dpi / 300) ** 2) + 1
-    if grain.size:
-        pale = paint(pale, labels, stats, grain, 0)
+    pale = paint(pale, labels, stats, grain, 0)
     del labels
     weight = cv2.max(cv2.bitwise_not(bottom), chroma)
     return Ink(

@@ -114,8 +114,11 @@ def hocr(image: Path, *, languages: tuple[str, ...], dpi: int, timeout: float, p
     found in the first two (the same corrections on the development pages),
     and the choices then cost about 3% more CPU instead of 10%.
     """
-    args = ["-l", "+".join(languages), "--dpi", str(dpi), "--psm", str(psm), *_CHOICES, "hocr"]
-    return _run(args, image, timeout)
+    return _run(_hocr_args(languages, dpi, psm), image, timeout)
+
+
+def _hocr_args(languages: tuple[str, ...], dpi: int, psm: int = 3) -> list[str]:
+    return ["-l", "+".join(languages), "--dpi", str(dpi), "--psm", str(psm), *_CHOICES, "hocr"]
 
 
 _CHOICES = ("-c", "lstm_choice_mode=2", "-c", "lstm_choice_iterations=2")
@@ -136,9 +139,8 @@ def hocr_pages(images: Sequence[Path], *, languages: tuple[str, ...], dpi: int, 
         return [hocr(i, languages=languages, dpi=dpi, timeout=timeout) for i in images]
     listing = images[0].with_name(f".tesseract-{os.getpid()}-{secrets.token_hex(4)}.txt")
     listing.write_text("".join(f"{i}\n" for i in images), encoding="utf-8")
-    args = ["-l", "+".join(languages), "--dpi", str(dpi), "--psm", "3", *_CHOICES, "hocr"]
     try:
-        data = _run(args, listing, timeout * len(images))
+        data = _run(_hocr_args(languages, dpi), listing, timeout * len(images))
     except OcrError:
         return [hocr(i, languages=languages, dpi=dpi, timeout=timeout) for i in images]
     finally:
