@@ -57,6 +57,7 @@ from scanner.files import sha256_file
 from scanner.model import PageImage, PdfMetadata, PdfPage, SourceFile
 from scanner.ocr import OcrOptions, ocr_page
 from scanner.pdf import build_pdfa, preflight
+from scanner.pdf.compact import images
 from scanner.sign import sign_pdf
 from scanner.sign.devpki import create_dev_identity
 from scanner.sign.verify import check_file
@@ -196,9 +197,8 @@ def _taken_out(pdf: Path, folder: Path, image: PageImage) -> Path:
 def _image_bytes(pdf: Path) -> int:
     """Bytes of every image stream of PDF's first page, masks included."""
     with pikepdf.open(pdf) as doc:
-        streams = list(doc.pages[0].Resources.XObject.values())
-        streams += [s.Mask for s in streams if "/Mask" in s]
-        return sum(len(s.read_raw_bytes()) for s in streams)
+        xobjects = doc.pages[0].Resources.XObject.values()
+        return sum(len(image.read_raw_bytes()) for x in xobjects for image in images(x))
 
 
 def _red(rgb: np.ndarray) -> np.ndarray:

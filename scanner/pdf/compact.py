@@ -82,9 +82,14 @@ class Layers:
     @property
     def size(self) -> int:
         """Bytes of coded image data, masks included."""
-        streams: list[pikepdf.Object] = [stream for _, stream in self.xobjects]
-        streams += [stream.Mask for stream in streams if "/Mask" in stream]
-        return sum(len(stream.read_raw_bytes()) for stream in streams)
+        return sum(len(image.read_raw_bytes()) for _, stream in self.xobjects for image in images(stream))
+
+
+def images(xobject: pikepdf.Object) -> list[pikepdf.Object]:
+    """The image streams XOBJECT draws: itself and its stencil mask, or those of the form that places it."""
+    if xobject.get("/Subtype") == Name.Form:
+        return [image for inner in xobject.Resources.XObject.values() for image in images(inner)]
+    return [xobject, *([xobject.Mask] if "/Mask" in xobject else [])]
 
 
 def coded_at(image: PageImage) -> Path:
@@ -232,7 +237,7 @@ class Ink:
     pale: np.ndarray  # grey ink lighter than the words, away from them: a seal on a grey scan, pencil
     red: np.ndarray  # coloured ink where red leads: seals, red stamps
     other: np.ndarray  # other coloured ink: a blue or green signature, a violet stamp
-    weight: np.ndarray  # 0-255: darkness, or distance from grey, of each ink pixel (0 off the ink)
+    weight: np.ndarray  # 0-255: darkness, or distance from grey, of each pixel (each layer takes its own)
 
 
 def find_ink(arr: np.ndarray, dpi: float) -> Ink:
@@ -283,17 +288,20 @@ def find_ink(arr: np.ndarray, dpi: float) -> Ink:
     pale &= ink & ~coloured & ~rims
     del rims, ink, nearby
     # Pale grain (a lid shadow's rest, the paper's texture) stays in the paper: pale ink comes in strokes.
-    _, labels, stats, _ = components(pale.view(np.uint8))
-    grain = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] < PALE_STROKE * (dpi / 300) ** 2) + 1
-    pale = paint(pale, labels, stats, grain, 0)
-    del labels
-    weight = cv2.max(cv2.bitwise_not(bottom), chroma)
+    # Labelled within the box the pale pixels span, most often none or a seal's.
+    x, y, w, h = cv2.boundingRect(pale.view(np.uint8))
+    if w:
+        box = np.s_[y : y + h, x : x + w]
+        _, labels, stats, _ = components(np.ascontiguousarray(pale[box]).view(np.uint8))
+        grain = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] < PALE_STROKE * (dpi / 300) ** 2) + 1
+        pale[box] = paint(pale[box], labels, stats, grain, 0)
+        del labels
     return Ink(
         dark=dark,
         pale=pale,
         red=coloured & red_leads,
         other=coloured & ~red_leads,
-        weight=np.where(dark | pale | coloured, weight, 0).astype(np.uint8),
+        weight=cv2.max(cv2.bitwise_not(bottom), chroma),
     )
 
 
@@ -385,13 +393,11 @@ def _fill(values: np.ndarray, weight: np.ndarray, factor: int) -> np.ndarray:
     mean = s.reshape(-1, *s.shape[2:]).sum(axis=0) / total if total > 0 else np.full(s.shape[2:], 255.0)
     filled = np.broadcast_to(np.asarray(mean, np.float32), s.shape).copy()
     for s, sw in reversed(levels):
-        up = cv2.resize(filled, (s.shape[1], s.shape[0]), interpolation=cv2.INTER_LINEAR)
-        if up.ndim < s.ndim:
-            up = up[..., None]
-        have = sw > 1e-3
-        mean_here = s / np.maximum(sw, 1e-3)[..., None] if s.ndim == 3 else s / np.maximum(sw, 1e-3)
-        filled = np.where(have[..., None] if s.ndim == 3 else have, mean_here, up)
-    return np.clip(filled + 0.5, 0, 255).astype(np.uint8)
+        filled = cv2.resize(filled, (s.shape[1], s.shape[0]), interpolation=cv2.INTER_LINEAR).reshape(s.shape)
+        # Where the cell has weight, its own mean replaces what came down from above, in place.
+        shares = sw[..., None] if s.ndim == 3 else sw
+        np.divide(s, shares, out=filled, where=shares > 1e-3)
+    return cv2.convertScaleAbs(filled)  # rounded to the nearest level, saturated
 
 
 def _jpeg(pdf: pikepdf.Pdf, pixels: np.ndarray, quality: int, subsampling: int, **extra: object) -> pikepdf.Stream:
@@ -433,7 +439,7 @@ def _stencil(pdf: pikepdf.Pdf, ink: np.ndarray) -> pikepdf.Stream:
 
 def _mrc(pdf: pikepdf.Pdf, arr: np.ndarray, dpi: float) -> Layers:
     ink = find_ink(arr, dpi)
-    any_ink = (ink.dark | ink.pale | ink.red | ink.other).astype(np.uint8)
+    any_ink = (ink.dark | ink.pale | ink.red | ink.other).view(np.uint8)
     # The paper is taken away from the ink and its anti-aliased rim, then filled in.
     rim = max(1, round(dpi / 150))
     near_ink = cv2.dilate(any_ink, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * rim + 1, 2 * rim + 1)))
@@ -447,11 +453,49 @@ def _mrc(pdf: pikepdf.Pdf, arr: np.ndarray, dpi: float) -> Layers:
         ("/Fc", ink.other, COLOUR_QUALITY),
     )
     for name, where, quality in inks:
-        if not where.any():
+        # Coded over the box its ink fills, placed on the page by a form: a seal or a signature covers a
+        # few square centimetres, and its mask and colours cost a fraction of a whole page's.
+        left, top, width, height = cv2.boundingRect(where.view(np.uint8))
+        if not width:
             continue
-        colour = _fill(arr, np.where(where, ink.weight, 0), _factor(dpi, FG_DPI))
+        box = (slice(top, top + height), slice(left, left + width))
+        mask = np.ascontiguousarray(where[box])
+        weight = cv2.bitwise_and(ink.weight[box], ink.weight[box], mask=mask.view(np.uint8))
+        colour = _fill(arr[box], weight, _factor(dpi, FG_DPI))
         # Smoothed: what varies from one cell to the next is grain and the letters' rims, not the ink.
         colour = cv2.GaussianBlur(colour, (3, 3), 0)
         # 4:4:4: chroma subsampling would smear the ink's colour over its neighbours.
-        layers.append((name, _jpeg(pdf, colour, quality, 0, Mask=_stencil(pdf, where))))
+        image = _jpeg(pdf, colour, quality, 0, Mask=_stencil(pdf, mask))
+        layers.append((name, _placed(pdf, image, (left, top, width, height), arr.shape[1], arr.shape[0])))
     return Layers(xobjects=tuple(layers), kind="mrc")
+
+
+def _placed(
+    pdf: pikepdf.Pdf, image: pikepdf.Stream, box: tuple[int, int, int, int], width: int, height: int
+) -> pikepdf.Stream:
+    """A form drawing IMAGE over BOX (pixels, from the top left) of a WIDTH x HEIGHT page, drawn on the unit square.
+
+    Every layer is then painted the same way, over the whole page, whatever
+    part of it its image covers. A plain form: no transparency group, as
+    PDF/A-1 requires.
+    """
+    left, top, w, h = box
+    # The box drawn a thousandth of a pixel inside its edges, in nine decimals (a /Matrix of reals would be
+    # rounded to six): a renderer that rounds an image's edges to whole pixels (poppler's Splash floors one
+    # and ceils the other) must not widen it by a pixel on a rounding error and resample the ink.
+    inset = 1e-3
+    matrix = (
+        (w - 2 * inset) / width,
+        0,
+        0,
+        (h - 2 * inset) / height,
+        (left + inset) / width,
+        1 - (top + h - inset) / height,
+    )
+    return pdf.make_stream(
+        (" ".join(f"{v:.9f}" for v in matrix) + " cm /Im Do").encode("ascii"),
+        Type=Name.XObject,
+        Subtype=Name.Form,
+        BBox=[0, 0, 1, 1],
+        Resources=Dictionary(XObject=Dictionary(Im=image)),
+    )
