@@ -16,14 +16,14 @@ import threading
 from datetime import date
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from scanner.app import officer as app
-from scanner.app import records
-from scanner.archive.index import Filters
 from scanner.cli import actor, day, load_config, positive
 from scanner.cli import render as r
 from scanner.errors import EXIT_INPUT_FAILED, EXIT_OK, ConfigError
+
+if TYPE_CHECKING:
+    from scanner.app import officer as app
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +123,9 @@ def _query(words: list[str]) -> str:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from scanner.app import officer as app
+    from scanner.archive.index import Filters
+
     filters = Filters(
         agency=args.agency,
         procedure=args.procedure,
@@ -219,6 +222,8 @@ def _show_document(doc: app.DocumentView, root: Path, indent: str = "") -> None:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from scanner.app import officer as app
+
     config = load_config(args)
     with app.open_archive(config) as archive:
         shown = app.show(actor(args), args.code, archive=archive)
@@ -238,6 +243,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_owner(args: argparse.Namespace) -> int:
     """What a counter checks before asking a citizen for a paper: what is already digitized and still valid."""
+    from scanner.app import officer as app
+
     config = load_config(args)
     with app.open_archive(config) as archive:
         found = app.owner(actor(args), args.owner_id, archive=archive)
@@ -260,6 +267,8 @@ def cmd_owner(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from scanner.app import officer as app
+
     config = load_config(args)
     with app.open_archive(config) as archive:
         result = app.verify(actor(args), args.codes, archive=archive, everything=args.all)
@@ -304,6 +313,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from scanner.app import officer as app
+
     with app.open_archive(load_config(args)) as archive:
         exported = app.export(actor(args), args.code, args.out, archive=archive)
     print(exported.bag)
@@ -312,6 +323,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_delete(args: argparse.Namespace) -> int:
     """Deletion is a request approved by a second person; no file is removed by this program."""
+    from scanner.app import officer as app
+    from scanner.app import records
+
     if args.pending == bool(args.code):
         raise ConfigError("cần MÃ (với --reason hoặc --approve), hoặc --pending", "give CODE or --pending")
     if args.code and args.approve == bool(args.reason):
@@ -356,6 +370,9 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    from scanner.app import officer as app
+    from scanner.app import records
+
     person = actor(args)
     config = load_config(args)
     with app.open_archive(config) as archive:
@@ -403,6 +420,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
+    from scanner.app import officer as app
+
     def progress(n: int) -> None:
         log.info("đã đưa %s văn bản vào chỉ mục mới", n)
 
@@ -414,6 +433,8 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 def cmd_indexer(args: argparse.Namespace) -> int:
     """Run until SIGINT/SIGTERM; a batch being indexed is committed or dropped, never half-counted."""
+    from scanner.app import officer as app
+
     config = load_config(args)
     if not config.archive.index.service:
         raise ConfigError(
@@ -438,6 +459,9 @@ def cmd_indexer(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from scanner.app import officer as app
+    from scanner.app import records
+
     with app.open_archive(load_config(args)) as archive:
         rep = records.report(
             actor(args), archive=archive, since=args.since, until=args.until, agency=args.agency, totals=args.totals
@@ -474,6 +498,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from sqlalchemy import make_url
     from sqlalchemy.exc import ArgumentError
 
+    from scanner.app import officer as app
+    from scanner.app import records
     from scanner.archive import Catalog
     from scanner.config import load_config as load_target
 
