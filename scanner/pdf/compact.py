@@ -308,11 +308,10 @@ def find_ink(arr: np.ndarray, dpi: float) -> Ink:
 def _block_sums(values: np.ndarray, weight: np.ndarray, factor: int) -> tuple[np.ndarray, np.ndarray]:
     """Means of VALUES * WEIGHT and of WEIGHT over FACTOR x FACTOR blocks (the last partial blocks padded).
 
-    An ink layer's weight is zero on nine pixels in ten, so its sums are
-    gathered from the ink pixels alone (a bincount per channel); the
-    paper's weight covers most of the page, so it is summed block by block
-    in strips of rows, a few megabytes of floats at a time rather than the
-    hundreds a whole-page float copy would take.
+    An ink layer's weight is zero on most pixels of its box, so its sums are
+    usually gathered from the ink pixels alone (a bincount per channel); a
+    box the ink fills is summed block by block in strips of rows, a few
+    megabytes of floats at a time.
     """
     height, width = weight.shape
     rows, cols = -(-height // factor), -(-width // factor)
@@ -323,7 +322,6 @@ def _block_sums(values: np.ndarray, weight: np.ndarray, factor: int) -> tuple[np
     totals = np.zeros((rows, cols), np.float32)
     pad_w = cols * factor - width
     step = factor * max(1, 256 // factor)
-    binary = int(weight.max()) <= 1
     for y in range(0, height, step):
         v, w = values[y : y + step], weight[y : y + step]
         pad_h = -(-w.shape[0] // factor) * factor - w.shape[0]
@@ -333,20 +331,37 @@ def _block_sums(values: np.ndarray, weight: np.ndarray, factor: int) -> tuple[np
         n = w.shape[0] // factor
         block = y // factor
         # INTER_AREA at a whole-number factor is the exact block mean; means serve as well as sums here.
-        if binary:
-            # A 0/1 weight only picks pixels: masked bytes, as 8.8 fixed point, are means exact to 1/256
-            # at half the cost of a float product.
-            wv = np.left_shift(cv2.bitwise_and(v, v, mask=w), 8, dtype=np.uint16)
-            area = cv2.resize(wv, (cols, n), interpolation=cv2.INTER_AREA).astype(np.float32) / 256
-            share = cv2.resize(np.left_shift(w, 8, dtype=np.uint16), (cols, n), interpolation=cv2.INTER_AREA)
-            sums[block : block + n] = area.reshape(n, cols, *channels)
-            totals[block : block + n] = share.astype(np.float32) / 256
-        else:
-            w32 = w.astype(np.float32)
-            wv = v * (w32[..., None] if channels else w32)
-            mean = cv2.resize(wv, (cols, n), interpolation=cv2.INTER_AREA)
-            sums[block : block + n] = mean.reshape(n, cols, *channels)
-            totals[block : block + n] = cv2.resize(w32, (cols, n), interpolation=cv2.INTER_AREA)
+        w32 = w.astype(np.float32)
+        wv = v * (w32[..., None] if channels else w32)
+        mean = cv2.resize(wv, (cols, n), interpolation=cv2.INTER_AREA)
+        sums[block : block + n] = mean.reshape(n, cols, *channels)
+        totals[block : block + n] = cv2.resize(w32, (cols, n), interpolation=cv2.INTER_AREA)
+    return sums, totals
+
+
+def _paper_blocks(values: np.ndarray, near_ink: np.ndarray, factor: int) -> tuple[np.ndarray, np.ndarray]:
+    """The paper's FACTOR x FACTOR blocks as :func:`_block_sums` gives them, only blocks without ink counting.
+
+    NEAR_INK is 255 on the ink and its rim, 0 on paper (so that one ink
+    pixel keeps its block's mean above zero).
+
+    A block that ink touches is left empty, filled from the paper around
+    it like the blocks under the ink: what paper it shows lies between
+    strokes, and its own few pixels, letters' rims among them, would grey
+    it. Whole blocks are plain block means, OpenCV's fast path on bytes,
+    where masked means cost a product over the whole page. The last
+    partial blocks are left empty too.
+    """
+    height, width = near_ink.shape
+    rows, cols = -(-height // factor), -(-width // factor)
+    whole = (slice(0, height // factor * factor), slice(0, width // factor * factor))
+    size = (width // factor, height // factor)
+    means = cv2.resize(values[whole], size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    paper = cv2.resize(near_ink[whole], size, interpolation=cv2.INTER_AREA) == 0  # no ink pixel at all
+    totals = np.zeros((rows, cols), np.float32)
+    totals[: size[1], : size[0]] = paper
+    sums = np.zeros((rows, cols, *values.shape[2:]), np.float32)
+    sums[: size[1], : size[0]] = means * (paper[..., None] if means.ndim == 3 else paper)
     return sums, totals
 
 
@@ -374,14 +389,14 @@ def _sparse_sums(
     return sums, totals.astype(np.float32).reshape(rows, cols)
 
 
-def _fill(values: np.ndarray, weight: np.ndarray, factor: int) -> np.ndarray:
-    """VALUES averaged by WEIGHT over FACTOR x FACTOR blocks, empty blocks filled from their surroundings.
+def _fill(sums: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """The weighted means of block SUMS and TOTALS (:func:`_block_sums`), empty blocks filled from around them.
 
     Push-pull: the weighted mean is taken on a pyramid of ever smaller
     grids, and a cell with no weight takes the value of the coarser grid
     above it, so holes fill smoothly and cost the JPEG coder nothing.
     """
-    levels = [_block_sums(values, weight, factor)]
+    levels = [(sums, totals)]
     while min(levels[-1][1].shape) > 2:
         s, sw = levels[-1]
         half = (max(1, s.shape[1] // 2), max(1, s.shape[0] // 2))
@@ -439,12 +454,12 @@ def _stencil(pdf: pikepdf.Pdf, ink: np.ndarray) -> pikepdf.Stream:
 
 def _mrc(pdf: pikepdf.Pdf, arr: np.ndarray, dpi: float) -> Layers:
     ink = find_ink(arr, dpi)
-    any_ink = (ink.dark | ink.pale | ink.red | ink.other).view(np.uint8)
+    any_ink = (ink.dark | ink.pale | ink.red | ink.other).view(np.uint8) * np.uint8(255)
     # The paper is taken away from the ink and its anti-aliased rim, then filled in.
     rim = max(1, round(dpi / 150))
     near_ink = cv2.dilate(any_ink, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * rim + 1, 2 * rim + 1)))
     del any_ink
-    paper = _fill(arr, 1 - near_ink, _factor(dpi, BG_DPI))
+    paper = _fill(*_paper_blocks(arr, near_ink, _factor(dpi, BG_DPI)))
     layers = [("/Bg", _jpeg(pdf, paper, BG_QUALITY, 2))]
     inks = (
         ("/Fp", ink.pale, DARK_QUALITY),
@@ -461,7 +476,7 @@ def _mrc(pdf: pikepdf.Pdf, arr: np.ndarray, dpi: float) -> Layers:
         box = (slice(top, top + height), slice(left, left + width))
         mask = np.ascontiguousarray(where[box])
         weight = cv2.bitwise_and(ink.weight[box], ink.weight[box], mask=mask.view(np.uint8))
-        colour = _fill(arr[box], weight, _factor(dpi, FG_DPI))
+        colour = _fill(*_block_sums(arr[box], weight, _factor(dpi, FG_DPI)))
         # Smoothed: what varies from one cell to the next is grain and the letters' rims, not the ink.
         colour = cv2.GaussianBlur(colour, (3, 3), 0)
         # 4:4:4: chroma subsampling would smear the ink's colour over its neighbours.
