@@ -269,9 +269,16 @@ def _image_pages(src: SourceFile, kind: str, out_dir: Path, stem: str, limits: L
                 raise InputError(
                     name, f"quá {limits.max_pages} trang", f"more than {limits.max_pages} pages", code="too-many-pages"
                 )
-            _check_size(name, frame.width, frame.height, limits)
+            width, height = frame.width, frame.height  # before a draft decode shrinks the frame
+            _check_size(name, width, height, limits)
             dpi = _dpi_of(frame)
             label = f"{name}#{index + 1}" if kind == "tiff" else name
+            copied = kind == "jpeg" and frame.mode in ("L", "RGB")
+            if copied:
+                # The file itself is kept, so its pixels are decoded only to prove them whole: at an eighth of
+                # the size, libjpeg still reads every coded block (a cut or broken stream fails the same way)
+                # but skips most of the inverse DCT and the colour conversion: 12-15 ms against 55-62 at 300 dpi A4.
+                frame.draft(frame.mode, (max(1, width // 8), max(1, height // 8)))
             try:
                 frame.load()
             except (OSError, SyntaxError, ValueError) as exc:
@@ -281,13 +288,13 @@ def _image_pages(src: SourceFile, kind: str, out_dir: Path, stem: str, limits: L
                     f"corrupt or truncated image ({exc})",
                     code="corrupt-image",
                 ) from None
-            if kind == "jpeg" and frame.mode in ("L", "RGB"):
+            if copied:
                 dest = out_dir / f"{stem}-{index + 1:03d}.jpg"
                 shutil.copyfile(src.path, dest)
             else:
                 dest = out_dir / f"{stem}-{index + 1:03d}.png"
                 _normalize_mode(frame).save(dest, format="PNG", dpi=(dpi, dpi))
-            pages.append(PageImage(path=dest, width=frame.width, height=frame.height, dpi=dpi, source=label))
+            pages.append(PageImage(path=dest, width=width, height=height, dpi=dpi, source=label))
     except EOFError:
         pass
     except OSError as exc:

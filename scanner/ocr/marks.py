@@ -108,19 +108,23 @@ class SyllableModel:
     """The valid syllables by their base letters, and the counts that score a run of them."""
 
     unigrams: dict[str, int]
-    pairs: dict[str, int]
+    pairs: dict[str, dict[str, int]]  # word -> the word after it -> count
     by_base: dict[str, tuple[str, ...]]
     total: int
 
     @classmethod
     def parse(cls, lines: Sequence[str]) -> SyllableModel:
         unigrams: dict[str, int] = {}
-        pairs: dict[str, int] = {}
+        pairs: dict[str, dict[str, int]] = {}
         for line in lines:
             key, _, count = line.rpartition("\t")
             if not key:
                 continue
-            (pairs if " " in key else unigrams)[key] = int(count)
+            first, _, second = key.partition(" ")
+            if second:
+                pairs.setdefault(first, {})[second] = int(count)
+            else:
+                unigrams[key] = int(count)
         by_base: dict[str, list[str]] = {}
         for s in unigrams:
             by_base.setdefault(base(s), []).append(s)
@@ -129,13 +133,25 @@ class SyllableModel:
     def unigram(self, word: str) -> float:
         return math.log((self.unigrams.get(word, 0) or OOV_COUNT) / self.total)
 
-    def logp(self, prev: str | None, word: str) -> float:
-        """log P(WORD | PREV): the pair's count smoothed towards the word's own frequency."""
-        uni = (self.unigrams.get(word, 0) or OOV_COUNT) / self.total
+    def frequencies(self, words: Sequence[str]) -> list[float]:
+        """Each word's share of the table's syllables (a word it lacks counts OOV_COUNT)."""
+        return [(self.unigrams.get(w, 0) or OOV_COUNT) / self.total for w in words]
+
+    def logps(self, prev: str | None, words: Sequence[str], shares: Sequence[float]) -> list[float]:
+        """log P(w | PREV) of each of WORDS (SHARES: their ``frequencies``): the pair's count smoothed towards w's.
+
+        A row at a time: the decoding scores every candidate after every
+        candidate before it, about 12,000 pairs a page.
+        """
         if prev is None:
-            return math.log(uni)
-        pair = max(self.pairs.get(f"{prev} {word}", 0) - DISCOUNT, 0.0)
-        return math.log((pair + MU * uni) / (self.unigrams.get(prev, 0) + MU))
+            return [math.log(u) for u in shares]
+        after = self.pairs.get(prev, {})
+        norm = self.unigrams.get(prev, 0) + MU
+        # (a pair's count less DISCOUNT, never below 0) + MU * the word's share: the sums max() gave, without a call
+        return [
+            math.log(((c - DISCOUNT if (c := after.get(w, 0)) > DISCOUNT else 0.0) + MU * u) / norm)
+            for w, u in zip(words, shares, strict=True)
+        ]
 
 
 @functools.cache
@@ -326,26 +342,29 @@ def _viterbi(options: list[list[str]], costs: list[list[float]], m: SyllableMode
     word with each candidate) and a backward one (the best score after it).
     """
     n = len(options)
+    shares = [m.frequencies(o) for o in options]
     # pair[k - 1][i][j]: log P(options[k][j] | options[k - 1][i]) + costs[k][j], for k from 1
     pair = [
-        [[m.logp(p, c) + cost for c, cost in zip(options[k], costs[k], strict=True)] for p in options[k - 1]]
+        [
+            [p + cost for p, cost in zip(m.logps(prev, options[k], shares[k]), costs[k], strict=True)]
+            for prev in options[k - 1]
+        ]
         for k in range(1, n)
     ]
-    fwd = [[m.logp(None, c) + cost for c, cost in zip(options[0], costs[0], strict=True)]]
+    fwd = [[p + cost for p, cost in zip(m.logps(None, options[0], shares[0]), costs[0], strict=True)]]
     back: list[list[int]] = [[0] * len(options[0])]
     for k in range(1, n):
         row, ptr = [], []
-        for j in range(len(options[k])):
-            i = max(range(len(options[k - 1])), key=lambda i: fwd[k - 1][i] + pair[k - 1][i][j])
-            row.append(fwd[k - 1][i] + pair[k - 1][i][j])
-            ptr.append(i)
+        for column in zip(*pair[k - 1], strict=True):  # candidate j's scores after each candidate i
+            scores = [a + b for a, b in zip(fwd[k - 1], column, strict=True)]
+            best = max(scores)
+            row.append(best)
+            ptr.append(scores.index(best))  # the first of equals, as max(range, key=...) took it
         fwd.append(row)
         back.append(ptr)
     bwd = [[0.0] * len(o) for o in options]
     for k in range(n - 2, -1, -1):
-        bwd[k] = [
-            max(pair[k][i][j] + bwd[k + 1][j] for j in range(len(options[k + 1]))) for i in range(len(options[k]))
-        ]
+        bwd[k] = [max(a + b for a, b in zip(scores, bwd[k + 1], strict=True)) for scores in pair[k]]
     j = max(range(len(fwd[-1])), key=fwd[-1].__getitem__)
     total = fwd[-1][j]
     path = [0] * n

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -137,6 +138,18 @@ def _corrupt_tiff(tmp: Path) -> Path:
     return path
 
 
+def _garbled_jpeg(tmp: Path) -> Path:
+    """Whole in length, broken inside: the check decodes a JPEG at an eighth of its size, and must still fail."""
+    path = tmp / "nhiễu-giữa.jpg"
+    buf = io.BytesIO()
+    render_lines(dpi=100).save(buf, format="JPEG")
+    data = bytearray(buf.getvalue())
+    middle = len(data) // 2
+    data[middle : middle + 400] = bytes((b * 7 + 13) % 256 for b in data[middle : middle + 400])
+    path.write_bytes(bytes(data))
+    return path
+
+
 def _launch_pdf(tmp: Path) -> Path:
     path = tmp / "mở-chương-trình.pdf"
     pdf = pikepdf.new()
@@ -152,6 +165,7 @@ def _launch_pdf(tmp: Path) -> Path:
     [
         (_truncated("JPEG", ".jpg"), "corrupt-image"),
         (_truncated("PNG", ".png"), "corrupt-image"),
+        (_garbled_jpeg, "corrupt-image"),
         (_corrupt_tiff, "corrupt-image"),
         (_launch_pdf, "active-content"),
     ],

@@ -4,9 +4,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
-from scanner.clean import CleanOptions, clean_page, estimate_skew
+from scanner.clean import _LEVELS, CleanOptions, _median, clean_page, estimate_skew
 from scanner.model import PageImage
 from tests.conftest import render_lines, skewed
 
@@ -230,3 +232,13 @@ def test_a_backside_with_only_a_red_stamp_is_not_blank(tmp_path: Path) -> None:
     cleaned = clean_page(_page(tmp_path, img, "stamp.png"), tmp_path / "out", CleanOptions(orientation=False))
     assert cleaned.ink > 0.002
     assert np.asarray(Image.open(cleaned.ocr_image)).min() > 200  # while the recognizer sees paper
+
+
+@given(st.lists(st.integers(0, 255), min_size=1, max_size=300))
+def test_the_white_point_takes_the_same_medians_as_numpy(levels: list[int]) -> None:
+    """The paper level and its spread come from a histogram; a level off by one would move every page's white."""
+    sample = np.array(levels, dtype=np.uint8)
+    counts = np.bincount(sample, minlength=256)
+    paper = float(np.median(sample))
+    assert _median(_LEVELS, counts) == paper
+    assert _median(np.abs(_LEVELS - paper), counts) == float(np.median(np.abs(sample.astype(np.float32) - paper)))
