@@ -688,7 +688,7 @@ def clean_page_pixels(
     if rotation or skew:
         image, pixels = _transform_archival(page, rotation, skew, stem, scan)
     elif scan is not None and _plain_jpeg(page.path):
-        pixels = cv2.cvtColor(scan, cv2.COLOR_BGR2RGB) if scan.ndim == 3 else scan
+        pixels = cv2.cvtColor(scan, cv2.COLOR_BGR2RGB, dst=scan) if scan.ndim == 3 else scan  # in place: no copy
     cleaned = CleanedPage(image=image, ocr_image=ocr_path, rotation=rotation, skew=round(skew, 2), ink=round(ink, 5))
     return cleaned, pixels
 
