@@ -164,3 +164,17 @@ def wait_until(predicate: Callable[[], object], timeout: float = 120.0) -> None:
             return
         time.sleep(0.2)
     raise AssertionError("timed out")
+
+
+def assert_numbered_per_day(codes: Sequence[str]) -> None:
+    """Dossier codes (…-YYMMDD-NNNN) unique and, day by day, numbered 1, 2, 3 … without gaps.
+
+    Numbers start again each day, and a long test may cross midnight.
+    """
+    assert len(codes) == len(set(codes))
+    by_day: dict[str, list[int]] = {}
+    for code in codes:
+        _, day, number = code.rsplit("-", 2)
+        by_day.setdefault(day, []).append(int(number))
+    for day, numbers in by_day.items():
+        assert sorted(numbers) == list(range(1, len(numbers) + 1)), day
