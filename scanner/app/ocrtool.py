@@ -25,7 +25,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from scanner.capture.load import load_pages, pdf_signatures, sniff
-from scanner.clean import CleanOptions, clean_page_pixels
+from scanner.clean import CleanOptions, clean_page, clean_page_pixels
 from scanner.errors import InputError, InputReason, ScannerError
 from scanner.files import sha256_file
 from scanner.model import CleanedPage, OcrPage, PageImage, PdfMetadata, PdfPage, SourceFile
@@ -183,10 +183,12 @@ def _pages(
     """
     cleaned = []
     for page in pages:
-        c, pixels = clean_page_pixels(page, clean_dir, clean)
         if code:
+            c, pixels = clean_page_pixels(page, clean_dir, clean)
             compact.code_ahead(c.image, pixels)
-        del pixels
+            del pixels
+        else:
+            c = clean_page(page, clean_dir, clean)
         cleaned.append(c)
     read = ocr_pages([(c.ocr_image, c.image.width, c.image.height, c.image.dpi) for c in cleaned], ocr)
     return list(zip(cleaned, read, strict=True))

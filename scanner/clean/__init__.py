@@ -28,7 +28,6 @@ configuration, and each is measured by the OCR benchmark (benchmarks/ocr).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,8 +56,7 @@ def _keep_page_arrays() -> None:
     libraries (musl) are left as they are.
     """
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
+        mallopt = ctypes.CDLL(None).mallopt  # the C library the interpreter runs on (no ldconfig lookup)
     except (OSError, AttributeError):
         return
     mallopt(_M_MMAP_THRESHOLD, 32 << 20)
@@ -610,8 +608,15 @@ def ink_ratio(grey: np.ndarray) -> float:
 
 
 def clean_page(page: PageImage, out_dir: Path, options: CleanOptions = CleanOptions()) -> CleanedPage:
-    """Make PAGE upright and level; write the archival and the recognizer's images into OUT_DIR."""
-    return clean_page_pixels(page, out_dir, options)[0]
+    """Make PAGE upright and level; write the archival and the recognizer's images into OUT_DIR.
+
+    The recognizer's image is a PackBits TIFF of the cleaned grey page:
+    a flattened page is long runs of white, which PackBits stores about as
+    small as PNG's fastest level (0.7 MB for a 300 dpi A4 page) at a fifth
+    of its CPU (13 against 66 ms: PNG's row filters cost even uncompressed).
+    It may be smaller than the archival one (pages above 400 dpi).
+    """
+    return _clean(page, out_dir, options, keep_pixels=False)[0]
 
 
 def clean_page_pixels(
@@ -626,13 +631,13 @@ def clean_page_pixels(
     (a JPEG's before their coding: one lossy generation fewer). None when an
     unturned page was too large to keep decoded or is not a plain JPEG (a
     PNG of a palette or bitonal page is read as the coding reads it).
-
-    The recognizer's image is a PackBits TIFF of the cleaned grey page:
-    a flattened page is long runs of white, which PackBits stores about as
-    small as PNG's fastest level (0.7 MB for a 300 dpi A4 page) at a fifth
-    of its CPU (13 against 66 ms: PNG's row filters cost even uncompressed).
-    It may be smaller than the archival one (pages above 400 dpi).
     """
+    return _clean(page, out_dir, options, keep_pixels=True)
+
+
+def _clean(
+    page: PageImage, out_dir: Path, options: CleanOptions, keep_pixels: bool
+) -> tuple[CleanedPage, np.ndarray | None]:
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = out_dir / page.path.stem
     decoded = _read(page.path)
@@ -687,7 +692,7 @@ def clean_page_pixels(
     image, pixels = page, None
     if rotation or skew:
         image, pixels = _transform_archival(page, rotation, skew, stem, scan)
-    elif scan is not None and _plain_jpeg(page.path):
+    elif keep_pixels and scan is not None and _plain_jpeg(page.path):
         pixels = cv2.cvtColor(scan, cv2.COLOR_BGR2RGB, dst=scan) if scan.ndim == 3 else scan  # in place: no copy
     cleaned = CleanedPage(image=image, ocr_image=ocr_path, rotation=rotation, skew=round(skew, 2), ink=round(ink, 5))
     return cleaned, pixels

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scanner import jsonio
-from scanner.clean import CleanOptions, clean_page_pixels
+from scanner.clean import CleanOptions, clean_page, clean_page_pixels
 from scanner.model import PageImage
 from scanner.ocr import OcrOptions, ocr_page
 from scanner.pdf import compact
@@ -37,13 +37,15 @@ def page_work(page: PageImage, clean_dir: Path, clean: CleanOptions, ocr: OcrOpt
     Tesseract runs. A coding that fails costs nothing but the time: the
     build codes the page itself and reports what is wrong with it.
     """
-    cleaned, pixels = clean_page_pixels(page, clean_dir, clean)
     if code:
+        cleaned, pixels = clean_page_pixels(page, clean_dir, clean)
         try:
             compact.code_ahead(cleaned.image, pixels)
         except Exception:
             log.debug("mã hóa gọn trang %s chưa được, sẽ làm khi tạo PDF", page.path, exc_info=True)
-    del pixels
+        del pixels
+    else:
+        cleaned = clean_page(page, clean_dir, clean)
     result = ocr_page(
         cleaned.ocr_image, width=cleaned.image.width, height=cleaned.image.height, dpi=cleaned.image.dpi, options=ocr
     )
