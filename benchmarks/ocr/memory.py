@@ -1,9 +1,8 @@
 """Peak memory of one page worker: a 300 dpi A4 page and a 600 dpi A3 page.
 
 ``python -m benchmarks.ocr.memory`` renders the two pages (an administrative
-document, JPEG like a scanner's), then cleans, codes (compact storage, the
-default) and recognizes each in a fresh process, the unit of work of the
-pipeline's pool (``page_work``), under GNU time. The peak
+document, JPEG like a scanner's), then cleans and recognizes each in a fresh
+process, the unit of work of the pipeline's pool, under GNU time. The peak
 is the largest resident set of the worker and of the Tesseract it runs, so
 it is what a pool of N workers needs N times. The pass mark is 400 MB for
 the A4 page; the A3 page must simply complete.
@@ -27,18 +26,17 @@ LIMIT_MB = 400
 
 
 def worker(image: Path, dpi: int, work: Path) -> None:
-    """Clean, code (compact, the default storage) and recognize IMAGE as the pipeline's page worker does."""
+    """Clean and recognize IMAGE as the pipeline's page worker does."""
     from PIL import Image
 
-    from scanner.clean import CleanOptions
+    from scanner.clean import clean_page
     from scanner.model import PageImage
-    from scanner.ocr import OcrOptions
-    from scanner.pipeline.pages import page_work
+    from scanner.ocr import ocr_page
 
     with Image.open(image) as im:
         page = PageImage(path=image, width=im.width, height=im.height, dpi=dpi, source=image.name)
-    done = page_work(page, work, CleanOptions(), OcrOptions(), code=True)
-    result, cleaned = done.ocr, done.cleaned
+    cleaned = clean_page(page, work)
+    result = ocr_page(cleaned.ocr_image, width=cleaned.image.width, height=cleaned.image.height, dpi=dpi)
     print(
         f"{len(result.words)} words, confidence {result.confidence}, rotation {cleaned.rotation}, skew {cleaned.skew}"
     )

@@ -8,8 +8,8 @@ damaged as counter scans are (tinted paper, noise, skew, a lid shadow) and
 written as the scanner's JPEG; the same pages as grey JPEG; and bitonal
 pages as the scanner's CCITT G4 TIFF, some of them skewed (the deskew then
 turns them). Each page goes through the pipeline's own steps: ``clean_page_pixels``
-and ``code_ahead`` (the compact coding from the cleaning's pixels, as ``page_work``
-does it), ``ocr_page`` (real Tesseract), ``build_pdfa`` once lossless and once compact.
+and ``code_ahead`` (the compact coding from the cleaning's pixels, as ``scanner ocr``
+codes), ``ocr_page`` (real Tesseract), ``build_pdfa`` once lossless and once compact.
 
 For every page it reports the input's bytes and each one-page PDF's bytes
 (font and metadata included); the CER of the recognizer on the input scan
@@ -140,8 +140,8 @@ def _page_image(path: Path) -> PageImage:
 def _scan_page(path: Path, work: Path, *, taken: bool = True, code: bool = False) -> tuple[PdfPage, float]:
     """The pipeline's steps for one page file: opened as capture does (when TAKEN), cleaned, recognized.
 
-    With CODE, its compact coding is made as the pipeline makes it, from the
-    pixels the cleaning holds (``page_work``); the seconds it took are returned.
+    With CODE, its compact coding is made as ``scanner ocr`` makes it, from the
+    pixels the cleaning holds; the seconds it took are returned.
     """
     if taken:
         source = SourceFile(path=path, original_name=path.name, sha256=sha256_file(path), size=path.stat().st_size)
@@ -389,7 +389,7 @@ def report(rows: list[Row], signed: dict[str, object] | None, command: str) -> s
             else []
         ),
         f"- Compact coding: mean {_mean([r.compact_seconds for r in rows]):.2f} s/page wall (`code_ahead` from the "
-        "cleaning's pixels, as the pipeline does it; on 2 cores shared with other jobs).",
+        "cleaning's pixels, as `scanner ocr` codes; on 2 cores shared with other jobs).",
     ]
     if signed is None:
         return "\n".join(lines) + "\n"

@@ -581,6 +581,7 @@ class Pipeline:
                     },
                 )
                 ctx.folder.pdf.mkdir(parents=True, exist_ok=True)
+                self.queue.await_coding([r.cleaned.image for r in pages])
                 build_pdfa(
                     [PdfPage(image=r.cleaned.image, ocr=r.ocr) for r in pages],
                     target,
