@@ -44,6 +44,7 @@ from scanner.pipeline.job import (
     read_sidecar,
     safe_suffix,
 )
+from scanner.pipeline.lock import is_receiving, receiving
 from scanner.pipeline.states import JobState
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,11 @@ class Intake:
     def folder(self, job_id: str) -> JobFolder:
         return JobFolder(self.jobs_root / job_id)
 
+    def job_id(self) -> str:
+        return f"{self.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
+
     def new_job(self, counter: CounterConfig, state: str, detail: dict[str, Any]) -> str:
-        job_id = f"{self.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
+        job_id = self.job_id()
         self.folder(job_id).inputs.mkdir(parents=True)
         self.catalog.create_job(job_id, counter.name, detail, state=state)
         return job_id
@@ -94,27 +98,33 @@ class Intake:
                 seen = self.catalog.find_intake(sha256_file(src))
                 if seen is not None:
                     raise _duplicate(src.name, seen)
-            job_id = self.new_job(counter, JobState.RECEIVING, detail)
+            job_id, existing = self.job_id(), None
         else:
             existing = self.catalog.job(job_id)
             if existing is not None and existing.state != JobState.RECEIVING:
                 return job_id
-            shutil.rmtree(self.jobs_root / job_id, ignore_errors=True)
-            self.folder(job_id).inputs.mkdir(parents=True)
+        folder = self.folder(job_id)
+        # held before the catalog row says "receiving", so a recovery never takes a live copy for a crashed one
+        with receiving(folder.root):
+            for leftover in folder.root.iterdir():  # a resubmission after a crash starts afresh
+                if leftover.is_dir():
+                    shutil.rmtree(leftover)
+                else:
+                    leftover.unlink()
+            folder.inputs.mkdir()
             if existing is None:
                 self.catalog.create_job(job_id, counter.name, detail, state=JobState.RECEIVING)
-        folder = self.folder(job_id)
-        sources: list[SourceFile] = []
-        for src in inputs:
-            dest = folder.inputs / f"{len(sources) + 1:03d}{safe_suffix(src)}"
-            copy_durably(src, dest)
-            sources.append(SourceFile(dest, src.name, sha256_file(dest), dest.stat().st_size))
-            if journal:
-                # no origin: recovery must never remove the clerk's own file, which `submit` only copies
-                note = self.catalog.intake_begin(sources[-1].sha256, job_id, counter.name, src.name, "", str(dest))
-                self.catalog.intake_done(note)
-        folder.save_sources(sources)
-        self.catalog.set_job_state(job_id, JobState.RECEIVED)
+            sources: list[SourceFile] = []
+            for src in inputs:
+                dest = folder.inputs / f"{len(sources) + 1:03d}{safe_suffix(src)}"
+                copy_durably(src, dest)
+                sources.append(SourceFile(dest, src.name, sha256_file(dest), dest.stat().st_size))
+                if journal:
+                    # no origin: recovery must never remove the clerk's own file, which `submit` only copies
+                    note = self.catalog.intake_begin(sources[-1].sha256, job_id, counter.name, src.name, "", str(dest))
+                    self.catalog.intake_done(note)
+            folder.save_sources(sources)
+            self.catalog.set_job_state(job_id, JobState.RECEIVED)
         return job_id
 
     def refuse(self, path: Path, counter: CounterConfig, exc: InputError) -> TakeResult:
@@ -263,6 +273,8 @@ class Intake:
                 dest.with_name(dest.name + ".part").unlink(missing_ok=True)
                 self.catalog.intake_drop(row.id)
         for job in self.catalog.jobs(states=(JobState.RECEIVING,)):
+            if is_receiving(self.jobs_root / job.id):
+                continue  # a live `submit` in another process (a clerk's `process` while the service starts)
             # `submit` copies; the clerk's files were never touched, so the job is simply dropped.
             shutil.rmtree(self.jobs_root / job.id, ignore_errors=True)
             self.catalog.set_job_state(job.id, JobState.ABANDONED, error="bị gián đoạn khi sao chép tệp đầu vào")

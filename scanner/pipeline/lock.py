@@ -83,9 +83,39 @@ def hold(work: Path, purpose: str, *, wait: float = 0.0) -> Iterator[None]:
 
 def is_held(work: Path) -> bool:
     """Whether some process holds the lock now (a look only: nothing is taken)."""
-    if not lock_path(work).exists():
+    return _locked(lock_path(work))
+
+
+@contextmanager
+def receiving(folder: Path) -> Iterator[None]:
+    """Mark FOLDER (a job being filled by another process's ``submit``) as alive while the block runs.
+
+    ``submit`` copies a clerk's files without the workstation lock when the
+    service runs; the service's start-up recovery drops jobs a crash left
+    half-received, and must tell them from one a live process is filling
+    (CI saw a recovery delete ``process``'s job folder under its copy). The
+    kernel releases the lock with its holder, so a crashed copy is still
+    recovered.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def is_receiving(folder: Path) -> bool:
+    """Whether a live process is filling FOLDER (see ``receiving``)."""
+    return _locked(folder)
+
+
+def _locked(path: Path) -> bool:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
         return False
-    fd = os.open(lock_path(work), os.O_RDONLY)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)

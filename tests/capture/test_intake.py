@@ -12,7 +12,7 @@ from PIL import Image
 
 from scanner.archive import Catalog
 from scanner.config import Config, load_config
-from scanner.pipeline import Pipeline
+from scanner.pipeline import Pipeline, intake
 from tests.capture.test_barcodes import CODE, receipt_page
 from tests.conftest import configure, render_lines
 
@@ -158,6 +158,38 @@ def test_recovery_finishes_or_undoes_half_done_takes(setup: tuple[Config, Catalo
     manifest = json.loads((pipeline.jobs_root / job_b / "inputs.json").read_text(encoding="utf-8"))
     assert [m["original_name"] for m in manifest] == ["b.png"]
     assert catalog.find_intake("1" * 64) == (job_b, None)
+
+
+def test_recovery_leaves_a_copy_being_made_and_drops_one_cut_short(
+    setup: tuple[Config, Catalog, Pipeline], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service starting while a clerk's `process` copies its files must not pull the job away (CI saw it)."""
+    config, catalog, pipeline = setup
+    scan = tmp_path / "giấy tờ.png"
+    render_lines(dpi=100).save(scan)
+    copy = intake.copy_durably
+
+    def service_starts_midway(src: Path, dest: Path) -> None:
+        pipeline.recover()
+        copy(src, dest)
+
+    monkeypatch.setattr(intake, "copy_durably", service_starts_midway)
+    job = pipeline.submit([scan], config.counters[0])
+    assert catalog.job(job).state == "received"  # type: ignore[union-attr]
+    assert [s.original_name for s in pipeline.intake.folder(job).sources()] == ["giấy tờ.png"]
+
+    def cut_short(src: Path, dest: Path) -> None:
+        raise KeyboardInterrupt  # the copying process dies: nothing holds the job any more
+
+    other = tmp_path / "khác.png"
+    render_lines(["khác"], dpi=100).save(other)
+    monkeypatch.setattr(intake, "copy_durably", cut_short)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.submit([other], config.counters[0])
+    (cut,) = catalog.jobs(states=("receiving",))
+    pipeline.recover()
+    assert catalog.job(cut.id).state == "abandoned"  # type: ignore[union-attr]
+    assert not (pipeline.jobs_root / cut.id).exists() and other.exists()
 
 
 def test_pdf_with_javascript_is_quarantined(setup: tuple[Config, Catalog, Pipeline], tmp_path: Path) -> None:
