@@ -28,21 +28,22 @@ def _wait_archived(config, n: int) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_watcher_takes_a_scan_and_archives_it(workstation: Path, tmp_path: Path) -> None:
-    configure(workstation, "capture", dossier_idle_seconds=1)
+    configure(workstation, "capture", dossier_idle_seconds=3)
     config = load_config(workstation)
     inbox = config.counters[0].inbox
     already = inbox / "có sẵn.png"  # present before the service starts
     render_lines(dpi=200).save(already, dpi=(200, 200))
 
+    # a scanner writing a temporary name (ignored), then renaming it once the service runs; written
+    # beforehand so both settle together; the dossier closes after 3 s of quiet (a loaded CI took 2 s between them)
+    tmp = inbox / "scan-0002.jpg.tmp"
+    render_lines(["GIẤY KHAI SINH", "Họ và tên: Trần Thị Hồng Nhung", "Nơi sinh: Khánh Hòa"], dpi=200).save(
+        tmp, format="JPEG", dpi=(200, 200)
+    )
     stop = threading.Event()
     service = threading.Thread(target=serve, args=(config,), kwargs={"stop": stop, "tick": 0.1})
     service.start()
     try:
-        # a scanner writing a temporary name, then renaming it
-        tmp = inbox / "scan-0002.jpg.tmp"
-        render_lines(["GIẤY KHAI SINH", "Họ và tên: Trần Thị Hồng Nhung", "Nơi sinh: Khánh Hòa"], dpi=200).save(
-            tmp, format="JPEG", dpi=(200, 200)
-        )
         tmp.rename(inbox / "scan-0002.jpg")
         _wait_archived(config, 1)
     finally:
@@ -52,7 +53,7 @@ def test_watcher_takes_a_scan_and_archives_it(workstation: Path, tmp_path: Path)
     assert list(inbox.iterdir()) == []  # taken files leave the inbox only once archived work is safe
 
     with Catalog(config.archive.catalog_path) as cat:
-        # both files joined the counter's open dossier, closed after a second of quiet
+        # both files joined the counter's open dossier, closed after 3 s of quiet
         (job,) = cat.jobs(states=("archived",))
         assert len(cat.documents(job.dossier_code)) == 2  # type: ignore[arg-type]
         (hit,) = cat.search("Trần Thị Hồng Nhung")
