@@ -266,8 +266,7 @@ def open_dossier(
     if current is not None:
         station.pipeline.close(current.id)
     sidecar = Sidecar(procedure_code=procedure_code, owner_id=owner_id)
-    job_id = station.pipeline.intake.new_job(c, JobState.COLLECTING, {"sidecar": sidecar.__dict__})
-    station.pipeline.folder(job_id).save_sources([])
+    job_id = station.pipeline.intake.new_job(c, JobState.COLLECTING, {"sidecar": sidecar.__dict__}, empty=True)
     _audit(station, actor, "dossier-open", job_id, f"quầy {c.name}")
     return dossier(actor, station, job_id)
 

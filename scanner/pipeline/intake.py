@@ -71,9 +71,19 @@ class Intake:
     def job_id(self) -> str:
         return f"{self.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
 
-    def new_job(self, counter: CounterConfig, state: str, detail: dict[str, Any]) -> str:
+    def new_job(self, counter: CounterConfig, state: str, detail: dict[str, Any], *, empty: bool = False) -> str:
+        """A new job folder and its catalog row; EMPTY for a dossier a clerk opens before any file.
+
+        The empty dossier's manifest is written before the catalog knows the
+        job: the service's start-up recovery drops a collecting job without
+        one as a take cut short, and must not drop a clerk's dossier opened
+        in the same instant from another process.
+        """
         job_id = self.job_id()
-        self.folder(job_id).inputs.mkdir(parents=True)
+        folder = self.folder(job_id)
+        folder.inputs.mkdir(parents=True)
+        if empty:
+            folder.save_sources([])
         self.catalog.create_job(job_id, counter.name, detail, state=state)
         return job_id
 

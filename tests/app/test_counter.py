@@ -223,6 +223,26 @@ def test_open_dossier_pages_are_shown_as_they_are_recognized(workstation: Path, 
         assert _audited(catalog, "dossier-close") == [CLERK.label]
 
 
+def test_a_dossier_opened_as_the_service_starts_is_not_dropped(
+    workstation: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The web station opens dossiers outside the service's process; its start-up recovery runs meanwhile."""
+    config = load_config(workstation)
+    with Catalog(config.archive.catalog_path) as catalog:
+        pipeline = Pipeline(config, catalog)
+        station = clerk.Station(config, catalog, pipeline)
+        create = catalog.create_job
+
+        def service_starts_now(*args: object, **kwargs: object) -> None:
+            create(*args, **kwargs)  # type: ignore[arg-type]
+            pipeline.recover()
+
+        monkeypatch.setattr(catalog, "create_job", service_starts_now)
+        opened = clerk.open_dossier(CLERK, station, "quay-1", procedure_code="1.000894")
+        assert opened.state is JobState.COLLECTING
+        assert catalog.open_job("quay-1").id == opened.job_id  # type: ignore[union-attr]
+
+
 def test_a_dossier_of_blank_pages_goes_to_quarantine_not_nowhere(workstation: Path, tmp_path: Path) -> None:
     config = load_config(workstation)
     blank = tmp_path / "trắng.png"
