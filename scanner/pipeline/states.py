@@ -68,7 +68,7 @@ _LABELS = {
 _STEPS: dict[JobState, tuple[JobState, ...]] = {
     JobState.COLLECTING: (JobState.RECEIVED, JobState.ABANDONED),
     JobState.RECEIVING: (JobState.RECEIVED, JobState.ABANDONED),
-    JobState.RECEIVED: (JobState.CAPTURED,),
+    JobState.RECEIVED: (JobState.CAPTURED, JobState.ABANDONED),  # closed with nothing in it
     JobState.CAPTURED: (JobState.RECOGNIZED,),
     JobState.RECOGNIZED: (JobState.EXTRACTED,),
     JobState.EXTRACTED: (JobState.CODED,),

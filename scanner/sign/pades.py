@@ -102,7 +102,7 @@ from scanner.errors import SigningError
 from scanner.files import sha256_file
 from scanner.model import SignedPdf
 from scanner.sign.mark import VisibleMark, draw_mark, mark_box, mark_lines
-from scanner.sign.pdfa import added_findings, pdfa_findings, pdfa_flavour
+from scanner.sign.pdfa import confirmed_findings, pdfa_findings, pdfa_flavour
 from scanner.sign.token import TokenKey, open_token
 from scanner.sign.tsa import HttpTimeStamper
 
@@ -692,7 +692,7 @@ def _still_pdfa(signed: Path, flavour: str | None, before: list[Finding], name: 
     """Refuse a signed file that pikepdf finds less PDF/A than its source (the signature field aside)."""
     if flavour is None:
         return
-    added = added_findings(before, pdfa_findings(signed, flavour))
+    added = confirmed_findings(signed, flavour, before)
     if added:
         details = "; ".join(str(f) for f in added[:5])
         raise SigningError(

@@ -44,6 +44,24 @@ def pdfa_findings(path: Path, flavour: str) -> list[Finding]:
         return list(pikepdf.pdfa.check(pdf, flavour).findings)
 
 
+def confirmed_findings(path: Path, flavour: str, before: list[Finding]) -> list[Finding]:
+    """Findings on PATH that its source (BEFORE) did not have, seen in two checks.
+
+    pikepdf reports any Python warning raised while it parses a content
+    stream as ``pikepdf:content-parse``, also one from elsewhere: another
+    thread (the warnings record is process-wide) or an unrelated object the
+    garbage collector finalizes right then (CI saw a psycopg connection's
+    ResourceWarning refuse a good signed file). Such a warning does not come
+    back in a second check; a fault of the file does. Only a file that fails
+    costs the second check.
+    """
+    added = added_findings(before, pdfa_findings(path, flavour))
+    if not added:
+        return []
+    again = {(f.rule, f.message, f.kind) for f in added_findings(before, pdfa_findings(path, flavour))}
+    return [f for f in added if (f.rule, f.message, f.kind) in again]
+
+
 def added_findings(before: list[Finding], after: list[Finding]) -> list[Finding]:
     """Findings in AFTER that BEFORE did not have (object numbers aside, since signing renumbers some)."""
     known = {(f.rule, f.message, f.kind) for f in before}

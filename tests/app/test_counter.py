@@ -20,7 +20,8 @@ from scanner.archive import Catalog
 from scanner.config import Config, load_config
 from scanner.errors import ScannerError
 from scanner.pdf import xmp
-from scanner.pipeline import JobState, Pipeline
+from scanner.pipeline import JobState, Pipeline, intake
+from scanner.pipeline.lock import hold
 from scanner.tools.poppler import pdftotext
 from tests.conftest import render_lines
 
@@ -241,6 +242,30 @@ def test_a_dossier_opened_as_the_service_starts_is_not_dropped(
         opened = clerk.open_dossier(CLERK, station, "quay-1", procedure_code="1.000894")
         assert opened.state is JobState.COLLECTING
         assert catalog.open_job("quay-1").id == opened.job_id  # type: ignore[union-attr]
+        monkeypatch.undo()
+        closed = clerk.close_dossier(CLERK, station, "quay-1")  # no page came: given up by the run (no service here)
+        assert closed.state is JobState.ABANDONED and closed.error == "đóng khi chưa có trang nào"
+
+
+def test_a_scan_taken_as_the_clerk_closes_is_filed_not_lost(workstation: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clerk's close, from another process, lands while the service moves a scan in (CI's SIGKILL test lost one)."""
+    config = load_config(workstation)
+    scan = _page(config.counters[0].inbox / "trang-1.png", "GIẤY XÁC NHẬN", "Ủy ban nhân dân phường Bến Nghé")
+    with Catalog(config.archive.catalog_path) as catalog, hold(config.archive.work, "dịch vụ (thử nghiệm)"):
+        pipeline = Pipeline(config, catalog)
+        station = clerk.Station(config, catalog, pipeline)
+        move = intake.move_durably
+
+        def clerk_closes_meanwhile(src: Path, dest: Path) -> None:
+            clerk.close_dossier(CLERK, station, "quay-1")  # the dossier's manifest is still empty
+            move(src, dest)
+
+        monkeypatch.setattr(intake, "move_durably", clerk_closes_meanwhile)
+        taken = pipeline.take(scan, config.counters[0])
+        assert taken.job_id is not None
+        outcome = pipeline.run(taken.job_id)
+    assert outcome.state == "archived", outcome.error
+    assert [d.pages for d in outcome.documents] == [1]
 
 
 def test_a_dossier_of_blank_pages_goes_to_quarantine_not_nowhere(workstation: Path, tmp_path: Path) -> None:

@@ -13,13 +13,14 @@ import pytest
 from asn1crypto import cms
 from lxml import etree
 from pikepdf.models.metadata import decode_pdf_date
+from pikepdf.pdfa import Finding
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from scanner.config import Secret
 from scanner.errors import SigningError
 from scanner.model import SignedPdf
 from scanner.pdf.preflight import preflight, preflight_available
-from scanner.sign import DevIdentity, certificate_warning, pades, sign_pdf, verify_pdf
+from scanner.sign import DevIdentity, certificate_warning, pades, pdfa, sign_pdf, verify_pdf
 from scanner.sign.pdfa import pdfa_findings
 from tests.sign.conftest import (
     AGENCY,
@@ -125,6 +126,17 @@ def test_still_pdfa_2b(signed: SignedPdf) -> None:
         ("pikepdf:schema-Catalog", "interactive forms (/AcroForm) are not supported")
     ]
     assert pdfa_findings(signed.path, "2b") == []
+
+
+def test_a_warning_from_elsewhere_is_no_fault_of_the_file(signed: SignedPdf, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pikepdf records any warning during its content check; one raised elsewhere right then must not refuse a file."""
+    stray = Finding("pikepdf:content-parse", "obj 4 0 (Page) content", "content stream: <Connection> was deleted")
+    calls = iter([[stray], []])
+    monkeypatch.setattr(pdfa, "pdfa_findings", lambda path, flavour: next(calls))
+    assert pdfa.confirmed_findings(signed.path, "2b", []) == []
+    monkeypatch.setattr(pdfa, "pdfa_findings", lambda path, flavour: [stray])  # a fault of the file comes back
+    assert pdfa.confirmed_findings(signed.path, "2b", []) == [stray]
+    assert pdfa.confirmed_findings(signed.path, "2b", [stray]) == []  # and one its source had is not the signing's
 
 
 def test_info_and_xmp_agree_after_signing(signed: SignedPdf) -> None:
