@@ -38,6 +38,7 @@ from scanner.model import SourceFile
 from scanner.pipeline.job import (
     JobFolder,
     PreparedSource,
+    Sidecar,
     TakeResult,
     copy_durably,
     move_durably,
@@ -132,6 +133,7 @@ class Intake:
                 if journal:
                     # no origin: recovery must never remove the clerk's own file, which `submit` only copies
                     note = self.catalog.intake_begin(sources[-1].sha256, job_id, counter.name, src.name, "", str(dest))
+                    assert note is not None  # noted whatever the job's state (not `while_open`)
                     self.catalog.intake_done(note)
             folder.save_sources(sources)
             self.catalog.set_job_state(job_id, JobState.RECEIVED)
@@ -168,18 +170,18 @@ class Intake:
         receipt = self.peek_receipt(path)
         starts_dossier = receipt is not None or bool(sidecar and sidecar.dossier_code)
         closed: list[str] = []
-        open_job = self.catalog.open_job(counter.name)
         one_file_dossiers = self.config.capture.dossier_idle_seconds == 0
-        if open_job is not None and (starts_dossier or one_file_dossiers):
-            self.catalog.set_job_state(open_job.id, JobState.RECEIVED)
-            closed.append(open_job.id)
-            open_job = None
-        job_id = open_job.id if open_job is not None else self.new_job(counter, JobState.COLLECTING, {})
-        if sidecar is not None:
-            self.catalog.update_job_detail(job_id, sidecar=sidecar.__dict__)
-        if receipt is not None:
-            self.catalog.update_job_detail(job_id, receipt_code=receipt.dossier_code)
-        index = self.move_in(job_id, path, counter, sha, sidecar_path if sidecar else None)
+        index: int | None = None
+        while index is None:  # again only if the clerk closed the chosen dossier (another process) meanwhile
+            open_job = self.catalog.open_job(counter.name)
+            if open_job is not None and (starts_dossier or one_file_dossiers):
+                self.catalog.set_job_state(open_job.id, JobState.RECEIVED)
+                closed.append(open_job.id)
+                open_job = None
+            job_id = open_job.id if open_job is not None else self.new_job(counter, JobState.COLLECTING, {})
+            index = self.move_in(
+                job_id, path, counter, sha, sidecar_path if sidecar else None, receipt=receipt, sidecar=sidecar
+            )
         if one_file_dossiers:
             self.catalog.set_job_state(job_id, JobState.RECEIVED)
             closed.append(job_id)
@@ -189,12 +191,35 @@ class Intake:
         """The receipt QR on the file's first page, read in a bounded child: the watcher never decodes a file."""
         return peek_receipt_isolated(path, self.limits)
 
-    def move_in(self, job_id: str, path: Path, counter: CounterConfig, sha: str, sidecar: Path | None) -> int:
+    def move_in(
+        self,
+        job_id: str,
+        path: Path,
+        counter: CounterConfig,
+        sha: str,
+        sidecar_path: Path | None,
+        *,
+        receipt: Receipt | None,
+        sidecar: Sidecar | None,
+    ) -> int | None:
+        """Move a settled scan into the open dossier JOB_ID; None if that dossier is no longer open.
+
+        The note comes first and only while the dossier still collects: a
+        clerk closing it from another process at this moment either made us
+        choose another dossier or finds the note, and its run waits for the
+        scan (``taking_into``) instead of giving up a dossier it reads empty.
+        """
         folder = self.folder(job_id)
         sources = folder.sources()
         index = _next_index(sources)
         dest = folder.inputs / f"{index:03d}{safe_suffix(path)}"
-        intake = self.catalog.intake_begin(sha, job_id, counter.name, path.name, str(path), str(dest))
+        intake = self.catalog.intake_begin(sha, job_id, counter.name, path.name, str(path), str(dest), while_open=True)
+        if intake is None:
+            return None
+        if sidecar is not None:
+            self.catalog.update_job_detail(job_id, sidecar=sidecar.__dict__)
+        if receipt is not None:
+            self.catalog.update_job_detail(job_id, receipt_code=receipt.dossier_code)
         size = path.stat().st_size
         try:
             move_durably(path, dest)
@@ -203,8 +228,8 @@ class Intake:
             raise
         sources.append(SourceFile(dest, path.name, sha, size))
         folder.save_sources(sources)
-        if sidecar is not None:
-            move_durably(sidecar, folder.root / f"{dest.stem}.sidecar.json")
+        if sidecar_path is not None:
+            move_durably(sidecar_path, folder.root / f"{dest.stem}.sidecar.json")
         self.catalog.intake_done(intake)
         return index
 

@@ -301,9 +301,12 @@ class Pipeline:
         if state.finished or state is JobState.COLLECTING:  # nothing to carry on (filed, given up, still open)
             job = self.catalog.job(job_id)
             return JobOutcome(job_id, state, job.dossier_code if job else None, error=job.error if job else None)
+        if state is JobState.RECEIVED and self.catalog.taking_into(job_id):
+            # closed by the clerk while a scan is moving in (a province's worker runs it on another machine)
+            return JobOutcome(job_id, state, ready=False)
         if state is JobState.RECEIVED and not self.folder(job_id).sources() and not self.folder(job_id).rejected():
-            # closed before any file came (the clerk's close): judged here, by the process that takes files, not
-            # by the closing one, which could see the manifest a moment before a take wrote it and lose that scan
+            # closed before any file came (the clerk's close): judged by the run, not by the closing process,
+            # which could read the manifest a moment before a take wrote it and lose that scan
             error = "đóng khi chưa có trang nào"
             self._move(job_id, JobState.ABANDONED, error=error)
             return JobOutcome(job_id, JobState.ABANDONED, error=error)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 import pytest
@@ -20,7 +21,7 @@ from scanner.archive import Catalog
 from scanner.config import Config, load_config
 from scanner.errors import ScannerError
 from scanner.pdf import xmp
-from scanner.pipeline import JobState, Pipeline, intake
+from scanner.pipeline import JobOutcome, JobState, Pipeline, intake
 from scanner.pipeline.lock import hold
 from scanner.tools.poppler import pdftotext
 from tests.conftest import render_lines
@@ -256,16 +257,44 @@ def test_a_scan_taken_as_the_clerk_closes_is_filed_not_lost(workstation: Path, m
         station = clerk.Station(config, catalog, pipeline)
         move = intake.move_durably
 
+        early: list[JobOutcome] = []
+
         def clerk_closes_meanwhile(src: Path, dest: Path) -> None:
-            clerk.close_dossier(CLERK, station, "quay-1")  # the dossier's manifest is still empty
+            job = clerk.close_dossier(CLERK, station, "quay-1")  # the dossier's manifest is still empty
+            early.append(pipeline.run(job.job_id))  # as a province's worker would, on another machine
             move(src, dest)
 
         monkeypatch.setattr(intake, "move_durably", clerk_closes_meanwhile)
         taken = pipeline.take(scan, config.counters[0])
         assert taken.job_id is not None
         outcome = pipeline.run(taken.job_id)
+    assert [(o.state, o.ready) for o in early] == [(JobState.RECEIVED, False)]  # waits for the scan
     assert outcome.state == "archived", outcome.error
     assert [d.pages for d in outcome.documents] == [1]
+
+
+def test_a_scan_chosen_for_a_dossier_the_clerk_just_closed_starts_the_next(
+    workstation: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = load_config(workstation)
+    scan = _page(config.counters[0].inbox / "trang-1.png", "GIẤY XÁC NHẬN", "Ủy ban nhân dân phường Bến Nghé")
+    with Catalog(config.archive.catalog_path) as catalog, hold(config.archive.work, "dịch vụ (thử nghiệm)"):
+        pipeline = Pipeline(config, catalog)
+        station = clerk.Station(config, catalog, pipeline)
+        opened = clerk.open_dossier(CLERK, station, "quay-1")
+        begin = catalog.intake_begin
+
+        def clerk_closed_first(*args: Any, **kwargs: Any) -> int | None:
+            if catalog.job(opened.job_id).state == "collecting":  # type: ignore[union-attr]
+                clerk.close_dossier(CLERK, station, "quay-1")
+            return begin(*args, **kwargs)
+
+        monkeypatch.setattr(catalog, "intake_begin", clerk_closed_first)
+        taken = pipeline.take(scan, config.counters[0])
+        assert taken.job_id not in (None, opened.job_id)
+        assert pipeline.run(opened.job_id).state is JobState.ABANDONED  # nothing came into it
+        pipeline.close(taken.job_id)  # type: ignore[arg-type]
+        assert pipeline.run(taken.job_id).state == "archived"  # type: ignore[arg-type]
 
 
 def test_a_dossier_of_blank_pages_goes_to_quarantine_not_nowhere(workstation: Path, tmp_path: Path) -> None:

@@ -201,9 +201,22 @@ class Catalog:
         return self.job_store.claim(job_id, worker)
 
     def intake_begin(
-        self, sha256: str, job_id: str, counter: str, original_name: str, origin: str, stored_as: str
-    ) -> int:
-        return self.job_store.intake_begin(sha256, job_id, counter, original_name, origin, stored_as)
+        self,
+        sha256: str,
+        job_id: str,
+        counter: str,
+        original_name: str,
+        origin: str,
+        stored_as: str,
+        *,
+        while_open: bool = False,
+    ) -> int | None:
+        return self.job_store.intake_begin(
+            sha256, job_id, counter, original_name, origin, stored_as, while_open=while_open
+        )
+
+    def taking_into(self, job_id: str) -> bool:
+        return self.job_store.taking_into(job_id)
 
     def intake_done(self, intake_id: int) -> None:
         self.job_store.intake_done(intake_id)

@@ -37,6 +37,7 @@ _SET_CODE = (
     .values(dossier_code=bindparam("code"), receipt_date=bindparam("day"), updated=bindparam("now"))
 )
 _TOUCH = jobs.update().where(_BY_ID).values(last_input=bindparam("now"), updated=bindparam("now"))
+_TOUCH_OPEN = _TOUCH.where(jobs.c.state == "collecting")
 _HERE = jobs.c.station == bindparam("station")
 _OPEN_JOB = (
     select(jobs)
@@ -50,6 +51,7 @@ _IDLE = select(jobs).where(
 _BY_INTAKE = intake.c.id == bindparam("intake_id")
 _INTAKE_DONE = intake.update().where(_BY_INTAKE).values(state="taken")
 _INTAKE_DROP = intake.delete().where(_BY_INTAKE)
+_JOB_TAKING = select(intake.c.id).where(intake.c.job_id == bindparam("job_id"), intake.c.state == "taking").limit(1)
 _TAKING = (
     select(intake).where(intake.c.station == bindparam("station"), intake.c.state == "taking").order_by(intake.c.id)
 )
@@ -190,18 +192,39 @@ class JobStore:
     # --- intake journal -------------------------------------------------------------------------
 
     def intake_begin(
-        self, sha256: str, job_id: str, counter: str, original_name: str, origin: str, stored_as: str
-    ) -> int:
-        """Note, before the file moves, where it is going: recovery finishes or undoes the move."""
+        self,
+        sha256: str,
+        job_id: str,
+        counter: str,
+        original_name: str,
+        origin: str,
+        stored_as: str,
+        *,
+        while_open: bool = False,
+    ) -> int | None:
+        """Note, before the file moves, where it is going: recovery finishes or undoes the move.
+
+        WHILE_OPEN (a scan joining a counter's open dossier): noted only if the
+        dossier is still collecting, else None. The job's row is written first,
+        so a close from another process either comes before (and the scan goes
+        to a new dossier) or waits for this note, which its run then sees.
+        """
         t = now_iso()
         row = {"sha256": sha256, "job_id": job_id, "counter": counter, "original_name": original_name,
                "station": self.station}  # fmt: skip
         with self.db.write() as c:
+            touched = c.execute(_TOUCH_OPEN if while_open else _TOUCH, {"job_id": job_id, "now": t}).rowcount
+            if while_open and touched == 0:
+                return None
             result = c.execute(
                 intake.insert(), {**row, "origin": origin, "stored_as": stored_as, "state": "taking", "time": t}
             )
-            c.execute(_TOUCH, {"job_id": job_id, "now": t})
             return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def taking_into(self, job_id: str) -> bool:
+        """Whether a file is on its way into JOB_ID (a take noted and not finished)."""
+        with self.db.read() as c:
+            return c.execute(_JOB_TAKING, {"job_id": job_id}).first() is not None
 
     def intake_done(self, intake_id: int) -> None:
         with self.db.write() as c:
