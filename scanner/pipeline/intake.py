@@ -69,7 +69,7 @@ class Intake:
     def folder(self, job_id: str) -> JobFolder:
         return JobFolder(self.jobs_root / job_id)
 
-    def job_id(self) -> str:
+    def _new_id(self) -> str:
         return f"{self.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
 
     def new_job(self, counter: CounterConfig, state: str, detail: dict[str, Any], *, empty: bool = False) -> str:
@@ -80,7 +80,7 @@ class Intake:
         one as a take cut short, and must not drop a clerk's dossier opened
         in the same instant from another process.
         """
-        job_id = self.job_id()
+        job_id = self._new_id()
         folder = self.folder(job_id)
         folder.inputs.mkdir(parents=True)
         if empty:
@@ -109,7 +109,7 @@ class Intake:
                 seen = self.catalog.find_intake(sha256_file(src))
                 if seen is not None:
                     raise _duplicate(src.name, seen)
-            job_id, existing = self.job_id(), None
+            job_id, existing = self._new_id(), None
         else:
             existing = self.catalog.job(job_id)
             if existing is not None and existing.state != JobState.RECEIVING:

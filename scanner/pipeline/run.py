@@ -304,7 +304,8 @@ class Pipeline:
         if state is JobState.RECEIVED and self.catalog.taking_into(job_id):
             # closed by the clerk while a scan is moving in (a province's worker runs it on another machine)
             return JobOutcome(job_id, state, ready=False)
-        if state is JobState.RECEIVED and not self.folder(job_id).sources() and not self.folder(job_id).rejected():
+        folder = self.folder(job_id)
+        if state is JobState.RECEIVED and not folder.sources() and not folder.rejected():
             # closed before any file came (the clerk's close): judged by the run, not by the closing process,
             # which could read the manifest a moment before a take wrote it and lose that scan
             error = "đóng khi chưa có trang nào"
